@@ -1,0 +1,108 @@
+"""What tools/train.py and tools/test.py share: config loading, checks, and
+building a runner that works on CPU-only and GPU machines."""
+import logging
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from had_mm.registry import RUNNERS
+from had_mm.utils import (find_unknown_types, prepare_distributed,
+                          register_all_modules)
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Load a config, apply ``--cfg-options`` and check it early.
+
+    Args:
+        path (str): The config file.
+        cfg_options (dict, optional): Overrides (``--cfg-options``).
+
+    Returns:
+        Config: The checked config.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If the config names a type no registry knows.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'config file "{path}" does not exist; configs live under '
+            f'configs/ (e.g. configs/seg/synthetic_rooms_seg.py).')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    register_all_modules(init_default_scope=False)
+    problems = find_unknown_types(cfg)
+    if problems:
+        raise ValueError(f'config "{path}": ' + '; '.join(problems))
+    return cfg
+
+
+def build_runner(cfg: Config, amp: bool = False) -> Runner:
+    """Build the runner named by ``cfg.runner_type`` (default HADRunner).
+
+    Args:
+        cfg (Config): A config from :func:`load_config`.
+        amp (bool): Turn on mixed precision (skipped on CPU with a log line).
+
+    Returns:
+        Runner: The runner, not yet started.
+    """
+    load_from = cfg.get('load_from')
+    if load_from and '://' not in load_from and not osp.isfile(load_from):
+        raise FileNotFoundError(
+            f'load_from checkpoint "{load_from}" does not exist; pass an '
+            f'existing .pth path (or drop load_from).')
+    if amp:
+        _enable_amp(cfg)
+    prepare_distributed(cfg, cfg.get('launcher', 'none'))
+    cfg.setdefault('runner_type', 'HADRunner')
+    runner_type = cfg.runner_type
+    runner_cls = runner_type if isinstance(runner_type, type) else \
+        RUNNERS.get(runner_type)
+    if runner_cls is None:
+        raise ValueError(f'unknown runner_type "{runner_type}"; use '
+                         f'HADRunner or a registered Runner.')
+    return runner_cls.from_cfg(cfg)
+
+
+def _enable_amp(cfg: Config) -> None:
+    if not torch.cuda.is_available():
+        print_log(
+            '--amp skipped: mixed precision needs a GPU; training in fp32.',
+            logger='current',
+            level=logging.WARNING)
+        return
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper == 'AmpOptimWrapper':
+        print_log('AMP is already enabled in the config.', logger='current')
+        return
+    if wrapper != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type "OptimWrapper", '
+                         f'but the config sets "{wrapper}".')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def enable_visualization(cfg: Config,
+                         show: bool = False,
+                         show_dir: Optional[str] = None,
+                         wait_time: float = 2) -> None:
+    """Switch on the config's visualization hook for ``tools/test.py``."""
+    hooks = cfg.default_hooks
+    if 'visualization' not in hooks:
+        raise ValueError(
+            '--show/--show-dir need default_hooks.visualization in the '
+            'config; add `visualization=dict(type="SegVisualizationHook")`.')
+    vis = hooks.visualization
+    vis['draw'] = True
+    if show:
+        vis['show'] = True
+        vis['wait_time'] = wait_time
+    if show_dir:
+        vis['test_out_dir'] = show_dir
+        cfg.visualizer.setdefault('save_dir', cfg.work_dir)

@@ -1,0 +1,241 @@
+import os
+import os.path as osp
+from typing import Dict, List, Sequence
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from had_mm.registry import DATASETS
+
+TASKS = ('semantic', 'depth', 'normal', 'saliency')
+
+NYUV2_13_CLASSES = ('bed', 'books', 'ceiling', 'chair', 'floor', 'furniture',
+                    'objects', 'picture', 'sofa', 'table', 'tv', 'wall',
+                    'window')
+NYUV2_13_PALETTE = [[0, 0, 255], [232, 88, 47], [0, 217, 0], [148, 0, 240],
+                    [222, 241, 23], [255, 205, 205], [0, 223, 228],
+                    [106, 135, 204], [116, 28, 41], [240, 35, 235],
+                    [0, 166, 156], [249, 139, 0], [225, 228, 194]]
+NYUV2_40_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa',
+                    'table', 'door', 'window', 'bookshelf', 'picture',
+                    'counter', 'blinds', 'desk', 'shelves', 'curtain',
+                    'dresser', 'pillow', 'mirror', 'floor mat', 'clothes',
+                    'ceiling', 'books', 'refrigerator', 'television', 'paper',
+                    'towel', 'shower curtain', 'box', 'whiteboard', 'person',
+                    'night stand', 'toilet', 'sink', 'lamp', 'bathtub', 'bag',
+                    'otherstructure', 'otherfurniture', 'otherprop')
+
+
+def _palette(num: int) -> List[List[int]]:
+    # A fixed, well-spread palette (golden-ratio hues) for 40 classes.
+    import colorsys
+    return [[
+        int(255 * c)
+        for c in colorsys.hsv_to_rgb((i * 0.618034) % 1, 0.75, 0.95)
+    ] for i in range(num)]
+
+
+def check_tasks(tasks: Sequence[str]) -> List[str]:
+    """Validate task names; return them as a list.
+
+    Raises:
+        ValueError: For an unknown task, naming the valid ones.
+    """
+    tasks = [tasks] if isinstance(tasks, str) else list(tasks)
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown or not tasks:
+        raise ValueError(f'unknown task(s) {unknown or tasks!r}; valid '
+                         f'tasks are {", ".join(TASKS)}')
+    return tasks
+
+
+# Per layout: where each task's file is, relative to data_root, for a split.
+_LAYOUTS = {
+    'toolkit':
+    dict(
+        image='image/{split}/{id}.png',
+        semantic='seg{nc}/{split}/{id}.png',
+        depth='depth/{split}/{id}.png',
+        normal='normal/{split}/{id}.png',
+        saliency='saliency/{split}/{id}.png',
+        marker='image/{split}'),
+    'nyud':
+    dict(
+        image='images/{id}.{img_ext}',
+        semantic='segmentation/{id}.png',
+        depth='depth/{id}.npy',
+        normal='normals/{id}.{normal_ext}',
+        saliency='saliency/{id}.png',
+        marker='gt_sets'),
+    'numpy':
+    dict(
+        image='{split}/image/{id}.npy',
+        semantic='{split}/label/{id}.npy',
+        depth='{split}/depth/{id}.npy',
+        normal='{split}/normal/{id}.npy',
+        saliency='{split}/saliency/{id}.npy',
+        marker='{split}/image'),
+}
+_LAYOUT_CLASSES = {'toolkit': (13, 40), 'nyud': (40, ), 'numpy': (13, )}
+
+
+@DATASETS.register_module()
+class NYUv2MultiTaskDataset(BaseDataset):
+    """NYUv2 for multi-task dense prediction, in any of three layouts.
+
+    Detects the layout of ``data_root`` (see ``spec/data.md``):
+
+    - ``toolkit``: ``image/{train,test}/N.png``, ``seg13|seg40/...``,
+      ``depth/...`` (uint16 mm), ``normal/...`` (RGB), ``saliency/...``.
+      The synthetic-rooms generator writes this layout.
+    - ``nyud`` (multi-task NYUD): ``images/``, ``segmentation/``,
+      ``depth/*.npy``, ``normals/``, ``gt_sets/{train,val}.txt``.
+    - ``numpy`` (preprocessed 288x384): ``{train,val}/{image,label,depth,
+      normal}/N.npy``.
+
+    Only the labels of ``tasks`` are loaded. Each data info holds
+    ``img_path``, ``<task>_path`` per task, ``layout`` and ``num_classes``
+    for :class:`LoadMultiTaskAnnotations`.
+
+    Args:
+        data_root (str): The dataset folder.
+        split (str): ``'train'`` or ``'test'`` (``'val'`` is an alias; the
+            nyud and numpy layouts call the test split ``val``).
+        tasks (Sequence[str]): Tasks whose labels to load.
+        num_classes (int): 13 or 40 semantic classes.
+        layout (str): ``'auto'`` (detect) or one of the three names.
+        indices (int | Sequence[int], optional): Passed to BaseDataset.
+        **kwargs: Other BaseDataset arguments (pipeline, test_mode, ...).
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 tasks: Sequence[str] = TASKS,
+                 num_classes: int = 13,
+                 layout: str = 'auto',
+                 **kwargs) -> None:
+        self.tasks = check_tasks(tasks)
+        if split not in ('train', 'test', 'val'):
+            raise ValueError(f'split must be "train" or "test", got {split!r}')
+        if num_classes not in (13, 40):
+            raise ValueError(
+                f'num_classes must be 13 or 40 (NYUv2-13 / NYUv2-40), got '
+                f'{num_classes}')
+        self.split = split
+        self.num_classes = num_classes
+        if not osp.isdir(data_root):
+            raise FileNotFoundError(
+                f'data_root "{data_root}" does not exist; generate synthetic '
+                f'rooms with `python tools/data/make_synthetic_rooms.py --out '
+                f'{data_root}` or point data_root at your NYUv2 copy.')
+        self.layout = self.detect_layout(data_root, split) \
+            if layout == 'auto' else layout
+        if self.layout not in _LAYOUTS:
+            raise ValueError(f'unknown layout {layout!r}; use "auto", '
+                             f'{", ".join(_LAYOUTS)}')
+        if num_classes not in _LAYOUT_CLASSES[self.layout]:
+            raise ValueError(
+                f'the {self.layout} layout has no {num_classes}-class '
+                f'labels (it has {_LAYOUT_CLASSES[self.layout]})')
+        classes = NYUV2_13_CLASSES if num_classes == 13 else NYUV2_40_CLASSES
+        palette = NYUV2_13_PALETTE if num_classes == 13 else _palette(40)
+        metainfo = dict(
+            classes=classes, palette=palette, tasks=tuple(self.tasks))
+        metainfo.update(kwargs.pop('metainfo', None) or {})
+        super().__init__(data_root=data_root, metainfo=metainfo, **kwargs)
+
+    @staticmethod
+    def detect_layout(data_root: str, split: str = 'train') -> str:
+        """Name the layout of ``data_root``.
+
+        Raises:
+            ValueError: If no layout matches, listing what each expects.
+        """
+        alt = 'val' if split == 'test' else split
+        if osp.isdir(osp.join(data_root, 'image', split)):
+            return 'toolkit'
+        if osp.isdir(osp.join(data_root, 'gt_sets')) and osp.isdir(
+                osp.join(data_root, 'images')):
+            return 'nyud'
+        if osp.isdir(osp.join(data_root, alt, 'image')):
+            return 'numpy'
+        raise ValueError(
+            f'cannot recognise the layout of "{data_root}" for split '
+            f'"{split}": expected image/{split}/ (toolkit), images/ + '
+            f'gt_sets/ (multi-task NYUD) or {alt}/image/*.npy (numpy)')
+
+    def _ids(self) -> List[str]:
+        root, split = self.data_root, self.split
+        if self.layout == 'toolkit':
+            folder = osp.join(root, 'image', split)
+            return sorted(
+                osp.splitext(f)[0] for f in os.listdir(folder)
+                if f.endswith('.png'))
+        if self.layout == 'nyud':
+            name = 'train' if split == 'train' else 'val'
+            listing = osp.join(root, 'gt_sets', f'{name}.txt')
+            if not osp.isfile(listing):
+                raise FileNotFoundError(f'split file "{listing}" is missing')
+            with open(listing) as f:
+                return [ln.strip() for ln in f if ln.strip()]
+        folder = osp.join(root, 'train' if split == 'train' else 'val',
+                          'image')
+        return sorted((osp.splitext(f)[0]
+                       for f in os.listdir(folder) if f.endswith('.npy')),
+                      key=lambda s: (len(s), s))
+
+    def _path(self, kind: str, sample_id: str) -> str:
+        split = self.split
+        if self.layout == 'numpy':
+            split = 'train' if split == 'train' else 'val'
+        fields: Dict[str, str] = dict(
+            split=split, id=sample_id, nc=str(self.num_classes))
+        pattern = _LAYOUTS[self.layout][kind]
+        if '{img_ext}' in pattern or '{normal_ext}' in pattern:
+            for ext in ('png', 'jpg', 'npy'):
+                candidate = osp.join(
+                    self.data_root,
+                    pattern.format(**fields, img_ext=ext, normal_ext=ext))
+                if osp.isfile(candidate):
+                    return candidate
+            fields.update(img_ext='png', normal_ext='npy')
+        return osp.join(self.data_root, pattern.format(**fields))
+
+    def load_data_list(self) -> List[dict]:
+        """One info dict per image, with the paths of the requested labels.
+
+        Raises:
+            FileNotFoundError: If an image lacks a label of a requested task.
+        """
+        ids = self._ids()
+        if not ids:
+            raise FileNotFoundError(
+                f'no images for split "{self.split}" in "{self.data_root}" '
+                f'({self.layout} layout)')
+        data_list = []
+        for sample_id in ids:
+            info = dict(
+                img_path=self._path('image', sample_id),
+                sample_id=sample_id,
+                layout=self.layout,
+                num_classes=self.num_classes,
+                tasks=list(self.tasks),
+                seg_fields=[],
+                reduce_zero_label=False)
+            for task in self.tasks:
+                path = self._path(task, sample_id)
+                if not osp.isfile(path):
+                    hint = (' (NYUv2 has no saliency labels: derive them '
+                            'with tools/data/derive_saliency.py)'
+                            if task == 'saliency' else '')
+                    raise FileNotFoundError(
+                        f'image "{info["img_path"]}" has no {task} label: '
+                        f'expected "{path}"{hint}')
+                info[f'{task}_path'] = path
+            data_list.append(info)
+        print_log(
+            f'NYUv2MultiTaskDataset: {len(data_list)} {self.split} images, '
+            f'{self.layout} layout, tasks {self.tasks}',
+            logger='current')
+        return data_list

@@ -1,0 +1,182 @@
+import os.path as osp
+from typing import Optional, Sequence
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from had_mm.registry import TRANSFORMS
+
+
+def _read_png(path: str, flag: str = 'unchanged') -> np.ndarray:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'label file "{path}" does not exist')
+    img = mmcv.imread(path, flag=flag, backend='pillow')
+    if img is None:
+        raise ValueError(f'"{path}" is not a readable image (corrupt file?); '
+                         f'regenerate or re-convert it')
+    return img
+
+
+def _read_npy(path: str) -> np.ndarray:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'label file "{path}" does not exist')
+    try:
+        return np.load(path)
+    except (ValueError, OSError) as err:
+        raise ValueError(f'"{path}" is not a readable .npy file ({err}); '
+                         f're-convert it') from None
+
+
+@TRANSFORMS.register_module()
+class LoadMultiTaskImage(BaseTransform):
+    """Load an RGB image from PNG/JPEG or from a float ``.npy`` in [0, 1].
+
+    The image is returned as uint8 BGR, as mmcv's ``LoadImageFromFile`` does,
+    so mmseg's data preprocessor (``bgr_to_rgb=True``) applies unchanged.
+
+    Required keys: ``img_path``. Added keys: ``img``, ``img_shape``,
+    ``ori_shape``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        path = results['img_path']
+        if path.endswith('.npy'):
+            arr = _read_npy(path)
+            if arr.ndim != 3 or arr.shape[2] != 3:
+                raise ValueError(f'"{path}": expected an HxWx3 image array, '
+                                 f'got shape {arr.shape}')
+            img = np.clip(np.round(arr[..., ::-1] * 255), 0,
+                          255).astype(np.uint8)
+        else:
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'image "{path}" does not exist')
+            img = mmcv.imread(path, flag='color', channel_order='bgr')
+            if img is None:
+                raise ValueError(f'image "{path}" cannot be decoded')
+        results['img'] = np.ascontiguousarray(img)
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadMultiTaskAnnotations(BaseTransform):
+    """Load the label maps of the requested tasks and check them.
+
+    Decodes each layout of :class:`NYUv2MultiTaskDataset` into one
+    convention, the one had_mm's heads, losses and metrics use:
+
+    - ``gt_seg_map``: uint8 HxW class indices, 255 = ignore.
+    - ``gt_depth_map``: float32 HxW metres, 0 = invalid (NaN/inf are
+      treated as invalid holes).
+    - ``gt_normal``: float32 HxWx3 unit vectors, zero vector = invalid
+      (an all-zero RGB pixel in a PNG, a zero-length or non-finite vector).
+    - ``gt_saliency``: uint8 HxW, 1 = salient, 0 = not, 255 = ignore.
+
+    Corrupt labels raise a ``ValueError`` naming the file: a label map of
+    another size than the image, a class index out of range, negative depth.
+
+    Args:
+        tasks (Sequence[str], optional): Tasks to load; default: the
+            ``tasks`` of the data info.
+    """
+
+    def __init__(self, tasks: Optional[Sequence[str]] = None) -> None:
+        self.tasks = None if tasks is None else list(tasks)
+
+    def transform(self, results: dict) -> dict:
+        tasks = self.tasks if self.tasks is not None else results['tasks']
+        for task in tasks:
+            key = f'{task}_path'
+            if key not in results:
+                raise KeyError(
+                    f'no {task} label for "{results.get("img_path")}": the '
+                    f'dataset was built without task "{task}" (add it to '
+                    f'the dataset\'s tasks)')
+            path = results[key]
+            label = getattr(self, f'_load_{task}')(path, results)
+            shape = results.get('img_shape')
+            if shape is not None and tuple(label.shape[:2]) != tuple(shape):
+                raise ValueError(
+                    f'{task} label "{path}" is {label.shape[0]}x'
+                    f'{label.shape[1]} but its image is {shape[0]}x'
+                    f'{shape[1]}; labels must match their image')
+        return results
+
+    def _load_semantic(self, path: str, results: dict) -> np.ndarray:
+        num_classes = results.get('num_classes', 13)
+        if path.endswith('.npy'):
+            raw = _read_npy(path)
+            seg = np.where(raw < 0, 255, raw)  # -1 = ignore
+        else:
+            raw = _read_png(path)
+            # 0 = unlabelled; classes are stored 1..C
+            seg = np.where(raw == 0, 255, raw.astype(np.int64) - 1)
+        if not np.all(np.isfinite(seg)):
+            raise ValueError(f'semantic label "{path}" contains NaN/inf; '
+                             f'labels must be class indices')
+        seg = seg.astype(np.int64)
+        bad = (seg != 255) & ((seg < 0) | (seg >= num_classes))
+        if bad.any():
+            raise ValueError(
+                f'semantic label "{path}" has class index '
+                f'{int(seg[bad].max())} out of range for {num_classes} '
+                f'classes; check num_classes (13 or 40)')
+        results['gt_seg_map'] = seg.astype(np.uint8)
+        results.setdefault('seg_fields', []).append('gt_seg_map')
+        return seg
+
+    def _load_depth(self, path: str, results: dict) -> np.ndarray:
+        if path.endswith('.npy'):
+            depth = _read_npy(path).astype(np.float32)
+        else:
+            depth = _read_png(path).astype(np.float32) / 1000.0  # mm -> m
+        depth = np.squeeze(depth)
+        if depth.ndim != 2:
+            raise ValueError(f'depth map "{path}" must be HxW, got '
+                             f'{depth.shape}')
+        finite = np.isfinite(depth)
+        if (depth[finite] < 0).any():
+            raise ValueError(
+                f'depth map "{path}" has negative values (min '
+                f'{depth[finite].min():.3f}); depth must be metres >= 0 '
+                f'with 0 = invalid')
+        results['gt_depth_map'] = np.where(finite, depth, 0).astype(np.float32)
+        return depth
+
+    def _load_normal(self, path: str, results: dict) -> np.ndarray:
+        if path.endswith('.npy'):
+            normal = _read_npy(path).astype(np.float32)
+            if normal.ndim == 3 and normal.shape[0] == 3 and \
+                    normal.shape[2] != 3:
+                normal = normal.transpose(1, 2, 0)
+            invalid = np.zeros(normal.shape[:2], bool)
+        else:
+            rgb = _read_png(path, flag='color')[..., ::-1]  # BGR -> RGB
+            invalid = np.all(rgb == 0, axis=-1)
+            normal = rgb.astype(np.float32) / 255.0 * 2 - 1
+        if normal.ndim != 3 or normal.shape[2] != 3:
+            raise ValueError(f'normal map "{path}" must be HxWx3, got '
+                             f'{normal.shape}')
+        norm = np.linalg.norm(normal, axis=-1, keepdims=True)
+        invalid |= ~np.isfinite(norm[..., 0]) | (norm[..., 0] < 1e-6)
+        with np.errstate(invalid='ignore', divide='ignore'):
+            unit = normal / norm
+        results['gt_normal'] = np.where(invalid[..., None], 0,
+                                        unit).astype(np.float32)
+        return normal
+
+    def _load_saliency(self, path: str, results: dict) -> np.ndarray:
+        raw = _read_npy(path) if path.endswith('.npy') else _read_png(path)
+        raw = np.squeeze(raw)
+        if raw.ndim != 2:
+            raise ValueError(f'saliency map "{path}" must be HxW')
+        finite = np.isfinite(raw)
+        top = raw[finite].max() if finite.any() else 1
+        # 0/255 PNGs and 0/1 arrays alike; non-finite pixels are ignored.
+        scale = 255.0 if top > 1 else 1.0
+        sal = np.where(finite, (raw / scale) >= 0.5, 0).astype(np.uint8)
+        sal[~finite] = 255
+        results['gt_saliency'] = sal
+        return sal

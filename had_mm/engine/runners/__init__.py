@@ -1,0 +1,3 @@
+from .had_runner import CheckpointLoadError, HADRunner
+
+__all__ = ['CheckpointLoadError', 'HADRunner']

@@ -1,0 +1,159 @@
+"""A common base for the per-task dense-prediction metrics.
+
+Every per-task metric splits its work into two plain methods so that
+:class:`MultiTaskMetric` can reuse them without duplicating any math:
+
+- ``process_sample(pred, gt)`` turns one prediction / label pair into a small
+  *partial result* (sums, counts or histograms, always on the CPU);
+- ``compute_from(results)`` reduces a list of partial results over the whole
+  evaluation set into the final metric dict.
+
+``process`` / ``compute_metrics`` (mmengine's :class:`BaseMetric` interface)
+are thin wrappers around them.
+"""
+from abc import abstractmethod
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch.nn.functional as F
+from mmengine.evaluator import BaseMetric
+from torch import Tensor
+
+
+def get_pixel_data(data_sample: Any, key: str) -> Optional[Tensor]:
+    """Read the tensor of a pixel-level field of a data sample.
+
+    Args:
+        data_sample (dict | SegDataSample): A data sample as a dict (what
+            mmengine's Evaluator passes, ``SegDataSample.to_dict()``) or as a
+            data element.
+        key (str): Field name, e.g. ``'pred_depth_map'``.
+
+    Returns:
+        Tensor | None: ``data_sample[key]['data']``, or None when the sample
+        has no such field.
+    """
+    if isinstance(data_sample, dict):
+        item = data_sample.get(key)
+    else:
+        item = getattr(data_sample, key, None)
+    if item is None:
+        return None
+    if isinstance(item, dict):
+        return item.get('data')
+    if isinstance(item, Tensor):
+        return item
+    return getattr(item, 'data', None)
+
+
+def resize_to(pred: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
+    """Resize a ``C x H x W`` prediction to a label's ``(H, W)``.
+
+    Args:
+        pred (Tensor): Prediction, ``C x H x W`` (or ``H x W``).
+        size (tuple[int, int]): Target ``(H, W)``.
+        mode (str): ``'nearest'`` for class maps, ``'bilinear'`` for
+            continuous maps.
+
+    Returns:
+        Tensor: The prediction at ``size``; unchanged (same object) when it
+        already has that size. Class maps keep their integer dtype.
+    """
+    if tuple(pred.shape[-2:]) == tuple(size):
+        return pred
+    squeeze = pred.dim() == 2
+    x = pred[None, None] if squeeze else pred[None]
+    dtype = x.dtype
+    x = x.float()
+    if mode == 'nearest':
+        x = F.interpolate(x, size=size, mode='nearest')
+    else:
+        x = F.interpolate(x, size=size, mode=mode, align_corners=False)
+    x = x[0, 0] if squeeze else x[0]
+    if not dtype.is_floating_point:
+        x = x.round().to(dtype)
+    return x
+
+
+class BaseDenseMetric(BaseMetric):
+    """Base class of the per-task dense metrics (not registered).
+
+    Subclasses set ``pred_key`` / ``gt_key`` and implement
+    :meth:`process_sample` and :meth:`compute_from`.
+
+    Args:
+        collect_device (str): Device used to collect results across ranks,
+            ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix (str, optional): Prefix added to every key of the returned
+            metrics by mmengine. Defaults to None.
+        collect_dir (str, optional): Directory to collect results through
+            the file system (``collect_device='cpu'`` only).
+    """
+
+    #: Field of the data sample holding the prediction.
+    pred_key: str = ''
+    #: Field of the data sample holding the ground truth.
+    gt_key: str = ''
+
+    def __init__(self,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(
+            collect_device=collect_device,
+            prefix=prefix,
+            collect_dir=collect_dir)
+
+    @abstractmethod
+    def process_sample(self, pred: Tensor, gt: Tensor) -> Any:
+        """Reduce one prediction / label pair to a partial result.
+
+        Args:
+            pred (Tensor): Prediction of one sample.
+            gt (Tensor): Label of the same sample.
+
+        Returns:
+            Any: A picklable partial result (kept on the CPU).
+        """
+
+    @abstractmethod
+    def compute_from(self, results: List[Any]) -> Dict[str, float]:
+        """Reduce the partial results of a whole set to the metrics.
+
+        Args:
+            results (list): Partial results from :meth:`process_sample`.
+
+        Returns:
+            dict[str, float]: Metric name to value.
+        """
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Process one batch of data samples.
+
+        Samples without ``gt_key`` are skipped; a sample with a label but no
+        prediction is an error.
+
+        Args:
+            data_batch (Any): The batch from the dataloader (unused).
+            data_samples (Sequence[dict]): Outputs of the model, each a dict
+                from ``SegDataSample.to_dict()``.
+        """
+        for data_sample in data_samples:
+            gt = get_pixel_data(data_sample, self.gt_key)
+            if gt is None:
+                continue
+            pred = get_pixel_data(data_sample, self.pred_key)
+            if pred is None:
+                raise KeyError(f'{type(self).__name__}: a data sample has '
+                               f"'{self.gt_key}' but no '{self.pred_key}'")
+            self.results.append(self.process_sample(pred, gt))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Compute the metrics from the processed results.
+
+        Args:
+            results (list): The processed results of every sample.
+
+        Returns:
+            dict[str, float]: The computed metrics.
+        """
+        return self.compute_from(results)

@@ -1,0 +1,105 @@
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from had_mm.registry import METRICS
+from .base_dense_metric import BaseDenseMetric, resize_to
+
+
+@METRICS.register_module()
+class DepthErrorMetric(BaseDenseMetric):
+    """Depth errors over all valid pixels of the evaluation set.
+
+    A pixel is valid where the ground truth is finite and ``> 0``. For every
+    sample the metric accumulates (in float64) the sums over valid pixels of
+    ``|d - d*|``, ``|d - d*| / d*`` and ``(d - d*)^2``, the number of pixels
+    with ``max(d / d*, d* / d) < 1.25`` and the number of valid pixels; the
+    sums are divided once over the whole set (a pixel-weighted mean, not a
+    mean of per-image values). A non-positive prediction never counts for
+    ``delta1``.
+
+    Returned keys: ``abs_err`` (same unit as the maps, metres), ``rel_err``
+    (ratio), ``rmse`` (``sqrt`` of the set's mean squared error) and
+    ``delta1`` (%).
+
+    Args:
+        delta_thr (float): Ratio threshold of ``delta1``. Defaults to 1.25.
+        collect_device (str): Device used to collect results across ranks.
+            Defaults to ``'cpu'``.
+        prefix (str, optional): Prefix of the returned keys. Defaults to None.
+        collect_dir (str, optional): Directory to collect results through
+            the file system. Defaults to None.
+
+    Raises:
+        ValueError: At compute time, when no pixel of the whole set is valid
+            (``'no valid depth pixel in the evaluation set; check
+            gt_depth_map'``), rather than returning NaNs.
+    """
+
+    pred_key = 'pred_depth_map'
+    gt_key = 'gt_depth_map'
+
+    def __init__(self,
+                 delta_thr: float = 1.25,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(
+            collect_device=collect_device,
+            prefix=prefix,
+            collect_dir=collect_dir)
+        self.delta_thr = float(delta_thr)
+
+    def process_sample(self, pred: Tensor, gt: Tensor) -> np.ndarray:
+        """Sums of one sample over its valid pixels.
+
+        Args:
+            pred (Tensor): Predicted depth, ``1 x H x W`` (or ``H x W``).
+            gt (Tensor): Ground-truth depth, same layout; 0 or non-finite
+                marks an invalid pixel.
+
+        Returns:
+            np.ndarray: float64 ``[sum |d-d*|, sum |d-d*|/d*, sum (d-d*)^2,
+            count delta1, count valid]``.
+        """
+        pred = resize_to(pred, tuple(gt.shape[-2:]), 'bilinear')
+        gt = gt.to(torch.float64).reshape(-1)
+        pred = pred.to(device=gt.device, dtype=torch.float64).reshape(-1)
+        valid = torch.isfinite(gt) & (gt > 0)
+        d, g = pred[valid], gt[valid]
+        diff = (d - g).abs()
+        ratio = torch.maximum(d / g, g / d)
+        within = (d > 0) & (ratio < self.delta_thr)
+        sums = torch.stack([
+            diff.sum(), (diff / g).sum(), (diff * diff).sum(),
+            within.sum().to(torch.float64),
+            valid.sum().to(torch.float64)
+        ])
+        return sums.cpu().numpy()
+
+    def compute_from(self, results: List[np.ndarray]) -> Dict[str, float]:
+        """Depth metrics of the whole set.
+
+        Args:
+            results (list[np.ndarray]): Outputs of :meth:`process_sample`.
+
+        Returns:
+            dict[str, float]: ``abs_err``, ``rel_err``, ``rmse``, ``delta1``.
+
+        Raises:
+            ValueError: When the set holds no valid depth pixel.
+        """
+        total = np.zeros(5, dtype=np.float64)
+        for r in results:
+            total += r
+        abs_sum, rel_sum, sq_sum, within, n = total
+        if n <= 0:
+            raise ValueError('no valid depth pixel in the evaluation set; '
+                             'check gt_depth_map')
+        return dict(
+            abs_err=float(abs_sum / n),
+            rel_err=float(rel_sum / n),
+            rmse=float(np.sqrt(sq_sum / n)),
+            delta1=float(100.0 * within / n))

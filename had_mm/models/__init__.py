@@ -1,0 +1,5 @@
+"""had_mm models: predictors, heads, losses and distillers."""
+from .data_preprocessors import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .predictors import *  # noqa: F401,F403

@@ -1,0 +1,93 @@
+import copy
+from typing import Dict, List, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+from torch import Tensor
+
+from had_mm.registry import MODELS
+
+
+class DenseTaskHead(BaseModule):
+    """A dense-prediction head: any mmseg decode head as the body.
+
+    The body (ASPP, FCN, SegFormer head, ...; anything built on mmseg's
+    ``BaseDecodeHead``) is built with ``num_classes = out_channels`` of the
+    task, so its ``conv_seg`` emits the task's raw channels; the subclass
+    turns them into the task output (:meth:`activate`). The interface
+    follows ``BaseDecodeHead``: ``forward``, ``loss_by_feat``,
+    ``predict_by_feat``.
+
+    Args:
+        body (dict): Config of an mmseg decode head (``num_classes`` and
+            ``out_channels`` are set here).
+        loss (dict): Config of the task loss, called as
+            ``loss(pred, target)``.
+        align_corners (bool): For the bilinear resize of outputs.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    task: str = ''
+    out_channels: int = 1
+    gt_field: str = ''
+
+    def __init__(self,
+                 body: dict,
+                 loss: dict,
+                 align_corners: bool = False,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg)
+        body = copy.deepcopy(body)
+        body['num_classes'] = self.out_channels
+        body['out_channels'] = self.out_channels
+        if self.out_channels == 1:
+            body.setdefault('threshold', 0.5)  # silences mmseg's warning
+        self.body = MODELS.build(body)
+        self.loss_module = MODELS.build(loss)
+        self.align_corners = align_corners
+
+    def forward(self, inputs: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+        """Raw head output at the body's resolution (not activated)."""
+        if isinstance(inputs, Tensor):  # mmseg heads index a feature list
+            inputs = [inputs]
+        return self.body(inputs)
+
+    def activate(self, raw: Tensor) -> Tensor:
+        """Turn raw channels into the task output (depth, unit normal...)."""
+        return raw
+
+    def resize(self, raw: Tensor, size) -> Tensor:
+        if tuple(raw.shape[-2:]) == tuple(size):
+            return raw
+        return F.interpolate(
+            raw, size=size, mode='bilinear', align_corners=self.align_corners)
+
+    def _stack_gt(self, samples: List[SegDataSample]) -> Tensor:
+        missing = [
+            s.metainfo.get('img_path', i) for i, s in enumerate(samples)
+            if self.gt_field not in s
+        ]
+        if missing:
+            raise KeyError(f'{self.task} loss needs {self.gt_field} but '
+                           f'sample(s) {missing[:3]} have none; load the '
+                           f'{self.task} labels in the pipeline')
+        return torch.stack([getattr(s, self.gt_field).data for s in samples])
+
+    def loss_by_feat(
+            self, raw: Tensor,
+            batch_data_samples: List[SegDataSample]) -> Dict[str, Tensor]:
+        """Task loss of the raw output against the samples' labels."""
+        gt = self._stack_gt(batch_data_samples)
+        out = self.activate(self.resize(raw, gt.shape[-2:]))
+        return {self.loss_module.loss_name: self.loss_module(out, gt)}
+
+    def predict_by_feat(self, raw: Tensor, size) -> Tensor:
+        """Task output resized to ``size`` (the padded input size)."""
+        return self.activate(self.resize(raw, size))
+
+    def to_pixel_data(self, out: Tensor) -> Dict[str, PixelData]:
+        """Fields of one sample's prediction (``out`` is CxHxW)."""
+        raise NotImplementedError

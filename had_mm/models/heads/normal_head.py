@@ -1,0 +1,36 @@
+from typing import Dict
+
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from .dense_task_head import DenseTaskHead
+
+
+@MODELS.register_module()
+class NormalHead(DenseTaskHead):
+    """Surface normals: three channels, L2-normalised to unit vectors.
+
+    Args:
+        body (dict): An mmseg decode head config.
+        loss (dict): Default cosine loss.
+        **kwargs: See :class:`DenseTaskHead`.
+    """
+
+    task = 'normal'
+    out_channels = 3
+    gt_field = 'gt_normal'
+
+    def __init__(self,
+                 body: dict,
+                 loss: dict = dict(type='CosineNormalLoss'),
+                 **kwargs) -> None:
+        super().__init__(body, loss, **kwargs)
+
+    def activate(self, raw: Tensor) -> Tensor:
+        # normalising after the resize keeps interpolated vectors unit
+        return F.normalize(raw, dim=1, eps=1e-6)
+
+    def to_pixel_data(self, out: Tensor) -> Dict[str, PixelData]:
+        return dict(pred_normal=PixelData(data=out))

@@ -1,0 +1,208 @@
+"""Distribution-balanced heterogeneity-aware distillation (DB-HAD)."""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from .distill_utils import (check_task, pixel_distill_loss_map,
+                            teacher_pseudo_label, upcast_half)
+
+
+@MODELS.register_module()
+class DBHADLoss(nn.Module):
+    """DB-HAD loss (HAD spec section 5).
+
+    Pixels are grouped, a loss is computed per group and the groups are
+    balanced, so that the dominant classes / value ranges of the
+    pseudo-labels do not drown the rest. ``l`` is the per-pixel
+    distillation loss of
+    :func:`~had_mm.models.losses.distill_utils.pixel_distill_loss_map`.
+
+    - semantic / saliency (2 classes): per class ``c`` of the ``C`` classes
+      of the teacher's pseudo-label,
+      ``L_c = exp(mean_{p: y^(p) = c, l(p) > 0} log l(p))`` (geometric
+      mean), ``L_c = 0`` for a class absent from the batch; ``w =
+      softmax(-L)`` over the ``C`` entries, detached;
+      ``L_DB = (1 / C) * sum_c w_c L_c``. As in the reference the average
+      runs over all ``C`` entries, absent classes included.
+      ``group_by``, ``tau`` and the bins do not apply.
+    - depth / normal: pixels are binned on the student prediction
+      (``group_by='student'``; normal: the channel-mean of the unit
+      student normal) or on the teacher pseudo-label
+      (``group_by='teacher'``), with the open intervals between the bin
+      edges (default one edge ``tau``: ``v < tau`` and ``v > tau``; a pixel
+      exactly on an edge belongs to no group, as in the reference);
+      ``L_DB = sum_groups mean_{p in g} l(p)``, an empty group
+      contributing 0. Deviation: for normals the reference makes an empty
+      group contribute 1; here it contributes 0, like depth, so that the
+      loss does not jump by a constant when a group empties.
+
+    Everything is computed for the whole batch with ``index_add`` (no
+    Python loop over classes and no host synchronisation).
+
+    Args:
+        task (str): Task type, one of ``('semantic', 'depth', 'normal',
+            'saliency')``.
+        num_classes (int, optional): Number of classes ``C`` of a semantic
+            task; checked against the student's channels, which are used
+            when None. Saliency always has 2 (None or 2 accepted).
+            Defaults to None.
+        tau (float): Split threshold of the two depth / normal groups.
+            Defaults to 0.5.
+        group_by (str): 'student' or 'teacher': which prediction bins the
+            depth / normal pixels. Defaults to 'student'.
+        num_bins (int): Number of depth / normal groups. With 2 and no
+            ``bin_edges`` the single edge is ``tau``; more bins need
+            ``bin_edges``. Defaults to 2.
+        bin_edges (Sequence[float], optional): ``num_bins - 1`` strictly
+            increasing edges; overrides ``tau``. Defaults to None.
+        eps (float): Floor of ``l`` inside the log (numerical safety only;
+            pixels with ``l = 0`` are excluded as in the spec). Defaults to
+            1e-12.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str): Name of the loss item; it must start with
+            ``loss_`` to be back-propagated. Defaults to 'loss_db_had'.
+    """
+
+    def __init__(self,
+                 task: str,
+                 num_classes: Optional[int] = None,
+                 tau: float = 0.5,
+                 group_by: str = 'student',
+                 num_bins: int = 2,
+                 bin_edges: Optional[Sequence[float]] = None,
+                 eps: float = 1e-12,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_db_had') -> None:
+        super().__init__()
+        self.task = check_task(task)
+        if task == 'saliency':
+            if num_classes not in (None, 2):
+                raise ValueError('DBHADLoss: saliency has 2 classes, got '
+                                 f'num_classes={num_classes}.')
+            num_classes = 2
+        self.num_classes = num_classes
+        if group_by not in ('student', 'teacher'):
+            raise ValueError(f'DBHADLoss: unknown group_by {group_by!r}; '
+                             "valid choices are 'student', 'teacher'.")
+        if bin_edges is None:
+            if num_bins != 2:
+                raise ValueError(
+                    f'DBHADLoss: num_bins={num_bins} needs bin_edges '
+                    f'({num_bins - 1} increasing values); only 2 bins '
+                    'default to the single edge tau.')
+            bin_edges = (tau, )
+        bin_edges = tuple(float(e) for e in bin_edges)
+        if len(bin_edges) != num_bins - 1:
+            raise ValueError(
+                f'DBHADLoss: num_bins={num_bins} needs {num_bins - 1} '
+                f'bin_edges, got {len(bin_edges)}: {bin_edges}.')
+        if any(b <= a for a, b in zip(bin_edges[:-1], bin_edges[1:])):
+            raise ValueError('DBHADLoss: bin_edges must be strictly '
+                             f'increasing, got {bin_edges}.')
+        self.tau = tau
+        self.group_by = group_by
+        self.num_bins = num_bins
+        self.bin_edges = bin_edges
+        self.eps = eps
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def _class_balanced(self, loss_map: Tensor, valid: Tensor,
+                        student_out: Tensor, pseudo: Tensor) -> Tensor:
+        """Semantic / saliency branch: softmax(-L)-weighted class losses."""
+        if self.task == 'saliency':
+            num_classes = 2
+            labels = pseudo.reshape(loss_map.shape) >= 0.5
+        else:
+            num_classes = student_out.shape[1]
+            if self.num_classes not in (None, num_classes):
+                raise ValueError(
+                    f'DBHADLoss: num_classes={self.num_classes} but the '
+                    f'student outputs {num_classes} channels.')
+            labels = pseudo.reshape(loss_map.shape)
+        pos = valid & (loss_map > 0)
+        idx = torch.where(pos, labels.long(),
+                          torch.zeros_like(labels, dtype=torch.long))
+        log_l = torch.where(pos,
+                            loss_map.clamp(min=self.eps).log(),
+                            torch.zeros_like(loss_map))
+        zeros = loss_map.new_zeros(num_classes)
+        sums = zeros.index_add(0, idx.flatten(), log_l.flatten())
+        counts = zeros.index_add(0, idx.flatten(),
+                                 pos.flatten().to(zeros.dtype))
+        mean_log = sums / counts.clamp(min=1)
+        class_loss = torch.where(counts > 0, mean_log.exp(), zeros)
+        # Weights are a balancing schedule, not a learning signal.
+        weight = F.softmax(-class_loss.detach(), dim=0)
+        return (weight * class_loss).sum() / num_classes
+
+    def _group_balanced(self, loss_map: Tensor, valid: Tensor,
+                        student_out: Tensor, pseudo: Tensor) -> Tensor:
+        """Depth / normal branch: sum of per-group mean losses."""
+        source = student_out if self.group_by == 'student' else pseudo
+        source = upcast_half(source.detach())
+        if self.task == 'normal':
+            value = F.normalize(source, p=2, dim=1).mean(dim=1)
+        else:
+            value = source.reshape(loss_map.shape)
+        edges = value.new_tensor(self.bin_edges)
+        # Open intervals, as the reference's strict inequalities.
+        on_edge = (value.unsqueeze(-1) == edges).any(dim=-1)
+        ok = valid & torch.isfinite(value) & ~on_edge
+        bins = torch.bucketize(value, edges)
+        idx = torch.where(ok, bins, torch.zeros_like(bins)).flatten()
+        zeros = loss_map.new_zeros(self.num_bins)
+        sums = zeros.index_add(
+            0, idx,
+            torch.where(ok, loss_map, torch.zeros_like(loss_map)).flatten())
+        counts = zeros.index_add(0, idx, ok.flatten().to(zeros.dtype))
+        # counts.clamp: an empty group has sum 0 and contributes 0.
+        return (sums / counts.clamp(min=1)).sum()
+
+    def loss_from_map(self, loss_map: Tensor, valid: Tensor,
+                      student_out: Tensor, pseudo: Tensor) -> Tensor:
+        """Unweighted DB-HAD loss from a precomputed loss map.
+
+        Args:
+            loss_map (Tensor): ``B x H x W`` per-pixel loss (0 where
+                invalid).
+            valid (Tensor): ``B x H x W`` bool mask of valid pixels.
+            student_out (Tensor): Raw student head output.
+            pseudo (Tensor): Teacher pseudo-label of
+                :func:`~had_mm.models.losses.distill_utils.
+                teacher_pseudo_label`.
+
+        Returns:
+            Tensor: Scalar loss (``loss_weight`` not applied).
+        """
+        if self.task in ('semantic', 'saliency'):
+            return self._class_balanced(loss_map, valid, student_out, pseudo)
+        return self._group_balanced(loss_map, valid, student_out, pseudo)
+
+    def forward(self, student_out: Tensor, teacher_out: Tensor,
+                **kwargs) -> Tensor:
+        """Forward function.
+
+        Args:
+            student_out (Tensor): Raw student head output.
+            teacher_out (Tensor): Raw teacher head output (detached here).
+            **kwargs: Ignored.
+
+        Returns:
+            Tensor: Weighted scalar loss.
+        """
+        pseudo = teacher_pseudo_label(self.task, teacher_out)
+        loss_map, valid = pixel_distill_loss_map(self.task, student_out,
+                                                 pseudo)
+        loss = self.loss_from_map(loss_map, valid, student_out, pseudo)
+        return self.loss_weight * loss
+
+    @property
+    def loss_name(self) -> str:
+        """str: Name of the loss item (``loss_`` prefix = back-propagated).
+        """
+        return self._loss_name

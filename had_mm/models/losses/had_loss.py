@@ -1,0 +1,124 @@
+"""Heterogeneity-aware distillation loss (HAD spec sections 5-7)."""
+from typing import Optional, Sequence
+
+import torch.nn as nn
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from .db_had_loss import DBHADLoss
+from .distill_utils import (check_task, pixel_distill_loss_map,
+                            teacher_pseudo_label)
+from .pixel_distill_loss import PixelDistillLoss
+from .sg_had_loss import SGHADLoss
+
+
+@MODELS.register_module()
+class HADLoss(nn.Module):
+    """HAD distillation loss of one old task: ``(L_DB + L_SG) / 2``.
+
+    With only one of DB / SG on, the loss is that one alone. With both
+    off it is the plain masked mean of the per-pixel distillation loss,
+    i.e. exactly :class:`PixelDistillLoss` (the LwF-style baseline: "a
+    setting that turns DB off replaces L_DB by the plain masked mean").
+
+    The pseudo-labels and the loss map are computed once per call and
+    shared by the DB and SG parts, built here as :class:`DBHADLoss` and
+    :class:`SGHADLoss`. The lifelong weight ``lambda`` of the total loss is
+    ``loss_weight``.
+
+    Args:
+        task (str): Task type, one of ``('semantic', 'depth', 'normal',
+            'saliency')``.
+        use_db (bool): Use DB-HAD. Defaults to True.
+        use_sg (bool): Use SG-HAD. Defaults to True.
+        tau (float): DB-HAD split threshold (depth / normal). Defaults to
+            0.5.
+        threshold (float): SG-HAD salience threshold ``s``. Defaults to
+            0.9.
+        num_classes (int, optional): DB-HAD number of classes (semantic).
+            Defaults to None (the student's channels).
+        group_by (str): DB-HAD grouping, 'student' or 'teacher'. Defaults
+            to 'student'.
+        num_bins (int): DB-HAD number of depth / normal groups. Defaults
+            to 2.
+        bin_edges (Sequence[float], optional): DB-HAD bin edges. Defaults
+            to None.
+        eps (float): DB-HAD floor inside the log. Defaults to 1e-12.
+        mode (str): SG-HAD mask mode, 'greater', 'less' or 'band'.
+            Defaults to 'greater'.
+        band (Sequence[float], optional): SG-HAD ``(low, high)`` of the
+            'band' mode. Defaults to None.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str): Name of the loss item; it must start with
+            ``loss_`` to be back-propagated. Defaults to 'loss_had'.
+    """
+
+    def __init__(self,
+                 task: str,
+                 use_db: bool = True,
+                 use_sg: bool = True,
+                 tau: float = 0.5,
+                 threshold: float = 0.9,
+                 num_classes: Optional[int] = None,
+                 group_by: str = 'student',
+                 num_bins: int = 2,
+                 bin_edges: Optional[Sequence[float]] = None,
+                 eps: float = 1e-12,
+                 mode: str = 'greater',
+                 band: Optional[Sequence[float]] = None,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_had') -> None:
+        super().__init__()
+        self.task = check_task(task)
+        self.use_db = use_db
+        self.use_sg = use_sg
+        # Parts are unweighted; loss_weight is applied once, here.
+        self.db_loss = DBHADLoss(
+            task,
+            num_classes=num_classes,
+            tau=tau,
+            group_by=group_by,
+            num_bins=num_bins,
+            bin_edges=bin_edges,
+            eps=eps) if use_db else None
+        self.sg_loss = SGHADLoss(
+            task, threshold=threshold, mode=mode,
+            band=band) if use_sg else None
+        self.plain_loss = (
+            PixelDistillLoss(task) if not (use_db or use_sg) else None)
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self, student_out: Tensor, teacher_out: Tensor,
+                **kwargs) -> Tensor:
+        """Forward function.
+
+        Args:
+            student_out (Tensor): Raw student head output of the old task.
+            teacher_out (Tensor): Raw frozen-teacher head output of the
+                same task (detached here).
+            **kwargs: Ignored.
+
+        Returns:
+            Tensor: Weighted scalar loss.
+        """
+        pseudo = teacher_pseudo_label(self.task, teacher_out)
+        loss_map, valid = pixel_distill_loss_map(self.task, student_out,
+                                                 pseudo)
+        if self.plain_loss is not None:
+            loss = self.plain_loss.loss_from_map(loss_map, valid)
+            return self.loss_weight * loss
+        parts = []
+        if self.db_loss is not None:
+            parts.append(
+                self.db_loss.loss_from_map(loss_map, valid, student_out,
+                                           pseudo))
+        if self.sg_loss is not None:
+            parts.append(self.sg_loss.loss_from_map(loss_map, valid))
+        return self.loss_weight * sum(parts) / len(parts)
+
+    @property
+    def loss_name(self) -> str:
+        """str: Name of the loss item (``loss_`` prefix = back-propagated).
+        """
+        return self._loss_name

@@ -1,0 +1,55 @@
+"""Masked L1 loss for depth regression (HAD spec section 2)."""
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from .distill_utils import masked_mean, upcast_half
+
+
+@MODELS.register_module()
+class MaskedL1Loss(nn.Module):
+    """``sum_valid |d - d*| / #valid`` over the whole batch.
+
+    A pixel is valid where the ground truth is finite and positive (0 marks
+    a missing depth). A batch without a valid pixel gives 0.
+
+    Args:
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str): Name of the loss item; it must start with
+            ``loss_`` to be back-propagated. Defaults to 'loss_depth'.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_depth') -> None:
+        super().__init__()
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self, pred: Tensor, target: Tensor, **kwargs) -> Tensor:
+        """Forward function.
+
+        Args:
+            pred (Tensor): Predicted depth, ``B x 1 x H x W``.
+            target (Tensor): Ground truth, ``B x 1 x H x W`` (or
+                ``B x H x W``); invalid = 0 or non-finite.
+            **kwargs: Ignored (e.g. ``ignore_index`` passed by mmseg
+                decode heads).
+
+        Returns:
+            Tensor: Weighted scalar loss.
+        """
+        pred = upcast_half(pred)
+        target = target.detach().to(pred.dtype).reshape(pred.shape)
+        valid = torch.isfinite(target) & (target > 0)
+        # Sanitise first: |d - NaN| would put NaN in the backward pass.
+        target = torch.where(valid, target, torch.zeros_like(target))
+        loss = masked_mean((pred - target).abs(), valid)
+        return self.loss_weight * loss
+
+    @property
+    def loss_name(self) -> str:
+        """str: Name of the loss item (``loss_`` prefix = back-propagated).
+        """
+        return self._loss_name

@@ -1,0 +1,3 @@
+from .heterogeneous_dense_predictor import HeterogeneousDensePredictor
+
+__all__ = ['HeterogeneousDensePredictor']

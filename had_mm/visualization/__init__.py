@@ -1,0 +1,3 @@
+from .multi_task_local_visualizer import MultiTaskLocalVisualizer
+
+__all__ = ['MultiTaskLocalVisualizer']

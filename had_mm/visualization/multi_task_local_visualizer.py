@@ -1,0 +1,132 @@
+from typing import List, Optional
+
+import mmcv
+import numpy as np
+from matplotlib import colormaps
+from mmseg.structures import SegDataSample
+from mmseg.visualization import SegLocalVisualizer
+
+from had_mm.registry import VISUALIZERS
+
+# (ground-truth field, prediction field) per task, in panel order
+PANELS = (('semantic', 'gt_sem_seg', 'pred_sem_seg'), ('depth', 'gt_depth_map',
+                                                       'pred_depth_map'),
+          ('normal', 'gt_normal', 'pred_normal'), ('saliency', 'gt_saliency',
+                                                   'pred_saliency'))
+
+
+@VISUALIZERS.register_module()
+class MultiTaskLocalVisualizer(SegLocalVisualizer):
+    """Draws an image with one panel per task: labels on top, predictions
+    below (colour semantic map, depth colour map, normal RGB, saliency).
+
+    Used by mmseg's ``SegVisualizationHook`` (``tools/test.py --show-dir``).
+    Invalid label pixels are black.
+
+    Args:
+        name (str): The instance name (mmengine's ManagerMixin).
+        depth_cmap (str): Matplotlib colour map for depth.
+        **kwargs: See ``SegLocalVisualizer``.
+    """
+
+    def __init__(self,
+                 name: str = 'visualizer',
+                 depth_cmap: str = 'magma_r',
+                 **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.depth_cmap = colormaps[depth_cmap]
+
+    def _semantic(self, seg: np.ndarray) -> np.ndarray:
+        palette = np.array(
+            self.dataset_meta.get('palette')
+            or [[(37 * i) % 256, (97 * i) % 256, (151 * i) % 256]
+                for i in range(256)],
+            dtype=np.uint8)
+        out = np.zeros(seg.shape + (3, ), np.uint8)
+        known = seg < len(palette)
+        out[known] = palette[seg[known]]
+        return out
+
+    def _depth(self, depth: np.ndarray, vmax: float) -> np.ndarray:
+        rgb = self.depth_cmap(np.clip(depth / max(vmax, 1e-6), 0, 1))[..., :3]
+        out = (rgb * 255).astype(np.uint8)
+        out[~(depth > 0)] = 0
+        return out
+
+    @staticmethod
+    def _normal(normal: np.ndarray) -> np.ndarray:
+        normal = normal.transpose(1, 2, 0)
+        out = ((normal + 1) / 2 * 255).clip(0, 255).astype(np.uint8)
+        out[np.all(normal == 0, axis=-1)] = 0
+        return out
+
+    @staticmethod
+    def _saliency(sal: np.ndarray) -> np.ndarray:
+        gray = (np.clip(sal.astype(np.float32), 0, 1) * 255).astype(np.uint8)
+        out = np.repeat(gray[..., None], 3, axis=-1)
+        out[sal == 255] = 0
+        return out
+
+    def draw_panels(self, image: np.ndarray,
+                    data_sample: SegDataSample) -> np.ndarray:
+        """Return the RGB grid for one sample (2 rows x (1 + tasks))."""
+        h, w = image.shape[:2]
+        top: List[np.ndarray] = [image]
+        bottom: List[np.ndarray] = [np.full_like(image, 255)]
+        vmax = None
+        if 'gt_depth_map' in data_sample:
+            vmax = float(data_sample.gt_depth_map.data.max())
+        for task, gt_key, pred_key in PANELS:
+            if gt_key not in data_sample and pred_key not in data_sample:
+                continue
+            for key, row in ((gt_key, top), (pred_key, bottom)):
+                if key not in data_sample:
+                    row.append(np.zeros((h, w, 3), np.uint8))
+                    continue
+                data = getattr(data_sample, key).data.cpu().numpy()
+                if task == 'semantic':
+                    panel = self._semantic(data[0].astype(np.int64))
+                elif task == 'depth':
+                    vmax = vmax or float(data.max())
+                    panel = self._depth(data[0], vmax)
+                elif task == 'normal':
+                    panel = self._normal(data)
+                else:
+                    panel = self._saliency(data[0])
+                if panel.shape[:2] != (h, w):
+                    panel = mmcv.imresize(
+                        panel, (w, h), interpolation='nearest')
+                row.append(panel)
+        gap = np.full((h, 2, 3), 255, np.uint8)
+
+        def join(row):
+            return np.concatenate(
+                [x for p in row for x in (p, gap)][:-1], axis=1)
+
+        return np.concatenate([
+            join(top),
+            np.full((2, join(top).shape[1], 3), 255, np.uint8),
+            join(bottom)
+        ],
+                              axis=0)
+
+    def add_datasample(self,
+                       name: str,
+                       image: np.ndarray,
+                       data_sample: Optional[SegDataSample] = None,
+                       draw_gt: bool = True,
+                       draw_pred: bool = True,
+                       show: bool = False,
+                       wait_time: float = 0,
+                       out_file: Optional[str] = None,
+                       step: int = 0,
+                       **kwargs) -> None:
+        grid = image if data_sample is None else self.draw_panels(
+            image, data_sample)
+        self.set_image(grid)
+        if show:
+            self.show(grid, win_name=name, wait_time=wait_time)
+        if out_file is not None:
+            mmcv.imwrite(mmcv.rgb2bgr(grid), out_file)
+        else:
+            self.add_image(name, grid, step)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
+set -euo pipefail
+if [[ $# -lt 3 ]]; then
+    echo "usage: $0 CONFIG CHECKPOINT GPUS [test.py args...]" >&2
+    exit 2
+fi
+CONFIG=$1
+CHECKPOINT=$2
+GPUS=$3
+shift 3
+if ! [[ "$GPUS" =~ ^[1-9][0-9]*$ ]]; then
+    echo "error: GPUS must be a positive integer (the number of processes), got '$GPUS'" >&2
+    exit 2
+fi
+for f in "$CONFIG" "$CHECKPOINT"; do
+    if [[ ! -f "$f" ]]; then
+        echo "error: '$f' does not exist" >&2
+        exit 2
+    fi
+done
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PYTHON=${PYTHON:-python}
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
+exec "$PYTHON" -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+    --nproc_per_node="$GPUS" \
+    --master_port="${PORT:-29500}" \
+    "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"

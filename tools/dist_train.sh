@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Usage: tools/dist_train.sh CONFIG GPUS [train.py args...]
+# One process per GPU (NCCL); on a machine without GPUs, GPUS processes on
+# the CPU (gloo). Set PYTHON to choose the interpreter, PORT/NNODES/NODE_RANK/
+# MASTER_ADDR for multi-node runs.
+set -euo pipefail
+if [[ $# -lt 2 ]]; then
+    echo "usage: $0 CONFIG GPUS [train.py args...]" >&2
+    exit 2
+fi
+CONFIG=$1
+GPUS=$2
+shift 2
+if ! [[ "$GPUS" =~ ^[1-9][0-9]*$ ]]; then
+    echo "error: GPUS must be a positive integer (the number of processes), got '$GPUS'" >&2
+    exit 2
+fi
+if [[ ! -f "$CONFIG" ]]; then
+    echo "error: config file '$CONFIG' does not exist" >&2
+    exit 2
+fi
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PYTHON=${PYTHON:-python}
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
+exec "$PYTHON" -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+    --nproc_per_node="$GPUS" \
+    --master_port="${PORT:-29500}" \
+    "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@"

@@ -1,0 +1,86 @@
+"""Test (evaluate) a checkpoint on a config's test set (CPU and GPU)."""
+import argparse
+import logging
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+from mmengine.logging import print_log
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a had_mm model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the dir to save logs and evaluation results')
+    parser.add_argument(
+        '--out', help='the dir to save output predictions as files')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='directory (relative to the work dir) where painted images '
+        'will be saved')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value (xxx=yyy)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument(
+        '--tta', action='store_true', help='test time augmentation')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from had_mm.apis import build_runner, enable_visualization, load_config
+    from had_mm.engine import CheckpointLoadError
+    try:
+        if not osp.isfile(args.checkpoint):
+            raise FileNotFoundError(
+                f'checkpoint "{args.checkpoint}" does not exist; pass the '
+                f'path of a .pth file written by tools/train.py.')
+        cfg = load_config(args.config, args.cfg_options)
+        cfg.launcher = args.launcher
+        if args.work_dir is not None:
+            cfg.work_dir = args.work_dir
+        elif cfg.get('work_dir', None) is None:
+            cfg.work_dir = osp.join('./work_dirs',
+                                    osp.splitext(osp.basename(args.config))[0])
+        cfg.load_from = args.checkpoint
+        if args.show or args.show_dir:
+            enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
+        if args.tta:
+            cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+            cfg.tta_model.module = cfg.model
+            cfg.model = cfg.tta_model
+        if args.out is not None:
+            cfg.test_evaluator['output_dir'] = args.out
+            cfg.test_evaluator['keep_results'] = True
+        runner = build_runner(cfg)
+    except (FileNotFoundError, ValueError, RuntimeError, KeyError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print_log(f'error: {msg}', logger='current', level=logging.ERROR)
+        sys.exit(2)
+    try:
+        runner.test()
+    except CheckpointLoadError as err:
+        print_log(f'error: {err}', logger='current', level=logging.ERROR)
+        sys.exit(2)
+
+
+if __name__ == '__main__':
+    main()
