@@ -54,7 +54,7 @@ def main(argv=None) -> None:
             cfg.work_dir = osp.join('./work_dirs',
                                     osp.splitext(osp.basename(args.config))[0])
         cfg.resume = args.resume
-        runner = build_runner(cfg, amp=args.amp)
+        runner = build_runner(cfg, amp=args.amp, for_training=True)
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print_log(f'error: {msg}', logger='current', level=logging.ERROR)

@@ -42,12 +42,17 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
-def build_runner(cfg: Config, amp: bool = False) -> Runner:
+def build_runner(cfg: Config,
+                 amp: bool = False,
+                 for_training: bool = False) -> Runner:
     """Build the runner named by ``cfg.runner_type`` (default HADRunner).
 
     Args:
         cfg (Config): A config from :func:`load_config`.
         amp (bool): Turn on mixed precision (skipped on CPU with a log line).
+        for_training (bool): Also build the train loop now, so that its
+            errors (a bad phase list, a missing dataset) come before
+            anything runs.
 
     Returns:
         Runner: The runner, not yet started.
@@ -67,7 +72,11 @@ def build_runner(cfg: Config, amp: bool = False) -> Runner:
     if runner_cls is None:
         raise ValueError(f'unknown runner_type "{runner_type}"; use '
                          f'HADRunner or a registered Runner.')
-    return runner_cls.from_cfg(cfg)
+    runner = runner_cls.from_cfg(cfg)
+    if for_training:
+        # mmengine would build it in runner.train() and keeps a built loop
+        runner._train_loop = runner.build_train_loop(runner._train_loop)
+    return runner
 
 
 def _enable_amp(cfg: Config) -> None:

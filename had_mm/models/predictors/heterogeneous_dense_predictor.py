@@ -1,5 +1,6 @@
 from typing import Dict, List, Optional, Sequence
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.structures import PixelData
@@ -67,6 +68,45 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         # Tasks predicted when none are given (the lifelong loop sets the
         # seen tasks here); None means every head.
         self.predict_tasks: Optional[List[str]] = None
+        self.clear_distillation()
+
+    def set_distillation(self,
+                         teacher: 'HeterogeneousDensePredictor',
+                         losses: Dict[str, nn.Module],
+                         weight: float = 1.0) -> None:
+        """Distil the heads of ``losses`` from a frozen ``teacher``.
+
+        From now on :meth:`loss` adds, for every task ``j`` in ``losses``,
+        ``weight * losses[j](student_j, teacher_j)`` under the key
+        ``'<j>.loss_distill'``. The teacher runs one backbone pass per batch
+        for all its heads, without gradients. It is kept out of this
+        module's children, so it is in no state dict, optimizer or DDP
+        bucket.
+
+        Args:
+            teacher (HeterogeneousDensePredictor): The frozen teacher.
+            losses (dict[str, nn.Module]): Distillation loss per old task,
+                called with the raw student and teacher outputs at input
+                size (see :meth:`head_outputs`).
+            weight (float): lambda of the total loss.
+        """
+        missing = [t for t in losses if t not in teacher.heads]
+        if missing:
+            raise ValueError(f'the teacher has no head for {missing}')
+        teacher.clear_distillation()
+        teacher.eval()
+        for param in teacher.parameters():
+            param.requires_grad_(False)
+        # a plain tuple hides the teacher from nn.Module's registration
+        self._distill = (teacher, dict(losses), float(weight))
+
+    def clear_distillation(self) -> None:
+        """Stop distilling (phase 1, fine-tuning, or before a deep copy)."""
+        self._distill = None
+
+    @property
+    def teacher(self) -> Optional['HeterogeneousDensePredictor']:
+        return None if self._distill is None else self._distill[0]
 
     @property
     def tasks(self) -> List[str]:
@@ -137,7 +177,23 @@ class HeterogeneousDensePredictor(BaseSegmentor):
             for name, value in head.loss_by_feat(head(feats),
                                                  data_samples).items():
                 losses[f'{task}.{name}'] = value
+        if self._distill is not None:
+            losses.update(self._distill_losses(inputs, feats))
         return losses
+
+    def _distill_losses(self, inputs: Tensor, feats) -> Dict[str, Tensor]:
+        teacher, loss_fns, weight = self._distill
+        old = [t for t in self.tasks if t in loss_fns]
+        size = inputs.shape[2:]
+        with torch.no_grad():
+            # one teacher backbone pass serves every old head
+            t_out = teacher.head_outputs(
+                teacher.extract_feat(inputs), old, size)
+        s_out = self.head_outputs(feats, old, size)
+        return {
+            f'{t}.loss_distill': weight * loss_fns[t](s_out[t], t_out[t])
+            for t in old
+        }
 
     def predict(self,
                 inputs: Tensor,

@@ -1,0 +1,3 @@
+from .lifelong_state_hook import LifelongStateHook
+
+__all__ = ['LifelongStateHook']

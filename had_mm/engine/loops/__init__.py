@@ -1,0 +1,3 @@
+from .lifelong_train_loop import LifelongTrainLoop
+
+__all__ = ['LifelongTrainLoop']

@@ -1,0 +1,414 @@
+import copy
+import math
+import os.path as osp
+import random
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.dist import get_rank, get_world_size
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import BaseLoop
+from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader
+
+from had_mm.datasets.nyuv2_multitask_dataset import check_tasks
+from had_mm.evaluation.lifelong_report import (build_report, format_summary,
+                                               write_report)
+from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
+from had_mm.registry import LOOPS, MODELS
+from ..hooks.lifelong_state_hook import LifelongStateHook
+
+SPLIT_RULES = ('contiguous', 'all')
+
+
+@LOOPS.register_module()
+class LifelongTrainLoop(BaseLoop):
+    """Lifelong heterogeneous learning: one task per phase, no old data.
+
+    Phase ``t`` trains on chunk ``t`` of the train split with the labels of
+    its task only. From phase 2 on, a frozen copy of the model at the end of
+    the previous phase (the teacher) supplies pseudo-labels for every old
+    head, and the distillation loss (``distill``; HAD by default) keeps them
+    alive: ``L = L_new + distill_weight * sum_j L_distill,j``. After each
+    phase every seen task is evaluated on the validation set; the task
+    matrix and the lifelong report (JSON, CSV, PNG) are written to
+    ``<work_dir>/lifelong/`` and a phase checkpoint is saved.
+
+    The loop is an mmengine loop: runner hooks (logging, checkpointing,
+    timers, visualisation) work as in ``IterBasedTrainLoop``. In checkpoints
+    ``epoch`` counts finished phases and ``iter`` finished iterations, so
+    ``--resume`` continues a phase at the right iteration with its teacher
+    and the task matrix so far (restored by :class:`LifelongStateHook`).
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (dict): The train dataloader config; its dataset must
+            take ``tasks`` and ``indices`` (e.g. NYUv2MultiTaskDataset).
+        phases (list[dict]): One dict per phase: ``task`` and either
+            ``max_iters`` or ``max_epochs`` (over the phase's chunk).
+        distill (dict, optional): Distillation loss config, built once per
+            old task with ``task=<task type>``. None = fine-tuning.
+        distill_weight (float): lambda. 0 also means fine-tuning.
+        split (str): ``'contiguous'``: T equal disjoint contiguous chunks
+            (the reference rule); ``'all'``: every phase sees the whole
+            train split (its own task's labels only).
+        reset_optimizer (bool): New optimizer state at each phase start.
+        reset_lr_schedule (bool): Restart the LR schedule at each phase;
+            iteration-based schedulers get ``begin=0, end=<phase iters>``.
+        reference_metrics (dict | str, optional): Single-task reference
+            primary metrics ``{task: value}`` (or a JSON file with them, e.g.
+            a report's ``final`` row) for Delta_m.
+        reseed_every_iter (bool): Seed torch/numpy/random from (seed, iter,
+            rank) before each iteration, so a resumed run reproduces an
+            uninterrupted one, dropout and augmentation included.
+        progress_bar (bool): Show a progress bar per phase.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, dict],
+                 phases: Sequence[dict],
+                 distill: Optional[dict] = dict(type='HADLoss'),
+                 distill_weight: float = 3.0,
+                 split: str = 'contiguous',
+                 reset_optimizer: bool = True,
+                 reset_lr_schedule: bool = True,
+                 reference_metrics: Optional[Union[dict, str]] = None,
+                 reseed_every_iter: bool = True,
+                 progress_bar: bool = True) -> None:
+        self._runner = runner
+        if not isinstance(dataloader, dict):
+            raise TypeError('LifelongTrainLoop builds one dataloader per '
+                            'phase: train_dataloader must be a config dict')
+        if not phases:
+            raise ValueError(
+                'train_cfg.phases is empty: give one dict per '
+                "phase, e.g. dict(task='semantic', max_iters=100)")
+        if split not in SPLIT_RULES:
+            raise ValueError(f'split must be one of {SPLIT_RULES}, got '
+                             f'{split!r}')
+        self.dataloader_cfg = copy.deepcopy(dataloader)
+        self.phases = [dict(p) for p in phases]
+        self.tasks = check_tasks([p.get('task') for p in self.phases])
+        if len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f'each task may appear once in the phases, got '
+                             f'{self.tasks}')
+        self.distill_cfg = distill
+        self.distill_weight = distill_weight
+        self.split = split
+        self.reset_optimizer = reset_optimizer
+        self.reset_lr_schedule = reset_lr_schedule
+        self.reference_metrics = reference_metrics
+        self.reseed_every_iter = reseed_every_iter
+        self.progress_bar = progress_bar
+        self._epoch = 0  # finished phases
+        self._iter = 0  # finished iterations over all phases
+        self.matrix: List[List[Optional[float]]] = []
+        self.final_metrics: List[Dict[str, float]] = []
+        self.teacher = None
+        self.pending_state: Optional[dict] = None
+        self._check_model_and_data()
+        self.phase_datasets = [
+            self._phase_dataset(t) for t in range(len(self.phases))
+        ]
+        self.phase_iters = [
+            self._num_iters(t) for t in range(len(self.phases))
+        ]
+        self.phase_starts = np.cumsum([0] + self.phase_iters).tolist()
+        # the runner reads train_dataloader (e.g. its dataset meta on
+        # resume) before run(); run() builds each phase's own
+        self.dataloader = self._phase_dataloader(0)
+        self._state_hook = LifelongStateHook(self)
+        runner.register_hook(self._state_hook, priority='VERY_HIGH')
+
+    # ------------------------------------------------------------ set-up
+    @property
+    def max_epochs(self) -> int:
+        return len(self.phases)
+
+    @property
+    def max_iters(self) -> int:
+        return int(self.phase_starts[-1])
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    @property
+    def iter(self) -> int:
+        return self._iter
+
+    @property
+    def model(self):
+        model = self.runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def _check_model_and_data(self) -> None:
+        model = self.model
+        heads = getattr(model, 'heads', None)
+        if heads is None:
+            raise TypeError(f'LifelongTrainLoop needs a model with per-task '
+                            f'heads (HeterogeneousDensePredictor), got '
+                            f'{type(model).__name__}')
+        missing = [t for t in self.tasks if t not in heads]
+        if missing:
+            raise ValueError(f'phase task(s) {missing} have no head: the '
+                             f'model has heads for {list(heads)}; add them '
+                             f'to model.heads')
+        if self.runner._val_loop is None:
+            raise ValueError('LifelongTrainLoop evaluates every seen task '
+                             'after each phase: set val_dataloader, val_cfg '
+                             'and val_evaluator')
+        for phase in self.phases:
+            if ('max_iters' in phase) == ('max_epochs' in phase):
+                raise ValueError(f'phase {phase} needs exactly one of '
+                                 f'max_iters or max_epochs')
+
+    def _phase_dataset(self, t: int):
+        cfg = copy.deepcopy(self.dataloader_cfg['dataset'])
+        cfg['tasks'] = [self.tasks[t]]
+        dataset = self._build_dataset(cfg)
+        n = len(dataset)
+        if self.split == 'contiguous':
+            # T equal, disjoint, contiguous chunks (the HAD reference rule)
+            T = len(self.phases)
+            lo, hi = t * n // T, (t + 1) * n // T
+            dataset = dataset.get_subset(list(range(lo, hi)))
+        if len(dataset) == 0:
+            raise ValueError(
+                f'phase {t + 1} ({self.tasks[t]}) has no training images: '
+                f'{n} images split into {len(self.phases)} chunks; use more '
+                f'data or fewer phases')
+        return dataset
+
+    def _build_dataset(self, cfg: dict):
+        from had_mm.registry import DATASETS
+        try:
+            return DATASETS.build(cfg)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(
+                f'{err} (needed by phase task {cfg["tasks"][0]}: the '
+                f'dataset does not provide it)') from None
+
+    def _num_iters(self, t: int) -> int:
+        phase = self.phases[t]
+        if 'max_iters' in phase:
+            return int(phase['max_iters'])
+        per_iter = self.dataloader_cfg.get('batch_size', 1) * \
+            get_world_size()
+        return int(phase['max_epochs']) * math.ceil(
+            len(self.phase_datasets[t]) / per_iter)
+
+    def _phase_dataloader(self, t: int) -> DataLoader:
+        cfg = copy.deepcopy(self.dataloader_cfg)
+        cfg['dataset'] = self.phase_datasets[t]
+        sampler = cfg.setdefault('sampler', dict(type='InfiniteSampler'))
+        # a seed per phase makes the data order independent of history
+        if sampler.get('seed') is None:
+            sampler['seed'] = (self.runner.seed or 0) + t
+        return self.runner.build_dataloader(
+            cfg, seed=self.runner.seed, diff_rank_seed=False)
+
+    def phase_of(self, it: int) -> int:
+        """The phase that iteration ``it`` (0-based) belongs to."""
+        for t in range(len(self.phases)):
+            if it < self.phase_starts[t + 1]:
+                return t
+        return len(self.phases)
+
+    # ------------------------------------------------------------- run
+    def run(self) -> torch.nn.Module:
+        start_phase = self.phase_of(self._iter)
+        self.runner.call_hook('before_train')
+        for t in range(start_phase, len(self.phases)):
+            resumed = self._iter > self.phase_starts[t]
+            self._run_phase(t, resumed)
+        self.runner.call_hook('after_train')
+        return self.runner.model
+
+    def _run_phase(self, t: int, resumed: bool) -> None:
+        task = self.tasks[t]
+        self._epoch = t
+        model = self.model
+        self._setup_teacher(t, resumed)
+        if not resumed:
+            if self.reset_optimizer:
+                for optimizer in self._optimizers():
+                    optimizer.state.clear()
+            if self.reset_lr_schedule:
+                self._restart_lr_schedule(t)
+        self.dataloader = self._phase_dataloader(t)
+        print_log(
+            f'phase {t + 1}/{len(self.phases)}: {task}, '
+            f'{len(self.phase_datasets[t])} images, '
+            f'{self.phase_iters[t]} iterations' +
+            (f', distilling {self.tasks[:t]}'
+             if self.teacher is not None else '') +
+            (f' (resumed at iteration {self._iter})' if resumed else ''),
+            logger='current')
+        self._drop_stale_log_scalars()
+        self.runner.call_hook('before_train_epoch')
+        self.runner.model.train()
+        iterator = iter(self.dataloader)
+        # skip the batches the interrupted run had consumed
+        for it in range(self.phase_starts[t], self._iter):
+            self._reseed(it)
+            next(iterator)
+        bar = ProgressBar(self.phase_iters[t] -
+                          (self._iter - self.phase_starts[t])) if (
+                              self.progress_bar and get_rank() == 0) else None
+        while self._iter < self.phase_starts[t + 1]:
+            self._reseed(self._iter)
+            data_batch = next(iterator)
+            self._run_iter(data_batch)
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            print()
+        self.runner.call_hook('after_train_epoch')
+        self._evaluate(t)
+        self._save_phase_checkpoint(t)
+        self._epoch = t + 1
+        model.clear_distillation()
+
+    def _save_phase_checkpoint(self, t: int) -> None:
+        filename = f'phase_{t + 1}_{self.tasks[t]}.pth'
+        # by_epoch=True stores epoch + 1 (= finished phases) and iter as is
+        self.runner.save_checkpoint(
+            self.runner.work_dir, filename=filename, by_epoch=True)
+        if get_rank() == 0:
+            # what --resume reads, as mmengine's CheckpointHook writes it
+            with open(osp.join(self.runner.work_dir, 'last_checkpoint'),
+                      'w') as f:
+                f.write(osp.join(self.runner.work_dir, filename))
+
+    def _drop_stale_log_scalars(self) -> None:
+        # per-task losses of earlier phases would be logged as if current
+        scalars = self.runner.message_hub.log_scalars
+        for key in list(scalars):
+            name = key.split('/', 1)[-1]
+            if key.startswith('train/') and ('.' in name or name == 'loss'):
+                scalars.pop(key)
+
+    def _run_iter(self, data_batch) -> None:
+        idx = self._iter - self.phase_starts[self._epoch]
+        self.runner.call_hook(
+            'before_train_iter', batch_idx=idx, data_batch=data_batch)
+        outputs = self.runner.model.train_step(
+            data_batch, optim_wrapper=self.runner.optim_wrapper)
+        self.runner.call_hook(
+            'after_train_iter',
+            batch_idx=idx,
+            data_batch=data_batch,
+            outputs=outputs)
+        self._iter += 1
+
+    def _reseed(self, it: int) -> None:
+        if not self.reseed_every_iter:
+            return
+        seed = ((self.runner.seed or 0) * 1_000_003 + it * 101 +
+                get_rank()) % (2**31)
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+
+    def _optimizers(self):
+        wrapper = self.runner.optim_wrapper
+        wrappers = wrapper.values() if hasattr(wrapper,
+                                               'values') else [wrapper]
+        return [w.optimizer for w in wrappers]
+
+    def _restart_lr_schedule(self, t: int) -> None:
+        cfgs = self.runner.cfg.get('param_scheduler')
+        if not cfgs:
+            return
+        for optimizer in self._optimizers():
+            for group in optimizer.param_groups:
+                if 'initial_lr' in group:
+                    group['lr'] = group['initial_lr']
+        cfgs = copy.deepcopy(cfgs if isinstance(cfgs, list) else [cfgs])
+        for cfg in cfgs:
+            if not cfg.get('by_epoch', True) or cfg.get('by_epoch') is False:
+                cfg['begin'] = 0
+                cfg['end'] = self.phase_iters[t]
+        self.runner.param_schedulers = self.runner.build_param_scheduler(cfgs)
+
+    def _setup_teacher(self, t: int, resumed: bool) -> None:
+        model = self.model
+        model.clear_distillation()
+        self.teacher = None
+        if t == 0 or not self.distill_cfg or self.distill_weight == 0:
+            return
+        teacher = copy.deepcopy(model)
+        state = (self.pending_state or {}).get('teacher_state_dict')
+        if resumed:
+            if state is None:
+                raise RuntimeError(
+                    f'cannot resume phase {t + 1} mid-way: the checkpoint '
+                    f'holds no teacher (was it written by LifelongTrainLoop '
+                    f'with distillation?)')
+            teacher.load_state_dict(state)
+        self.teacher = teacher
+        losses = {
+            task: MODELS.build(dict(self.distill_cfg, task=task))
+            for task in self.tasks[:t]
+        }
+        model.set_distillation(teacher, losses, self.distill_weight)
+
+    # -------------------------------------------------------- evaluation
+    def _evaluate(self, t: int) -> None:
+        seen = self.tasks[:t + 1]
+        model = self.model
+        val_loop = self.runner.val_loop
+        model.predict_tasks = list(seen)
+        for metric in val_loop.evaluator.metrics:
+            if hasattr(metric, 'set_tasks'):
+                metric.set_tasks(seen)
+        metrics = val_loop.run()
+        model.predict_tasks = None
+        row = []
+        for task in self.tasks:
+            if task in seen:
+                key = f'{task}/{PRIMARY_METRICS[task][0]}'
+                if key not in metrics:
+                    raise KeyError(f'the evaluator returned no {key}; use '
+                                   f'MultiTaskMetric as val_evaluator')
+                row.append(float(metrics[key]))
+            else:
+                row.append(None)
+        self.matrix.append(row)
+        self.final_metrics.append({
+            k: float(v)
+            for k, v in metrics.items() if np.isscalar(v)
+        })
+        self.write_report()
+
+    def write_report(self) -> Optional[dict]:
+        """Write the lifelong report of the phases so far (rank 0)."""
+        if not self.matrix:
+            return None
+        report = build_report(
+            self.tasks,
+            self.matrix,
+            reference=self._reference(),
+            final_metrics=self.final_metrics[-1])
+        print_log(
+            '\nlifelong task matrix (rows: after phase; primary metric '
+            'per task)\n' + format_summary(report),
+            logger='current')
+        if get_rank() == 0:
+            paths = write_report(report,
+                                 osp.join(self.runner.work_dir, 'lifelong'))
+            print_log(f'lifelong report: {paths}', logger='current')
+        return report
+
+    def _reference(self) -> Optional[dict]:
+        ref = self.reference_metrics
+        if ref is None or isinstance(ref, dict):
+            return ref
+        import json
+        with open(ref) as f:
+            data = json.load(f)
+        return data.get('reference', data)

@@ -1,0 +1,135 @@
+"""The lifelong loop end to end, through tools/train.py."""
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+
+import pytest
+import torch
+from tool_runner import REPO, run_tool
+
+TINY = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_lifelong.py')
+HELPERS = osp.join(REPO, 'tests', 'test_engine', 'helpers')
+
+
+def _train(work_dir, data_root, *opts, config=TINY, env=None, ok=True):
+    cmd = [
+        sys.executable, 'tools/train.py', config, '--work-dir',
+        str(work_dir), '--cfg-options',
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}', *opts
+    ]
+    proc = run_tool(cmd, env=env)
+    out = proc.stdout + proc.stderr
+    if ok:
+        assert proc.returncode == 0, out[-4000:]
+    return proc, out
+
+
+def _state(path):
+    return torch.load(path, map_location='cpu')
+
+
+@pytest.fixture(scope='module')
+def full_run(synthetic_rooms_root, tmp_path_factory):
+    work = tmp_path_factory.mktemp('full')
+    _, out = _train(work, synthetic_rooms_root)
+    return work, out
+
+
+def test_three_phases_write_matrix_report_and_checkpoints(full_run):
+    work, out = full_run
+    for name in ('phase_1_semantic.pth', 'phase_2_depth.pth',
+                 'phase_3_normal.pth'):
+        assert osp.isfile(work / name), name
+    report = json.load(open(work / 'lifelong' / 'lifelong_report.json'))
+    assert report['tasks'] == ['semantic', 'depth', 'normal']
+    matrix = report['matrix']
+    assert len(matrix) == 3
+    assert matrix[0][1:] == [None, None] and matrix[1][2] is None
+    assert all(v is not None for v in matrix[2])
+    assert set(report['forgetting']) == {'semantic', 'depth'}
+    assert osp.isfile(work / 'lifelong' / 'lifelong_task_matrix.png')
+    assert 'distilling [\'semantic\', \'depth\']' in out
+    # phase 3 logs the new task and both distillation terms, and no
+    # stale loss of an earlier phase
+    last = [ln for ln in out.splitlines() if 'Iter(train) [9/9]' in ln][0]
+    assert 'normal.loss_normal' in last
+    assert 'semantic.loss_distill' in last and 'depth.loss_distill' in last
+    assert 'semantic.loss_ce' not in last and 'depth.loss_depth' not in last
+    ckpt = _state(work / 'phase_3_normal.pth')
+    assert ckpt['meta']['epoch'] == 3 and ckpt['meta']['iter'] == 9
+    assert ckpt['lifelong']['matrix'] == matrix
+
+
+def test_resume_after_a_kill_equals_uninterrupted(full_run,
+                                                  synthetic_rooms_root,
+                                                  tmp_path):
+    full, _ = full_run
+    work = tmp_path / 'crash'
+    env = {'PYTHONPATH': HELPERS + os.pathsep + REPO}
+    # killed after iteration 5, in the middle of phase 2 (iters 4-6); the
+    # last checkpoint is iter_4.pth, written with its teacher
+    crashing = tmp_path / 'crashing.py'
+    crashing.write_text(
+        f"_base_ = ['{TINY}']\n"
+        "custom_imports = dict(imports=['had_mm', 'crash_hook'])\n"
+        "custom_hooks = [dict(type='KillAtIterHook', at=5)]\n")
+    proc, _ = _train(
+        work, synthetic_rooms_root, config=str(crashing), env=env, ok=False)
+    assert proc.returncode != 0
+    assert osp.isfile(work / 'iter_4.pth')
+    assert not osp.isfile(work / 'phase_2_depth.pth')
+    assert 'teacher_state_dict' in _state(work / 'iter_4.pth')['lifelong']
+    _, out = _train(work, synthetic_rooms_root, '--resume')
+    assert 'resumed at iteration 4' in out
+    ref = _state(full / 'phase_3_normal.pth')
+    res = _state(work / 'phase_3_normal.pth')
+    assert res['lifelong']['matrix'] == ref['lifelong']['matrix']
+    for key, value in ref['state_dict'].items():
+        torch.testing.assert_close(res['state_dict'][key], value, msg=key)
+
+
+def test_resume_from_another_task_sequence_is_refused(full_run,
+                                                      synthetic_rooms_root,
+                                                      tmp_path):
+    full, _ = full_run
+    work = tmp_path / 'other'
+    work.mkdir()
+    shutil.copy(full / 'iter_4.pth', work / 'iter_4.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'iter_4.pth'))
+    proc, out = _train(
+        work,
+        synthetic_rooms_root,
+        'train_cfg.phases.0.task=depth',
+        'train_cfg.phases.1.task=semantic',
+        '--resume',
+        ok=False)
+    assert proc.returncode != 0
+    assert 'another task sequence' in out and 'Traceback' not in out
+
+
+@pytest.mark.parametrize('opts,needle', [
+    (['train_cfg.phases.2.task=saliency'], 'have no head'),
+    (['train_cfg.phases.2.task=edges'], 'valid tasks are'),
+    (['train_cfg.phases.1.max_iters=0', 'train_cfg.phases.1.max_epochs=1'
+      ], 'exactly one of max_iters or max_epochs'),
+])
+def test_bad_phases_fail_before_training(synthetic_rooms_root, tmp_path, opts,
+                                         needle):
+    proc, out = _train(tmp_path / 'bad', synthetic_rooms_root, *opts, ok=False)
+    assert proc.returncode != 0 and needle in out, out[-2000:]
+    assert 'Traceback' not in out and 'Iter(train)' not in out
+
+
+def test_empty_phase_chunk(tmp_path):
+    from had_mm.datasets.synthetic_rooms import generate_synthetic_rooms
+    root = str(tmp_path / 'few')
+    # 2 train images cannot fill 3 phases: chunk 1 is empty
+    generate_synthetic_rooms(root, num=3, size=(24, 32), seed=0)
+    proc, out = _train(tmp_path / 'w', root, ok=False)
+    assert proc.returncode != 0
+    assert 'phase 1 (semantic) has no training images' in out, out[-2000:]
+    assert 'Traceback' not in out
