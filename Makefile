@@ -3,7 +3,8 @@
 # at once when the environment is up to date).
 PY := .venv/bin/python
 DATA := data/synthetic_rooms
-DEMO_CONFIG ?= configs/single_task/aspp_r18-d8_synthetic-rooms-seg.py
+DEMO_CONFIG ?= configs/had/synthetic_4tasks.py
+DEMO_DIR ?= work_dirs/demo
 
 .PHONY: env demo test lint data
 
@@ -15,8 +16,14 @@ $(DATA)/meta.json: | env
 
 data: env $(DATA)/meta.json
 
+# HAD over 4 tasks on synthetic rooms, then prediction panels and the
+# lifelong summary.
 demo: env data
-	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir work_dirs/demo
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
+	$(PY) tools/test.py $(DEMO_CONFIG) $$(cat $(DEMO_DIR)/last_checkpoint) \
+		--work-dir $(DEMO_DIR) --show-dir panels \
+		--cfg-options default_hooks.visualization.interval=5
+	@$(PY) tools/analysis/lifelong_summary.py $(DEMO_DIR)
 
 test: env
 	$(PY) -m pytest -q

@@ -113,5 +113,6 @@ def enable_visualization(cfg: Config,
         vis['show'] = True
         vis['wait_time'] = wait_time
     if show_dir:
-        vis['test_out_dir'] = show_dir
-        cfg.visualizer.setdefault('save_dir', cfg.work_dir)
+        # relative to the work dir, as mmseg documents --show-dir; the
+        # visualizer's LocalVisBackend writes <show_dir>/vis_data/vis_image/
+        cfg.visualizer['save_dir'] = osp.join(cfg.work_dir, show_dir)

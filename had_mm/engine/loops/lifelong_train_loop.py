@@ -51,9 +51,14 @@ class LifelongTrainLoop(BaseLoop):
         distill (dict, optional): Distillation loss config, built once per
             old task with ``task=<task type>``. None = fine-tuning.
         distill_weight (float): lambda. 0 also means fine-tuning.
-        split (str): ``'contiguous'``: T equal disjoint contiguous chunks
-            (the reference rule); ``'all'``: every phase sees the whole
-            train split (its own task's labels only).
+        split (str): ``'contiguous'``: ``num_chunks`` equal disjoint
+            contiguous chunks, phase ``t`` takes chunk ``t`` (or the
+            phase's ``chunk``), the reference rule; ``'all'``: every phase
+            sees the whole train split (its own task's labels only).
+        num_chunks (int, optional): Chunks of the contiguous split; default
+            the number of phases. A single-task reference run for task
+            ``t`` of a T-phase sequence is ``phases=[dict(task=..., chunk=t,
+            ...)]`` with ``num_chunks=T``: same data, same schedule.
         reset_optimizer (bool): New optimizer state at each phase start.
         reset_lr_schedule (bool): Restart the LR schedule at each phase;
             iteration-based schedulers get ``begin=0, end=<phase iters>``.
@@ -73,6 +78,7 @@ class LifelongTrainLoop(BaseLoop):
                  distill: Optional[dict] = dict(type='HADLoss'),
                  distill_weight: float = 3.0,
                  split: str = 'contiguous',
+                 num_chunks: Optional[int] = None,
                  reset_optimizer: bool = True,
                  reset_lr_schedule: bool = True,
                  reference_metrics: Optional[Union[dict, str]] = None,
@@ -98,6 +104,7 @@ class LifelongTrainLoop(BaseLoop):
         self.distill_cfg = distill
         self.distill_weight = distill_weight
         self.split = split
+        self.num_chunks = num_chunks or len(self.phases)
         self.reset_optimizer = reset_optimizer
         self.reset_lr_schedule = reset_lr_schedule
         self.reference_metrics = reference_metrics
@@ -173,13 +180,15 @@ class LifelongTrainLoop(BaseLoop):
         n = len(dataset)
         if self.split == 'contiguous':
             # T equal, disjoint, contiguous chunks (the HAD reference rule)
-            T = len(self.phases)
-            lo, hi = t * n // T, (t + 1) * n // T
+            T, c = self.num_chunks, self.phases[t].get('chunk', t)
+            if not 0 <= c < T:
+                raise ValueError(f'phase {t + 1} asks for chunk {c} of {T}')
+            lo, hi = c * n // T, (c + 1) * n // T
             dataset = dataset.get_subset(list(range(lo, hi)))
         if len(dataset) == 0:
             raise ValueError(
                 f'phase {t + 1} ({self.tasks[t]}) has no training images: '
-                f'{n} images split into {len(self.phases)} chunks; use more '
+                f'{n} images split into {self.num_chunks} chunks; use more '
                 f'data or fewer phases')
         return dataset
 

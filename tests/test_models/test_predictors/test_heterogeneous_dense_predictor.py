@@ -89,3 +89,44 @@ def test_predict_outputs():
         fresh = model.data_preprocessor(_batch(), training=False)
         only = model.predict(**fresh, tasks=['depth'])
     assert 'pred_depth_map' in only[0] and 'pred_sem_seg' not in only[0]
+
+
+def test_distillation_one_teacher_pass_for_all_old_heads():
+    import copy
+    model = MODELS.build(tiny_predictor_cfg())
+    teacher = copy.deepcopy(model)
+    losses = {
+        t: MODELS.build(dict(type='HADLoss', task=t))
+        for t in ('semantic', 'depth', 'normal')
+    }
+    model.set_distillation(teacher, losses, weight=3.0)
+    t_calls, s_calls = [], []
+    teacher.backbone.register_forward_hook(lambda *a: t_calls.append(1))
+    model.backbone.register_forward_hook(lambda *a: s_calls.append(1))
+    data = model.data_preprocessor(_batch(tasks=('saliency', )), training=True)
+    out = model.loss(**data)
+    assert t_calls == [1] and s_calls == [1]
+    assert {k
+            for k in out} == {
+                'saliency.loss_saliency', 'semantic.loss_distill',
+                'depth.loss_distill', 'normal.loss_distill'
+            }
+    # lambda scales each HAD term: recompute one by hand
+    with torch.no_grad():
+        size = data['inputs'].shape[2:]
+        s_out = model.head_outputs(
+            model.extract_feat(data['inputs']), ['depth'], size)
+        t_out = teacher.head_outputs(
+            teacher.extract_feat(data['inputs']), ['depth'], size)
+        expected = 3.0 * losses['depth'](s_out['depth'], t_out['depth'])
+    torch.testing.assert_close(out['depth.loss_distill'].detach(), expected)
+    sum(out.values()).backward()
+    assert all(p.grad is None for p in teacher.parameters())
+    assert not any(p.requires_grad for p in teacher.parameters())
+    assert model.backbone.stem[0].weight.grad is not None
+    # the teacher is not part of the student's modules or state
+    assert not any(
+        k.startswith('_distill') or 'teacher' in k for k in model.state_dict())
+    assert len(list(model.parameters())) == len(list(teacher.parameters()))
+    model.clear_distillation()
+    assert set(model.loss(**data)) == {'saliency.loss_saliency'}

@@ -1,0 +1,48 @@
+# HeteroAKD model part: UPerNet (ConvNeXt-atto) teacher -> DeepLabV3
+# (ResNet-18-d8) student. Adapters project the last two backbone stages of each
+# side (student: layer3 and layer4; teacher: backbone outputs 2 and 3) into
+# class logits at the student's decode resolution; their channels and strides
+# come from a dry forward. Loss = L_seg + L_proj + 0.1 L_KD + L_HeteroAKD. Top-
+# level configs add the data, teacher_cfg and teacher_ckpt.
+_base_ = ['../../../_base_/models/aspp_r18-d8.py']
+model = dict(
+    _delete_=True,
+    type='HeteroAKDDistiller',
+    student=_base_.model,
+    teacher_cfg=None,
+    teacher_ckpt=None,
+    student_recorders=dict(
+        stage3=dict(type='ModuleOutputsRecorder', source='backbone.layer3'),
+        stage4=dict(type='ModuleOutputsRecorder', source='backbone.layer4'),
+        logits=dict(
+            type='ModuleOutputsRecorder', source='decode_head.conv_seg')),
+    teacher_recorders=dict(
+        stages=dict(type='ModuleOutputsRecorder', source='backbone'),
+        logits=dict(
+            type='ModuleOutputsRecorder', source='decode_head.conv_seg')),
+    student_adapter=dict(
+        type='TeacherAdapter',
+        stages=[dict(recorder='stage3'),
+                dict(recorder='stage4')]),
+    teacher_adapter=dict(
+        type='TeacherAdapter',
+        stages=[
+            dict(recorder='stages', data_idx=2),
+            dict(recorder='stages', data_idx=3)
+        ]),
+    distill_losses=dict(
+        loss_heteroakd=dict(
+            type='HeteroAKDLoss', tau=4.0, temp_w=1.0, loss_weight=1.0),
+        loss_kd=dict(type='LogitKDLoss', tau=1.0, loss_weight=0.1)),
+    loss_forward_mappings=dict(
+        loss_heteroakd=dict(
+            student_logits=dict(from_student=True, adapter=True),
+            teacher_logits=dict(from_student=False, adapter=True),
+            gt=dict(gt=True)),
+        loss_kd=dict(
+            student_logits=dict(from_student=True, recorder='logits'),
+            teacher_logits=dict(from_student=False, recorder='logits'))),
+    seg_loss_weight=1.0,
+    proj_loss_weight=1.0)
+# the student alone, without the teacher's projectors, at the end
+custom_hooks = [dict(type='StudentCheckpointHook')]
