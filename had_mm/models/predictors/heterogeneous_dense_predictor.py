@@ -32,7 +32,8 @@ class HeterogeneousDensePredictor(BaseSegmentor):
     Args:
         backbone (dict): Backbone config.
         heads (dict): ``{task: head config}``; tasks from
-            ``('semantic', 'depth', 'normal', 'saliency')``.
+            ``('semantic', 'depth', 'normal', 'saliency')``. A None config
+            drops the task (handy in inherited configs).
         neck (dict, optional): Neck config.
         data_preprocessor (dict, optional): mmseg ``SegDataPreProcessor``.
         train_cfg (dict, optional): Unused; kept for mmseg compatibility.
@@ -52,6 +53,8 @@ class HeterogeneousDensePredictor(BaseSegmentor):
                  init_cfg=None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        # a head set to None is dropped, so a config can remove a task
+        heads = {t: cfg for t, cfg in heads.items() if cfg is not None}
         if not heads:
             raise ValueError('heads must name at least one task, e.g. '
                              "heads=dict(semantic=dict(type='ASPPHead', ...))")

@@ -1,0 +1,3 @@
+# Baseline/ablation: LwF-style self-distillation.
+_base_ = ['./nyuv2_3tasks.py']
+train_cfg = dict(distill=dict(_delete_=True, type='PixelDistillLoss'))

@@ -1,0 +1,3 @@
+# Baseline/ablation: HAD, SG-HAD only.
+_base_ = ['./nyuv2_3tasks.py']
+train_cfg = dict(distill=dict(use_db=False))
