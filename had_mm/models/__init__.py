@@ -1,5 +1,6 @@
 """had_mm models: predictors, heads, losses and distillers."""
 from .data_preprocessors import *  # noqa: F401,F403
+from .distill import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .predictors import *  # noqa: F401,F403

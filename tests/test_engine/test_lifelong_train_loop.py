@@ -64,29 +64,39 @@ def test_three_phases_write_matrix_report_and_checkpoints(full_run):
     assert ckpt['lifelong']['matrix'] == matrix
 
 
+@pytest.mark.parametrize('kill_at,ckpt,mid_phase', [(5, 4, True),
+                                                    (3, 3, False)])
 def test_resume_after_a_kill_equals_uninterrupted(full_run,
                                                   synthetic_rooms_root,
-                                                  tmp_path):
+                                                  tmp_path, kill_at, ckpt,
+                                                  mid_phase):
+    """Killed in the middle of phase 2 (after iteration 5; last checkpoint
+    iter_4 with its teacher), or after phase 1's last iteration but before
+    its evaluation (checkpoint iter_3): the resumed run records every phase
+    and ends with the uninterrupted run's weights and task matrix."""
     full, _ = full_run
     work = tmp_path / 'crash'
     env = {'PYTHONPATH': HELPERS + os.pathsep + REPO}
-    # killed after iteration 5, in the middle of phase 2 (iters 4-6); the
-    # last checkpoint is iter_4.pth, written with its teacher
     crashing = tmp_path / 'crashing.py'
     crashing.write_text(
         f"_base_ = ['{TINY}']\n"
         "custom_imports = dict(imports=['had_mm', 'crash_hook'])\n"
-        "custom_hooks = [dict(type='KillAtIterHook', at=5)]\n")
+        f"custom_hooks = [dict(type='KillAtIterHook', at={kill_at})]\n"
+        f"default_hooks = dict(checkpoint=dict(interval={ckpt}))\n")
     proc, _ = _train(
         work, synthetic_rooms_root, config=str(crashing), env=env, ok=False)
     assert proc.returncode != 0
-    assert osp.isfile(work / 'iter_4.pth')
+    assert osp.isfile(work / f'iter_{ckpt}.pth')
     assert not osp.isfile(work / 'phase_2_depth.pth')
-    assert 'teacher_state_dict' in _state(work / 'iter_4.pth')['lifelong']
+    assert osp.isfile(work / 'phase_1_semantic.pth') == mid_phase
+    state = _state(work / f'iter_{ckpt}.pth')['lifelong']
+    assert ('teacher_state_dict' in state) == mid_phase
     _, out = _train(work, synthetic_rooms_root, '--resume')
-    assert 'resumed at iteration 4' in out
+    if mid_phase:
+        assert f'resumed at iteration {ckpt}' in out
     ref = _state(full / 'phase_3_normal.pth')
     res = _state(work / 'phase_3_normal.pth')
+    assert osp.isfile(work / 'phase_1_semantic.pth')
     assert res['lifelong']['matrix'] == ref['lifelong']['matrix']
     for key, value in ref['state_dict'].items():
         torch.testing.assert_close(res['state_dict'][key], value, msg=key)

@@ -231,6 +231,13 @@ class LifelongTrainLoop(BaseLoop):
     def run(self) -> torch.nn.Module:
         start_phase = self.phase_of(self._iter)
         self.runner.call_hook('before_train')
+        if len(self.matrix) < start_phase:
+            # killed between a phase's last iteration and its evaluation:
+            # finish that phase first, so no finished phase goes unrecorded
+            self._epoch = start_phase - 1
+            self._evaluate(start_phase - 1)
+            self._save_phase_checkpoint(start_phase - 1)
+            self._epoch = start_phase
         for t in range(start_phase, len(self.phases)):
             resumed = self._iter > self.phase_starts[t]
             self._run_phase(t, resumed)

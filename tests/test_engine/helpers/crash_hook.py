@@ -8,7 +8,13 @@ from mmengine.registry import HOOKS
 
 @HOOKS.register_module()
 class KillAtIterHook(Hook):
-    """SIGKILL the process after iteration ``at`` (1-based) finished."""
+    """SIGKILL the process after iteration ``at`` (1-based) finished.
+
+    It runs after every other hook of the iteration (checkpointing
+    included), like a kill that comes just after the iteration.
+    """
+
+    priority = 'LOWEST'
 
     def __init__(self, at: int) -> None:
         self.at = at

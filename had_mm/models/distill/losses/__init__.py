@@ -1,0 +1,12 @@
+"""Cross-architecture distillation losses (registered in ``MODELS``)."""
+from .cwd_loss import ChannelWiseDivergenceLoss
+from .heteroakd_loss import HeteroAKDLoss
+from .kem import KEM
+from .kmm import KMM
+from .logit_kd_loss import LogitKDLoss
+from .utils import kl_div_map, pixel_reliability, resize_labels, resize_logits
+
+__all__ = [
+    'ChannelWiseDivergenceLoss', 'HeteroAKDLoss', 'KEM', 'KMM', 'LogitKDLoss',
+    'kl_div_map', 'pixel_reliability', 'resize_labels', 'resize_logits'
+]
