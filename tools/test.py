@@ -1,12 +1,9 @@
 """Test (evaluate) a checkpoint on a config's test set (CPU and GPU)."""
 import argparse
-import logging
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
-from mmengine.logging import print_log
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,20 +43,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from had_mm.apis import build_runner, enable_visualization, load_config
-    from had_mm.engine import CheckpointLoadError
-    try:
+    from had_mm.apis import (CheckpointLoadError, build_runner,
+                             enable_visualization, exit_on_bad_input,
+                             load_tool_config)
+    with exit_on_bad_input():
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(
                 f'checkpoint "{args.checkpoint}" does not exist; pass the '
                 f'path of a .pth file written by tools/train.py.')
-        cfg = load_config(args.config, args.cfg_options)
-        cfg.launcher = args.launcher
-        if args.work_dir is not None:
-            cfg.work_dir = args.work_dir
-        elif cfg.get('work_dir', None) is None:
-            cfg.work_dir = osp.join('./work_dirs',
-                                    osp.splitext(osp.basename(args.config))[0])
+        cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                               args.launcher)
         cfg.load_from = args.checkpoint
         if args.show or args.show_dir:
             enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
@@ -71,15 +64,8 @@ def main(argv=None) -> None:
             cfg.test_evaluator['output_dir'] = args.out
             cfg.test_evaluator['keep_results'] = True
         runner = build_runner(cfg)
-    except (FileNotFoundError, ValueError, RuntimeError, KeyError) as err:
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print_log(f'error: {msg}', logger='current', level=logging.ERROR)
-        sys.exit(2)
-    try:
+    with exit_on_bad_input((CheckpointLoadError, )):
         runner.test()
-    except CheckpointLoadError as err:
-        print_log(f'error: {err}', logger='current', level=logging.ERROR)
-        sys.exit(2)
 
 
 if __name__ == '__main__':

@@ -1,12 +1,8 @@
 """Train a model from a config (MMSegmentation's flags; CPU and GPU)."""
 import argparse
-import logging
 import os
-import os.path as osp
-import sys
 
 from mmengine.config import DictAction
-from mmengine.logging import print_log
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,27 +39,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from had_mm.apis import build_runner, load_config
-    from had_mm.engine import CheckpointLoadError
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        cfg.launcher = args.launcher
-        if args.work_dir is not None:
-            cfg.work_dir = args.work_dir
-        elif cfg.get('work_dir', None) is None:
-            cfg.work_dir = osp.join('./work_dirs',
-                                    osp.splitext(osp.basename(args.config))[0])
+    from had_mm.apis import (CheckpointLoadError, build_runner,
+                             exit_on_bad_input, load_tool_config)
+    with exit_on_bad_input():
+        cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                               args.launcher)
         cfg.resume = args.resume
         runner = build_runner(cfg, amp=args.amp, for_training=True)
-    except (FileNotFoundError, ValueError, RuntimeError, KeyError) as err:
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print_log(f'error: {msg}', logger='current', level=logging.ERROR)
-        sys.exit(2)
-    try:
+    with exit_on_bad_input((CheckpointLoadError, )):
         runner.train()
-    except CheckpointLoadError as err:
-        print_log(f'error: {err}', logger='current', level=logging.ERROR)
-        sys.exit(2)
 
 
 if __name__ == '__main__':

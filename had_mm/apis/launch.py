@@ -2,7 +2,9 @@
 building a runner that works on CPU-only and GPU machines."""
 import logging
 import os.path as osp
-from typing import Optional
+import sys
+from contextlib import contextmanager
+from typing import Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -12,6 +14,44 @@ from mmengine.runner import Runner
 from had_mm.registry import RUNNERS
 from had_mm.utils import (find_unknown_types, prepare_distributed,
                           register_all_modules)
+
+# What bad input raises during set-up.
+INPUT_ERRORS = (FileNotFoundError, ValueError, RuntimeError, KeyError)
+
+
+@contextmanager
+def exit_on_bad_input(errors: Tuple[type, ...] = INPUT_ERRORS):
+    """Turn the listed errors into one ``error:`` line and exit code 2.
+
+    The tools wrap set-up (config, checks, runner building) in this, so bad
+    input never ends in a stack trace; errors raised while training or
+    testing are not caught (only checkpoint refusals, see the tools).
+    """
+    try:
+        yield
+    except errors as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print_log(f'error: {msg}', logger='current', level=logging.ERROR)
+        sys.exit(2)
+
+
+def load_tool_config(path: str,
+                     cfg_options: Optional[dict] = None,
+                     work_dir: Optional[str] = None,
+                     launcher: str = 'none') -> Config:
+    """:func:`load_config` plus the settings shared by train.py/test.py.
+
+    ``work_dir`` priority: the argument, then the config's, then
+    ``./work_dirs/<config name>`` (as in MMSegmentation).
+    """
+    cfg = load_config(path, cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(path))[0])
+    return cfg
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
