@@ -143,3 +143,26 @@ def test_empty_phase_chunk(tmp_path):
     assert proc.returncode != 0
     assert 'phase 1 (semantic) has no training images' in out, out[-2000:]
     assert 'Traceback' not in out
+
+
+def test_test_tool_writes_per_task_panels(full_run, synthetic_rooms_root,
+                                          tmp_path):
+    full, _ = full_run
+    proc = run_tool([
+        sys.executable, 'tools/test.py', TINY,
+        str(full / 'phase_3_normal.pth'), '--work-dir',
+        str(tmp_path), '--show-dir', 'panels', '--cfg-options',
+        f'test_dataloader.dataset.data_root={synthetic_rooms_root}',
+        'default_hooks.visualization.interval=1',
+        'visualizer.type=MultiTaskLocalVisualizer'
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    assert 'normal/mean' in out and 'depth/abs_err' in out
+    panels = sorted((tmp_path / 'panels' / 'vis_data' /
+                     'vis_image').glob('*.png'))
+    assert len(panels) == 8  # every test image
+    from PIL import Image
+    w, h = Image.open(panels[0]).size
+    # image + 3 task panels side by side (2 px gaps); labels above preds
+    assert w == 4 * 40 + 3 * 2 and h == 2 * 32 + 2
