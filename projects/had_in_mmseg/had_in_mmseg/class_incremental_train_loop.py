@@ -1,0 +1,233 @@
+import copy
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dist import get_rank
+from mmengine.logging import print_log
+from torch.utils.data import DataLoader
+
+from had_mm.engine.hooks.lifelong_state_hook import LifelongStateHook
+from had_mm.engine.loops.lifelong_train_loop import (SPLIT_RULES,
+                                                     LifelongTrainLoop)
+from had_mm.evaluation.lifelong_report import (build_report, format_summary,
+                                               write_report)
+from had_mm.registry import DATASETS, LOOPS, MODELS
+
+
+@LOOPS.register_module()
+class ClassIncrementalTrainLoop(LifelongTrainLoop):
+    """Class-incremental semantic segmentation with HAD, phase by phase.
+
+    :class:`LifelongTrainLoop` with a group of classes per phase instead of
+    a task: phase ``t`` trains on the labels of its ``classes`` only (a
+    :class:`SelectClasses` transform is inserted after ``LoadAnnotations``
+    in the phase's pipeline, every other label becomes ignore), and from
+    phase 2 on a frozen copy of the model at the end of the previous phase
+    distils the old classes through the model's
+    ``set_distillation(teacher, loss, weight, old_classes)``
+    (:class:`IncrementalSegDistiller`). After each phase the mIoU of every
+    group seen so far is read from ``mIoU_<name>`` of the evaluator
+    (:class:`ClassGroupIoUMetric`); the group matrix and the lifelong
+    report (forgetting, BWT; higher is better) go to
+    ``<work_dir>/lifelong/``, and ``phase_<t>_<name>.pth`` is saved.
+
+    Phases, data split, optimizer / LR resets, reseeding, resuming and
+    checkpoints are those of :class:`LifelongTrainLoop`.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (dict): The train dataloader config (any mmseg dataset
+            whose pipeline has ``LoadAnnotations`` or ``PackSegInputs``).
+        phases (list[dict]): One dict per phase: ``name`` (the column of
+            the report; unique), ``classes`` (class indices learnt in the
+            phase; disjoint across phases) and either ``max_iters`` or
+            ``max_epochs``.
+        distill (dict, optional): Distillation loss config, built with
+            ``task='semantic'`` unless given. None = fine-tuning. Defaults
+            to ``dict(type='HADLoss')``.
+        distill_weight (float): lambda. 0 also means fine-tuning. Defaults
+            to 3.0.
+        split (str): ``'all'`` (default): every phase sees the whole train
+            split (its own classes' labels only); ``'contiguous'``: phase
+            ``t`` sees chunk ``t`` of equal disjoint chunks.
+        **kwargs: Other arguments of :class:`LifelongTrainLoop`
+            (``num_chunks``, ``reset_optimizer``, ``reset_lr_schedule``,
+            ``reseed_every_iter``, ``progress_bar``).
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, dict],
+                 phases: Sequence[dict],
+                 distill: Optional[dict] = dict(type='HADLoss'),
+                 distill_weight: float = 3.0,
+                 split: str = 'all',
+                 num_chunks: Optional[int] = None,
+                 reset_optimizer: bool = True,
+                 reset_lr_schedule: bool = True,
+                 reseed_every_iter: bool = True,
+                 progress_bar: bool = True) -> None:
+        # LifelongTrainLoop.__init__ checks task names; the set-up is the
+        # same with class groups, so it is repeated here.
+        self._runner = runner
+        if not isinstance(dataloader, dict):
+            raise TypeError('ClassIncrementalTrainLoop builds one '
+                            'dataloader per phase: train_dataloader must be '
+                            'a config dict')
+        if not phases:
+            raise ValueError('train_cfg.phases is empty: give one dict per '
+                             'phase, e.g. dict(name=\'old\', classes=[0, '
+                             '1], max_iters=100)')
+        if split not in SPLIT_RULES:
+            raise ValueError(f'split must be one of {SPLIT_RULES}, got '
+                             f'{split!r}')
+        self.dataloader_cfg = copy.deepcopy(dataloader)
+        self.phases = [dict(p) for p in phases]
+        self.tasks = [str(p.get('name', '')) for p in self.phases]
+        self.classes = self._check_classes()
+        self.distill_cfg = distill
+        self.distill_weight = distill_weight
+        self.split = split
+        self.num_chunks = num_chunks or len(self.phases)
+        self.reset_optimizer = reset_optimizer
+        self.reset_lr_schedule = reset_lr_schedule
+        self.reference_metrics = None
+        self.reseed_every_iter = reseed_every_iter
+        self.progress_bar = progress_bar
+        self._epoch = 0
+        self._iter = 0
+        self.matrix: List[List[Optional[float]]] = []
+        self.final_metrics: List[dict] = []
+        self.teacher = None
+        self.pending_state: Optional[dict] = None
+        self._check_model_and_data()
+        self.phase_datasets = [
+            self._phase_dataset(t) for t in range(len(self.phases))
+        ]
+        self.phase_iters = [
+            self._num_iters(t) for t in range(len(self.phases))
+        ]
+        self.phase_starts = np.cumsum([0] + self.phase_iters).tolist()
+        self.dataloader = self._phase_dataloader(0)
+        self._state_hook = LifelongStateHook(self)
+        runner.register_hook(self._state_hook, priority='VERY_HIGH')
+
+    # ------------------------------------------------------------ set-up
+    def _check_classes(self) -> List[List[int]]:
+        if any(not t for t in self.tasks) or \
+                len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f'every phase needs a unique name, got '
+                             f'{self.tasks}')
+        classes = []
+        for phase in self.phases:
+            cls = [int(c) for c in phase.get('classes') or []]
+            if not cls:
+                raise ValueError(f'phase {phase} names no classes')
+            classes.append(cls)
+        flat = [c for cls in classes for c in cls]
+        if len(set(flat)) != len(flat):
+            raise ValueError(f'a class may be learnt in one phase only, got '
+                             f'{classes}')
+        return classes
+
+    def _check_model_and_data(self) -> None:
+        model = self.model
+        for name in ('set_distillation', 'clear_distillation'):
+            if not callable(getattr(model, name, None)):
+                raise TypeError(f'ClassIncrementalTrainLoop needs a model '
+                                f'with {name}() (IncrementalSegDistiller), '
+                                f'got {type(model).__name__}')
+        if self.runner._val_loop is None:
+            raise ValueError('ClassIncrementalTrainLoop evaluates every '
+                             'seen class group after each phase: set '
+                             'val_dataloader, val_cfg and val_evaluator')
+        for phase in self.phases:
+            if ('max_iters' in phase) == ('max_epochs' in phase):
+                raise ValueError(f'phase {phase} needs exactly one of '
+                                 f'max_iters or max_epochs')
+
+    def _build_dataset(self, cfg: dict):
+        # called by LifelongTrainLoop._phase_dataset with tasks=[<name>]
+        t = self.tasks.index(cfg.pop('tasks')[0])
+        pipeline = list(cfg.get('pipeline', []))
+        types = [p.get('type') for p in pipeline]
+        select = dict(type='SelectClasses', classes=self.classes[t])
+        if 'LoadAnnotations' in types:
+            pipeline.insert(types.index('LoadAnnotations') + 1, select)
+        elif 'PackSegInputs' in types:
+            pipeline.insert(types.index('PackSegInputs'), select)
+        else:
+            raise ValueError('the train pipeline has neither '
+                             'LoadAnnotations nor PackSegInputs: cannot '
+                             'insert SelectClasses')
+        cfg['pipeline'] = pipeline
+        return DATASETS.build(cfg)
+
+    # ------------------------------------------------------ distillation
+    def _setup_teacher(self, t: int, resumed: bool) -> None:
+        model = self.model
+        model.clear_distillation()
+        self.teacher = None
+        if t == 0 or not self.distill_cfg or self.distill_weight == 0:
+            return
+        teacher = copy.deepcopy(model)
+        state = (self.pending_state or {}).get('teacher_state_dict')
+        if resumed:
+            if state is None:
+                raise RuntimeError(
+                    f'cannot resume phase {t + 1} mid-way: the checkpoint '
+                    f'holds no teacher')
+            teacher.load_state_dict(state)
+        self.teacher = teacher
+        loss = MODELS.build(dict(dict(task='semantic'), **self.distill_cfg))
+        old = [c for cls in self.classes[:t] for c in cls]
+        model.set_distillation(teacher, loss, self.distill_weight, old)
+
+    # -------------------------------------------------------- evaluation
+    def _evaluate(self, t: int) -> None:
+        groups = dict(zip(self.tasks, self.classes))
+        for metric in self.runner.val_loop.evaluator.metrics:
+            if hasattr(metric, 'set_class_groups'):
+                metric.set_class_groups(groups)
+        metrics = self.runner.val_loop.run()
+        row = []
+        for i, name in enumerate(self.tasks):
+            if i > t:
+                row.append(None)
+                continue
+            key = f'mIoU_{name}'
+            if key not in metrics:
+                raise KeyError(f'the evaluator returned no {key}; use '
+                               f'ClassGroupIoUMetric as val_evaluator')
+            row.append(float(metrics[key]))
+        self.matrix.append(row)
+        self.final_metrics.append({
+            k: float(v)
+            for k, v in metrics.items() if np.isscalar(v)
+        })
+        self.write_report()
+
+    def write_report(self) -> Optional[dict]:
+        """Write the class-group report of the phases so far (rank 0).
+
+        Returns:
+            LifelongReport | None: The report; None before any phase.
+        """
+        if not self.matrix:
+            return None
+        report = build_report(
+            self.tasks,
+            self.matrix,
+            directions=[1] * len(self.tasks),
+            final_metrics=self.final_metrics[-1],
+            metric_names=['mIoU'] * len(self.tasks))
+        print_log(
+            '\nclass-incremental matrix (rows: after phase; mIoU per class '
+            'group)\n' + format_summary(report),
+            logger='current')
+        if get_rank() == 0:
+            paths = write_report(report,
+                                 osp.join(self.runner.work_dir, 'lifelong'))
+            print_log(f'lifelong report: {paths}', logger='current')
+        return report
