@@ -29,6 +29,6 @@ test: env
 	$(PY) -m pytest -q
 
 lint: env
-	$(PY) -m flake8 had_mm tools tests configs
-	$(PY) -m isort --check-only --diff had_mm tools tests configs
-	$(PY) -m yapf --diff --recursive had_mm tools tests configs
+	$(PY) -m flake8 had_mm tools tests configs projects benchmarks
+	$(PY) -m isort --check-only --diff had_mm tools tests configs projects benchmarks
+	$(PY) -m yapf --diff --recursive had_mm tools tests configs projects benchmarks

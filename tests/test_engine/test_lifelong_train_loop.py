@@ -159,8 +159,8 @@ def test_test_tool_writes_per_task_panels(full_run, synthetic_rooms_root,
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     assert 'normal/mean' in out and 'depth/abs_err' in out
-    panels = sorted((tmp_path / 'panels' / 'vis_data' /
-                     'vis_image').glob('*.png'))
+    panels = sorted(
+        (tmp_path / 'panels' / 'vis_data' / 'vis_image').glob('*.png'))
     assert len(panels) == 8  # every test image
     from PIL import Image
     w, h = Image.open(panels[0]).size
