@@ -82,13 +82,13 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
             -w "$WHEEL_DIR.tmp" "$SRC_DIR" 2>&1 \
             | tee "$BUILD_LOG" \
             | grep --line-buffered -E '^\s*\[[0-9]+/[0-9]+\]' \
-            | sed -u -E 's/^\s*(\[[0-9]+\/[0-9]+\]).* -c ([^ ]+).*/[setup_env] mmcv \1 \2/' \
+            | sed -u -E 's/^\s*(\[[0-9]+\/[0-9]+\]).* -c ([^ ]*\/)?([^ \/]+) .*/[setup_env] mmcv \1 \3/' \
             || true
         if ! ls "$WHEEL_DIR.tmp"/mmcv-*.whl >/dev/null 2>&1; then
             log "error: the mmcv build failed; see $BUILD_LOG"
             exit 1
         fi
-        rm -rf "$WHEEL_DIR"
+        rm -rf "$WHEEL_DIR" "$SRC_DIR"
         mv "$WHEEL_DIR.tmp" "$WHEEL_DIR"
     else
         log "reusing the cached mmcv wheel in $WHEEL_DIR"

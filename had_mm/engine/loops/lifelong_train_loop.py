@@ -346,7 +346,7 @@ class LifelongTrainLoop(BaseLoop):
                     group['lr'] = group['initial_lr']
         cfgs = copy.deepcopy(cfgs if isinstance(cfgs, list) else [cfgs])
         for cfg in cfgs:
-            if not cfg.get('by_epoch', True) or cfg.get('by_epoch') is False:
+            if cfg.get('by_epoch', True) is False:  # iteration-based
                 cfg['begin'] = 0
                 cfg['end'] = self.phase_iters[t]
         self.runner.param_schedulers = self.runner.build_param_scheduler(cfgs)
