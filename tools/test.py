@@ -54,6 +54,11 @@ def main(argv=None) -> None:
         cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
                                args.launcher)
         cfg.load_from = args.checkpoint
+        # Testing needs no training set-up; mmengine would otherwise build
+        # the train loop (and its data) when a hook reads runner.iter.
+        for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                    'param_scheduler'):
+            cfg[key] = None
         if args.show or args.show_dir:
             enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
         if args.tta:
