@@ -97,10 +97,7 @@ class LifelongTrainLoop(BaseLoop):
                              f'{split!r}')
         self.dataloader_cfg = copy.deepcopy(dataloader)
         self.phases = [dict(p) for p in phases]
-        self.tasks = check_tasks([p.get('task') for p in self.phases])
-        if len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f'each task may appear once in the phases, got '
-                             f'{self.tasks}')
+        self.tasks = self._phase_names()
         self.distill_cfg = distill
         self.distill_weight = distill_weight
         self.split = split
@@ -131,6 +128,18 @@ class LifelongTrainLoop(BaseLoop):
         runner.register_hook(self._state_hook, priority='VERY_HIGH')
 
     # ------------------------------------------------------------ set-up
+    def _phase_names(self) -> List[str]:
+        """Check the phases and name each (here: by its task).
+
+        Subclasses whose phases are not tasks (e.g. class groups) override
+        this and :meth:`_check_model_and_data`.
+        """
+        tasks = check_tasks([p.get('task') for p in self.phases])
+        if len(set(tasks)) != len(tasks):
+            raise ValueError(f'each task may appear once in the phases, got '
+                             f'{tasks}')
+        return tasks
+
     @property
     def max_epochs(self) -> int:
         return len(self.phases)

@@ -7,9 +7,7 @@ from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from torch.utils.data import DataLoader
 
-from had_mm.engine.hooks.lifelong_state_hook import LifelongStateHook
-from had_mm.engine.loops.lifelong_train_loop import (SPLIT_RULES,
-                                                     LifelongTrainLoop)
+from had_mm.engine.loops.lifelong_train_loop import LifelongTrainLoop
 from had_mm.evaluation.lifelong_report import (build_report, format_summary,
                                                write_report)
 from had_mm.registry import DATASETS, LOOPS, MODELS
@@ -68,57 +66,25 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
                  reset_lr_schedule: bool = True,
                  reseed_every_iter: bool = True,
                  progress_bar: bool = True) -> None:
-        # LifelongTrainLoop.__init__ checks task names; the set-up is the
-        # same with class groups, so it is repeated here.
-        self._runner = runner
-        if not isinstance(dataloader, dict):
-            raise TypeError('ClassIncrementalTrainLoop builds one '
-                            'dataloader per phase: train_dataloader must be '
-                            'a config dict')
-        if not phases:
-            raise ValueError('train_cfg.phases is empty: give one dict per '
-                             'phase, e.g. dict(name=\'old\', classes=[0, '
-                             '1], max_iters=100)')
-        if split not in SPLIT_RULES:
-            raise ValueError(f'split must be one of {SPLIT_RULES}, got '
-                             f'{split!r}')
-        self.dataloader_cfg = copy.deepcopy(dataloader)
-        self.phases = [dict(p) for p in phases]
-        self.tasks = [str(p.get('name', '')) for p in self.phases]
-        self.classes = self._check_classes()
-        self.distill_cfg = distill
-        self.distill_weight = distill_weight
-        self.split = split
-        self.num_chunks = num_chunks or len(self.phases)
-        self.reset_optimizer = reset_optimizer
-        self.reset_lr_schedule = reset_lr_schedule
-        self.reference_metrics = None
-        self.reseed_every_iter = reseed_every_iter
-        self.progress_bar = progress_bar
-        self._epoch = 0
-        self._iter = 0
-        self.matrix: List[List[Optional[float]]] = []
-        self.final_metrics: List[dict] = []
-        self.teacher = None
-        self.pending_state: Optional[dict] = None
-        self._check_model_and_data()
-        self.phase_datasets = [
-            self._phase_dataset(t) for t in range(len(self.phases))
-        ]
-        self.phase_iters = [
-            self._num_iters(t) for t in range(len(self.phases))
-        ]
-        self.phase_starts = np.cumsum([0] + self.phase_iters).tolist()
-        self.dataloader = self._phase_dataloader(0)
-        self._state_hook = LifelongStateHook(self)
-        runner.register_hook(self._state_hook, priority='VERY_HIGH')
+        super().__init__(
+            runner,
+            dataloader,
+            phases,
+            distill=distill,
+            distill_weight=distill_weight,
+            split=split,
+            num_chunks=num_chunks,
+            reset_optimizer=reset_optimizer,
+            reset_lr_schedule=reset_lr_schedule,
+            reference_metrics=None,
+            reseed_every_iter=reseed_every_iter,
+            progress_bar=progress_bar)
 
-    # ------------------------------------------------------------ set-up
-    def _check_classes(self) -> List[List[int]]:
-        if any(not t for t in self.tasks) or \
-                len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f'every phase needs a unique name, got '
-                             f'{self.tasks}')
+    def _phase_names(self) -> List[str]:
+        """Phases are named class groups; also sets ``self.classes``."""
+        names = [str(p.get('name', '')) for p in self.phases]
+        if any(not n for n in names) or len(set(names)) != len(names):
+            raise ValueError(f'every phase needs a unique name, got {names}')
         classes = []
         for phase in self.phases:
             cls = [int(c) for c in phase.get('classes') or []]
@@ -129,7 +95,8 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
         if len(set(flat)) != len(flat):
             raise ValueError(f'a class may be learnt in one phase only, got '
                              f'{classes}')
-        return classes
+        self.classes = classes
+        return names
 
     def _check_model_and_data(self) -> None:
         model = self.model
