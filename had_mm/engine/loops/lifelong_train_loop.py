@@ -114,6 +114,7 @@ class LifelongTrainLoop(BaseLoop):
         self.teacher = None
         self.pending_state: Optional[dict] = None
         self._check_model_and_data()
+        self._check_schedule()
         self.phase_datasets = [
             self._phase_dataset(t) for t in range(len(self.phases))
         ]
@@ -173,10 +174,13 @@ class LifelongTrainLoop(BaseLoop):
             raise ValueError(f'phase task(s) {missing} have no head: the '
                              f'model has heads for {list(heads)}; add them '
                              f'to model.heads')
+
+    def _check_schedule(self) -> None:
+        """Checks every lifelong loop needs, whatever its phases are."""
         if self.runner._val_loop is None:
-            raise ValueError('LifelongTrainLoop evaluates every seen task '
-                             'after each phase: set val_dataloader, val_cfg '
-                             'and val_evaluator')
+            raise ValueError(f'{type(self).__name__} evaluates after each '
+                             f'phase: set val_dataloader, val_cfg and '
+                             f'val_evaluator')
         for phase in self.phases:
             if ('max_iters' in phase) == ('max_epochs' in phase):
                 raise ValueError(f'phase {phase} needs exactly one of '
@@ -366,21 +370,27 @@ class LifelongTrainLoop(BaseLoop):
         self.teacher = None
         if t == 0 or not self.distill_cfg or self.distill_weight == 0:
             return
-        teacher = copy.deepcopy(model)
-        state = (self.pending_state or {}).get('teacher_state_dict')
-        if resumed:
-            if state is None:
-                raise RuntimeError(
-                    f'cannot resume phase {t + 1} mid-way: the checkpoint '
-                    f'holds no teacher (was it written by LifelongTrainLoop '
-                    f'with distillation?)')
-            teacher.load_state_dict(state)
-        self.teacher = teacher
+        teacher = self._make_teacher(t, resumed)
         losses = {
             task: MODELS.build(dict(self.distill_cfg, task=task))
             for task in self.tasks[:t]
         }
         model.set_distillation(teacher, losses, self.distill_weight)
+
+    def _make_teacher(self, t: int, resumed: bool):
+        """The model at the end of phase ``t - 1``: a copy of the model,
+        or, when resuming mid-phase, the teacher saved in the checkpoint."""
+        teacher = copy.deepcopy(self.model)
+        if resumed:
+            state = (self.pending_state or {}).get('teacher_state_dict')
+            if state is None:
+                raise RuntimeError(
+                    f'cannot resume phase {t + 1} mid-way: the checkpoint '
+                    f'holds no teacher (was it written by a lifelong loop '
+                    f'with distillation?)')
+            teacher.load_state_dict(state)
+        self.teacher = teacher
+        return teacher
 
     # -------------------------------------------------------- evaluation
     def _evaluate(self, t: int) -> None:

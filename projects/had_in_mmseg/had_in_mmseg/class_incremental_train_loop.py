@@ -1,4 +1,3 @@
-import copy
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
@@ -105,14 +104,6 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
                 raise TypeError(f'ClassIncrementalTrainLoop needs a model '
                                 f'with {name}() (IncrementalSegDistiller), '
                                 f'got {type(model).__name__}')
-        if self.runner._val_loop is None:
-            raise ValueError('ClassIncrementalTrainLoop evaluates every '
-                             'seen class group after each phase: set '
-                             'val_dataloader, val_cfg and val_evaluator')
-        for phase in self.phases:
-            if ('max_iters' in phase) == ('max_epochs' in phase):
-                raise ValueError(f'phase {phase} needs exactly one of '
-                                 f'max_iters or max_epochs')
 
     def _build_dataset(self, cfg: dict):
         # called by LifelongTrainLoop._phase_dataset with tasks=[<name>]
@@ -138,15 +129,7 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
         self.teacher = None
         if t == 0 or not self.distill_cfg or self.distill_weight == 0:
             return
-        teacher = copy.deepcopy(model)
-        state = (self.pending_state or {}).get('teacher_state_dict')
-        if resumed:
-            if state is None:
-                raise RuntimeError(
-                    f'cannot resume phase {t + 1} mid-way: the checkpoint '
-                    f'holds no teacher')
-            teacher.load_state_dict(state)
-        self.teacher = teacher
+        teacher = self._make_teacher(t, resumed)
         loss = MODELS.build(dict(dict(task='semantic'), **self.distill_cfg))
         old = [c for cls in self.classes[:t] for c in cls]
         model.set_distillation(teacher, loss, self.distill_weight, old)
