@@ -49,6 +49,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--methods', nargs='+', default=list(METHODS), choices=METHODS)
     parser.add_argument(
         '--iters', type=int, default=1000, help='iterations of every run')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help='train batch size of every run (default: the configs\' 8)')
     parser.add_argument('--data-root', default='data/synthetic_rooms')
     parser.add_argument('--work-dir', default='work_dirs/bench_heteroakd')
     parser.add_argument(
@@ -73,6 +78,8 @@ def _opts(args: argparse.Namespace, seed: int) -> List[str]:
         f'default_hooks.logger.interval={min(50, it)}',
         f'param_scheduler.0.end={it}'
     ]
+    if args.batch_size:
+        opts.append(f'train_dataloader.batch_size={args.batch_size}')
     for split in ('train', 'val', 'test'):
         opts.append(f'{split}_dataloader.dataset.data_root={args.data_root}')
     if args.quick:
@@ -171,7 +178,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 scores.append(metrics['mIoU'])
             rows[method] = scores
     title = (f'HeteroAKD on synthetic rooms: mIoU after {args.iters} '
-             f'iterations, seeds {args.seeds}')
+             f'iterations (batch {args.batch_size or 8}), seeds {args.seeds}')
     header = ' | '.join(['pair (teacher -> student)', 'teacher'] +
                         list(args.methods))
     lines = [

@@ -25,23 +25,36 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
 METHODS = {
-    'fine-tune': 'configs/had/synthetic_4tasks_finetune.py',
-    'LwF': 'configs/had/synthetic_4tasks_lwf.py',
-    'HAD': 'configs/had/synthetic_4tasks.py',
-    'HAD (DB only)': 'configs/had/synthetic_4tasks_db-only.py',
-    'HAD (SG only)': 'configs/had/synthetic_4tasks_sg-only.py',
+    'fine-tune':
+    'configs/had/synthetic_4tasks_finetune.py',
+    'LwF':
+    'configs/had/synthetic_4tasks_lwf.py',
+    'HAD':
+    'configs/had/synthetic_4tasks.py',
+    'HAD (DB only)':
+    'configs/had/synthetic_4tasks_db-only.py',
+    'HAD (SG only)':
+    'configs/had/synthetic_4tasks_sg-only.py',
+    'HAD (MiT-b0 teacher)':
+    'configs/had/synthetic_4tasks_hetero-teacher-mit-b0.py',
 }
+# methods that need --hetero-teacher-ckpt (not run by default)
+HETERO = ('HAD (MiT-b0 teacher)', )
 
 
-def run(config: str, work_dir: str, seed: int, iters: int,
-        num_phases: int) -> dict:
+def run(config: str,
+        work_dir: str,
+        seed: int,
+        iters: int,
+        num_phases: int,
+        extra: tuple = ()) -> dict:
     report = osp.join(work_dir, 'lifelong', 'lifelong_report.json')
     if not osp.isfile(report):
         opts = [f'randomness.seed={seed}', 'train_cfg.progress_bar=False']
         opts += [
             f'train_cfg.phases.{i}.max_iters={iters}'
             for i in range(num_phases)
-        ]
+        ] + list(extra)
         cmd = [
             sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
             '--cfg-options', *opts
@@ -61,9 +74,20 @@ def main(argv=None) -> None:
     parser.add_argument(
         '--iters', type=int, default=100, help='iterations per phase')
     parser.add_argument(
-        '--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+        '--methods',
+        nargs='+',
+        default=[m for m in METHODS if m not in HETERO],
+        choices=list(METHODS))
+    parser.add_argument(
+        '--hetero-teacher-ckpt',
+        help='checkpoint of the SegFormer (MiT-b0) teacher of '
+        f'{HETERO[0]!r} (python tools/train.py '
+        'configs/heteroakd/segformer_mit-b0_synthetic-rooms-seg.py)')
     parser.add_argument('--work-dir', default='work_dirs/bench_lifelong')
     args = parser.parse_args(argv)
+    if any(m in HETERO for m in args.methods) and \
+            not args.hetero_teacher_ckpt:
+        parser.error(f'{HETERO[0]!r} needs --hetero-teacher-ckpt')
     os.makedirs(args.work_dir, exist_ok=True)
     from had_mm.evaluation.lifelong_report import build_report
 
@@ -77,9 +101,12 @@ def main(argv=None) -> None:
             ref[task] = rep['matrix'][-1][0]
         for method in args.methods:
             name = method.replace(' ', '').replace('(', '_').replace(')', '')
+            extra = ((f'train_cfg.teacher.teacher_ckpt='
+                      f'{args.hetero_teacher_ckpt}', ) if method in HETERO else
+                     ())
             rep = run(METHODS[method],
                       osp.join(args.work_dir, f'{name}_s{seed}'), seed,
-                      args.iters, len(TASKS))
+                      args.iters, len(TASKS), extra)
             full = build_report(rep['tasks'], rep['matrix'], reference=ref)
             rows.append(
                 dict(

@@ -10,11 +10,24 @@ In one process, on the same backbone, heads, image size and batch, times
   no-grad teacher forward (backbone + t-1 heads), trivial per-pixel losses,
 - C_t: had_mm's lifelong iteration at phase t (``train_step`` of the
   predictor with HAD on t-1 old heads),
+- P_t: C_t with the pseudo-label cache (teacher outputs computed once per
+  phase, looked up per iteration),
 - D / D0: the HAD loss alone (forward + backward) per task type, and the
-  plain per-pixel distillation loss on the same maps,
+  plain per-pixel distillation loss on the same maps (semantic also with
+  40 classes),
 
-and prints the medians, C_t/B_t, C_t/A, D/A, (D - D0)/A and peak memory.
-Timings on a GPU are CUDA-synchronised.
+and prints the medians, C_t/B_t, C_t/A, P_t/A, D/A, (D - D0)/A and peak
+memory. Timings on a GPU are CUDA-synchronised. Two more measurements on a
+synthetic-rooms set written to a temporary directory (``--no-data`` skips
+them):
+
+- loader vs step: the train loader (the config's pipeline, ``--workers``
+  workers) alone, and feeding phase-4 lifelong steps: the time the step
+  waits for the next batch (a loader that keeps up makes it ~0);
+- evaluation vs forward: a phase-4 evaluation of the validation set
+  (``val_step`` + ``MultiTaskMetric`` over all four tasks) against one
+  no-grad forward pass over the same preloaded batches (F) and the metric
+  accumulation alone (M).
 
     python benchmarks/lifelong_step_cost.py                 # small CPU size
     python benchmarks/lifelong_step_cost.py --reference     # 288x384, batch 8
@@ -22,7 +35,9 @@ Timings on a GPU are CUDA-synchronised.
 """
 import argparse
 import copy
+import os.path as osp
 import statistics
+import tempfile
 import time
 
 import numpy as np
@@ -33,6 +48,9 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
+# D / D0 variants: the four task types, and semantic with 40 classes
+LOSS_VARIANTS = ('semantic', 'semantic40', 'depth', 'normal', 'saliency')
+LOSS_LABELS = dict(semantic40='semantic, 40 classes')
 
 
 def _sync(device):
@@ -44,11 +62,13 @@ def _batch(n, h, w, num_classes, device):
     from had_mm.datasets.transforms import PackMultiTaskInputs
     rng = np.random.default_rng(0)
     items = []
-    for _ in range(n):
+    for i in range(n):
         normal = rng.normal(size=(h, w, 3)).astype(np.float32)
         normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
         items.append(PackMultiTaskInputs().transform(
             dict(
+                img_path=f'bench/{i}.png',  # the pseudo-label cache key
+                flip=False,
                 img=rng.integers(0, 255, (h, w, 3), dtype=np.uint8),
                 img_shape=(h, w),
                 ori_shape=(h, w),
@@ -82,11 +102,13 @@ def build(cfg, device):
 
 
 def make_variants(cfg, args, device):
+    from had_mm.engine.loops.pseudo_label_cache import \
+        compute_pseudo_label_cache
     from had_mm.registry import MODELS
     h, w = args.size
     num_classes = cfg.model.heads.semantic.num_classes
     batch = _batch(args.batch, h, w, num_classes, device)
-    variants = {}
+    variants, caches = {}, {}
 
     # A: plain mmseg EncoderDecoder, same backbone + semantic head
     seg_cfg = dict(
@@ -148,10 +170,26 @@ def make_variants(cfg, args, device):
 
         variants[f'C_{t}'] = lifelong
 
+        # the same step with the teacher outputs read from the cache
+        cache = compute_pseudo_label_cache(teacher, seen[:-1],
+                                           [copy.deepcopy(batch)],
+                                           model.data_preprocessor)
+        caches[t] = cache
+
+        def cached(phase_batch=phase_batch, losses=losses, cache=cache):
+            model.set_distillation(teacher, losses, 3.0)
+            model.set_pseudo_label_cache(cache)
+            model.train_step(phase_batch, optim)
+            model.clear_distillation()
+
+        variants[f'P_{t}'] = cached
+
     # D / D0 per task type on the maps of one batch
-    channels = dict(semantic=num_classes, depth=1, normal=3, saliency=1)
-    for task in TASKS:
-        shape = (args.batch, channels[task], h, w)
+    channels = dict(
+        semantic=num_classes, semantic40=40, depth=1, normal=3, saliency=1)
+    for name in LOSS_VARIANTS:
+        task = 'semantic' if name.startswith('semantic') else name
+        shape = (args.batch, channels[name], h, w)
         s_map = torch.randn(shape, device=device, requires_grad=True)
         t_map = torch.randn(shape, device=device)
         if task == 'depth':
@@ -163,9 +201,9 @@ def make_variants(cfg, args, device):
             src = s_map.abs() + 0.5 if task == 'depth' else s_map
             fn(src, t_map).backward()
 
-        variants[f'D_{task}'] = (lambda f=had, r=run_loss: r(f))
-        variants[f'D0_{task}'] = (lambda f=plain, r=run_loss: r(f))
-    return variants
+        variants[f'D_{name}'] = (lambda f=had, r=run_loss: r(f))
+        variants[f'D0_{name}'] = (lambda f=plain, r=run_loss: r(f))
+    return variants, caches
 
 
 def measure(variants, reps, warmup, device):
@@ -183,12 +221,125 @@ def measure(variants, reps, warmup, device):
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def make_data(cfg, args, root):
+    """Synthetic rooms at the loader size, and the config's loaders on
+    them (train: the phase-4 task, ``--workers`` workers; val: all tasks,
+    no workers)."""
+    from had_mm.datasets.synthetic_rooms import generate_synthetic_rooms
+    generate_synthetic_rooms(
+        root, num=args.data_num, size=args.data_size, seed=0)
+    train = copy.deepcopy(cfg.train_dataloader)
+    train.update(
+        batch_size=args.batch,
+        num_workers=args.workers,
+        persistent_workers=args.workers > 0)
+    train.dataset.update(data_root=root, tasks=[TASKS[-1]])
+    val = copy.deepcopy(cfg.val_dataloader)
+    val.update(batch_size=args.batch, num_workers=0, persistent_workers=False)
+    val.dataset.update(data_root=root, tasks=list(TASKS))
+    return train, val
+
+
+def loader_vs_step(train_cfg, model, teacher, optim, losses, n, device):
+    """Median per-batch time of the loader alone, then the wait for the
+    next batch and the step time when the loader feeds phase-4 steps."""
+    from mmengine.runner import Runner
+    loader = Runner.build_dataloader(train_cfg, seed=0)
+    it = iter(loader)
+    next(it)  # start the workers
+    # drain what the workers prefetched, so that the timed batches are
+    # produced at the loader's own rate
+    for _ in range(max(loader.num_workers, 1) * (loader.prefetch_factor or 1)):
+        next(it)
+    alone = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        next(it)
+        alone.append(time.perf_counter() - t0)
+    waits, steps = [], []
+    model.set_distillation(teacher, losses, 3.0)
+    for _ in range(n + 1):
+        t0 = time.perf_counter()
+        batch = next(it)
+        t1 = time.perf_counter()
+        model.train_step(batch, optim)
+        _sync(device)
+        t2 = time.perf_counter()
+        waits.append(t1 - t0)
+        steps.append(t2 - t1)
+    model.clear_distillation()
+    # the first wait follows the loader-only loop that drained the queue
+    waits, steps = waits[1:], steps[1:]
+    return dict(
+        alone=statistics.median(alone),
+        wait=statistics.median(waits),
+        step=statistics.median(steps),
+        stall=sum(waits) / (sum(waits) + sum(steps)))
+
+
+def eval_vs_forward(val_cfg, model, reps, device):
+    """A full evaluation (val_step + MultiTaskMetric) of the preloaded
+    validation batches against one no-grad forward pass over them (F) and
+    the metric accumulation alone (M); medians over interleaved reps."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.runner import Runner
+
+    from had_mm.registry import METRICS
+    loader = Runner.build_dataloader(val_cfg, seed=0)
+    batches = list(loader)
+    num = len(loader.dataset)
+    metric = METRICS.build(dict(type='MultiTaskMetric', tasks=list(TASKS)))
+    evaluator = Evaluator(metric)
+    evaluator.dataset_meta = loader.dataset.metainfo
+    model.eval()
+    model.predict_tasks = list(TASKS)
+
+    @torch.no_grad()
+    def forward():
+        for batch in batches:
+            data = model.data_preprocessor(batch, False)
+            model._forward(data['inputs'])
+
+    outputs = []
+
+    @torch.no_grad()
+    def evaluate():
+        outputs.clear()
+        for batch in batches:
+            outs = model.val_step(batch)
+            evaluator.process(data_samples=outs, data_batch=batch)
+            outputs.append(outs)
+        return evaluator.evaluate(num)
+
+    def metrics_only():
+        for batch, outs in zip(batches, outputs):
+            evaluator.process(data_samples=outs, data_batch=batch)
+        evaluator.evaluate(num)
+
+    evaluate()
+    med = measure(
+        dict(F=forward, E=evaluate, M=metrics_only), reps, 1, device)
+    model.predict_tasks = None
+    model.train()
+    med['images'] = num
+    return med
+
+
+def _peak_memory(device) -> str:
+    if device.type == 'cuda':
+        return (f'peak GPU memory: '
+                f'{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB')
+    import resource
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return f'peak process memory (RSS): {rss:.0f} MiB'
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--config',
         default='configs/had/synthetic_4tasks.py',
-        help='model and optimizer of this config')
+        help='model, optimizer and data pipelines of this config')
     parser.add_argument('--size', type=int, nargs=2, default=[96, 128])
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--reps', type=int, default=10)
@@ -201,12 +352,33 @@ def main(argv=None) -> None:
         '--short', action='store_true', help='a quick smoke run')
     parser.add_argument('--device', default=None)
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument(
+        '--no-data',
+        action='store_true',
+        help='skip the loader and evaluation measurements')
+    parser.add_argument(
+        '--workers', type=int, default=2, help='train loader workers')
+    parser.add_argument(
+        '--data-size',
+        type=int,
+        nargs=2,
+        default=None,
+        help='size of the generated images (default: --size; '
+        '--reference: 480x640, resized by the pipeline as NYUv2)')
+    parser.add_argument(
+        '--data-num',
+        type=int,
+        default=64,
+        help='generated images (a quarter go to the validation split)')
     args = parser.parse_args(argv)
     if args.reference:
         args.config = 'configs/had/nyuv2_4tasks.py'
         args.size, args.batch = [288, 384], 8
+        args.data_size = args.data_size or [480, 640]
     if args.short:
         args.size, args.batch, args.reps, args.warmup = [32, 40], 2, 2, 1
+        args.data_num = 12
+    args.data_size = args.data_size or args.size
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(
@@ -222,31 +394,65 @@ def main(argv=None) -> None:
             (head if task == 'semantic' else head.body).update(
                 small, in_channels=32)
     torch.manual_seed(0)
-    variants = make_variants(cfg, args, device)
+    variants, _ = make_variants(cfg, args, device)
     med = measure(variants, args.reps, args.warmup, device)
     a = med['A']
     print(f'device {device}, {args.size[0]}x{args.size[1]}, batch '
-          f'{args.batch}, {args.reps} reps (medians, ms)')
-    print('| variant | median ms | ratio |')
+          f'{args.batch}, {args.reps} reps (medians, ms), torch threads '
+          f'{torch.get_num_threads()}')
+    print('| variant | median ms | ratios |')
     print('|---|---|---|')
     print(f'| A (mmseg EncoderDecoder, 1 task) | {a * 1e3:.1f} | 1 |')
     for t in range(2, len(TASKS) + 1):
-        b, c = med[f'B_{t}'], med[f'C_{t}']
+        b, c, p = med[f'B_{t}'], med[f'C_{t}'], med[f'P_{t}']
         print(f'| B_{t} (floor, phase {t}) | {b * 1e3:.1f} | '
               f'B/A {b / a:.3f} |')
         print(f'| C_{t} (had_mm, phase {t}) | {c * 1e3:.1f} | '
               f'C/B {c / b:.3f}, C/A {c / a:.3f} |')
-    for task in TASKS:
-        d, d0 = med[f'D_{task}'], med[f'D0_{task}']
-        print(f'| D {task} (HAD loss) | {d * 1e3:.2f} | D/A {d / a:.4f}, '
-              f'(D-D0)/A {(d - d0) / a:.4f} |')
-    if device.type == 'cuda':
-        print(f'peak GPU memory: '
-              f'{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB')
-    else:
-        import resource
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f'peak process memory (RSS): {rss:.0f} MiB')
+        print(f'| P_{t} (had_mm + pseudo-label cache, phase {t}) | '
+              f'{p * 1e3:.1f} | P/C {p / c:.3f}, P/A {p / a:.3f} |')
+    for name in LOSS_VARIANTS:
+        d, d0 = med[f'D_{name}'], med[f'D0_{name}']
+        print(f'| D {LOSS_LABELS.get(name, name)} (HAD loss) | {d * 1e3:.2f}'
+              f' | D/A {d / a:.4f}, D0/A {d0 / a:.4f}, (D-D0)/A '
+              f'{(d - d0) / a:.4f} |')
+    print(_peak_memory(device))
+    if args.no_data:
+        return
+    from had_mm.registry import MODELS
+    model, optim = build(cfg, device)
+    teacher = copy.deepcopy(model).eval()
+    losses = {
+        task: MODELS.build(dict(type='HADLoss', task=task))
+        for task in TASKS[:-1]
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        train_cfg, val_cfg = make_data(cfg, args, osp.join(tmp, 'rooms'))
+        n = max(args.reps, 3)
+        ld = loader_vs_step(train_cfg, model, teacher, optim, losses, n,
+                            device)
+        ev = eval_vs_forward(val_cfg, model, max(args.reps // 2, 1), device)
+    print(f'\nloader vs step: {args.data_size[0]}x{args.data_size[1]} '
+          f'images through the config pipeline, batch {args.batch}, '
+          f'{args.workers} workers, {n} batches (medians, ms)')
+    print('| measurement | median ms | ratio |')
+    print('|---|---|---|')
+    print(f'| loader alone, per batch | {ld["alone"] * 1e3:.1f} | '
+          f'loader/step {ld["alone"] / ld["step"]:.3f} |')
+    print(f'| phase-4 step fed by the loader | {ld["step"] * 1e3:.1f} | |')
+    print(f'| wait for the next batch | {ld["wait"] * 1e3:.2f} | '
+          f'stall {100 * ld["stall"]:.2f} % of the time |')
+    f, e, m = ev['F'], ev['E'], ev['M']
+    print(f'\nevaluation vs forward: {ev["images"]} validation images, '
+          f'4 tasks, batch {args.batch} (medians, ms)')
+    print('| measurement | median ms | ratio |')
+    print('|---|---|---|')
+    print(f'| F: forward pass (no grad) | {f * 1e3:.1f} | 1 |')
+    print(f'| M: metric accumulation alone | {m * 1e3:.1f} | '
+          f'M/F {m / f:.3f} |')
+    print(f'| E: evaluation (val_step + metrics) | {e * 1e3:.1f} | '
+          f'E/F {e / f:.3f}, E/(F+M) {e / (f + m):.3f} |')
+    print(_peak_memory(device))
 
 
 if __name__ == '__main__':

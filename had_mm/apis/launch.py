@@ -104,6 +104,8 @@ def build_runner(cfg: Config,
             f'existing .pth path (or drop load_from).')
     if amp:
         _enable_amp(cfg)
+    elif cfg.get('optim_wrapper', {}).get('type') == 'AmpOptimWrapper':
+        _skip_config_amp_on_cpu(cfg)
     prepare_distributed(cfg, cfg.get('launcher', 'none'))
     cfg.setdefault('runner_type', 'HADRunner')
     runner_type = cfg.runner_type
@@ -135,6 +137,22 @@ def _enable_amp(cfg: Config) -> None:
                          f'but the config sets "{wrapper}".')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def _skip_config_amp_on_cpu(cfg: Config) -> None:
+    """A config asking for AmpOptimWrapper trains in fp32 on a CPU (mmengine
+    would refuse to build it there)."""
+    if torch.cuda.is_available():
+        return
+    print_log(
+        'AMP skipped: the config sets AmpOptimWrapper, which needs a GPU; '
+        'training in fp32 with OptimWrapper.',
+        logger='current',
+        level=logging.WARNING)
+    wrapper = cfg.optim_wrapper
+    wrapper.type = 'OptimWrapper'
+    for key in ('loss_scale', 'dtype', 'use_fsdp'):
+        wrapper.pop(key, None)
 
 
 def enable_visualization(cfg: Config,

@@ -10,9 +10,10 @@ class LifelongStateHook(Hook):
 
     Saves the phase task list, the task matrix, the metrics so far and, in
     the middle of a phase, the teacher's weights (the model at the end of
-    the previous phase), so that ``--resume`` continues exactly. Restores
-    them only when resuming (not for ``load_from``), and refuses a
-    checkpoint written for another task sequence.
+    the previous phase; a heterogeneous teacher's adapters always), so
+    that ``--resume`` continues exactly. Restores them only when resuming
+    (not for ``load_from``), and refuses a checkpoint written for another
+    task sequence.
 
     The loop registers this hook itself; it is not meant for configs.
 
@@ -35,7 +36,11 @@ class LifelongStateHook(Hook):
         # is the model itself
         done = checkpoint.get('meta', {}).get('iter', loop.iter)
         at_phase_end = done in loop.phase_starts
-        if loop.teacher is not None and not at_phase_end:
+        hetero = getattr(loop, 'hetero_teacher', None)
+        if hetero is not None:
+            # its adapters outlive phases: saved in every checkpoint
+            state['hetero_teacher'] = hetero.lifelong_state()
+        elif loop.teacher is not None and not at_phase_end:
             state['teacher_state_dict'] = loop.teacher.state_dict()
         checkpoint['lifelong'] = state
 

@@ -1,4 +1,5 @@
 import copy
+import logging
 import math
 import os.path as osp
 import random
@@ -19,6 +20,7 @@ from had_mm.evaluation.lifelong_report import (build_report, format_summary,
 from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
 from had_mm.registry import LOOPS, MODELS
 from ..hooks.lifelong_state_hook import LifelongStateHook
+from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
 
 SPLIT_RULES = ('contiguous', 'all')
 
@@ -69,6 +71,24 @@ class LifelongTrainLoop(BaseLoop):
             rank) before each iteration, so a resumed run reproduces an
             uninterrupted one, dropout and augmentation included.
         progress_bar (bool): Show a progress bar per phase.
+        teacher (dict, optional): A teacher of another architecture family
+            (e.g. ``dict(type='HeteroLifelongTeacher', teacher_cfg=...,
+            teacher_ckpt=...)``) that supplies the old tasks' pseudo-labels
+            through its teacher adapters instead of the previous phase's
+            model; the adapter of each task is fitted at the end of its
+            phase. None = the model itself is the teacher (HAD).
+        pseudo_label_cache (bool): Run the teacher once per phase over the
+            phase's images and reuse its raw head outputs (decode
+            resolution, ``N x sum_j C_j x H/8 x W/8`` float32, see
+            :mod:`~had_mm.engine.loops.pseudo_label_cache`) instead of a
+            teacher forward per iteration. Needs a train pipeline that is
+            deterministic or only flips (the flip is undone on the cached
+            maps; a CNN is not exactly flip-equivariant, so with flips the
+            losses differ slightly from the online teacher's); any other
+            random transform is refused by name. Defaults to False.
+        channels_last (bool): Train (model, teacher and inputs) in the
+            channels_last memory format on a GPU; skipped with a log line
+            on a CPU. Defaults to False.
     """
 
     def __init__(self,
@@ -83,7 +103,10 @@ class LifelongTrainLoop(BaseLoop):
                  reset_lr_schedule: bool = True,
                  reference_metrics: Optional[Union[dict, str]] = None,
                  reseed_every_iter: bool = True,
-                 progress_bar: bool = True) -> None:
+                 progress_bar: bool = True,
+                 teacher: Optional[dict] = None,
+                 pseudo_label_cache: bool = False,
+                 channels_last: bool = False) -> None:
         self._runner = runner
         if not isinstance(dataloader, dict):
             raise TypeError('LifelongTrainLoop builds one dataloader per '
@@ -107,6 +130,8 @@ class LifelongTrainLoop(BaseLoop):
         self.reference_metrics = reference_metrics
         self.reseed_every_iter = reseed_every_iter
         self.progress_bar = progress_bar
+        self.pseudo_label_cache = pseudo_label_cache
+        self.channels_last = channels_last
         self._epoch = 0  # finished phases
         self._iter = 0  # finished iterations over all phases
         self.matrix: List[List[Optional[float]]] = []
@@ -125,8 +150,10 @@ class LifelongTrainLoop(BaseLoop):
         # the runner reads train_dataloader (e.g. its dataset meta on
         # resume) before run(); run() builds each phase's own
         self.dataloader = self._phase_dataloader(0)
+        self.hetero_teacher = self._build_hetero_teacher(teacher)
         self._state_hook = LifelongStateHook(self)
         runner.register_hook(self._state_hook, priority='VERY_HIGH')
+        self._check_pseudo_label_cache()
 
     # ------------------------------------------------------------ set-up
     def _phase_names(self) -> List[str]:
@@ -240,14 +267,32 @@ class LifelongTrainLoop(BaseLoop):
                 return t
         return len(self.phases)
 
+    def _build_hetero_teacher(self, cfg: Optional[dict]):
+        if cfg is None:
+            return None
+        if not self.distill_cfg or self.distill_weight == 0:
+            raise ValueError(
+                'train_cfg.teacher is set but nothing is distilled '
+                '(train_cfg.distill is None or distill_weight is 0); drop '
+                'the teacher or set a distillation loss')
+        teacher = MODELS.build(cfg)
+        param = next(self.model.parameters(), None)
+        if param is not None:
+            teacher.to(param.device)
+        return teacher
+
     # ------------------------------------------------------------- run
     def run(self) -> torch.nn.Module:
         start_phase = self.phase_of(self._iter)
+        state = (self.pending_state or {}).get('hetero_teacher')
+        if self.hetero_teacher is not None and state is not None:
+            self.hetero_teacher.load_lifelong_state(state, self.model)
         self.runner.call_hook('before_train')
         if len(self.matrix) < start_phase:
             # killed between a phase's last iteration and its evaluation:
             # finish that phase first, so no finished phase goes unrecorded
             self._epoch = start_phase - 1
+            self._fit_hetero_teacher(start_phase - 1)
             self._evaluate(start_phase - 1)
             self._save_phase_checkpoint(start_phase - 1)
             self._epoch = start_phase
@@ -262,6 +307,7 @@ class LifelongTrainLoop(BaseLoop):
         self._epoch = t
         model = self.model
         self._setup_teacher(t, resumed)
+        self._prepare_phase(t)
         if not resumed:
             if self.reset_optimizer:
                 for optimizer in self._optimizers():
@@ -297,6 +343,7 @@ class LifelongTrainLoop(BaseLoop):
         if bar is not None:
             print()
         self.runner.call_hook('after_train_epoch')
+        self._fit_hetero_teacher(t)
         self._evaluate(t)
         self._save_phase_checkpoint(t)
         self._epoch = t + 1
@@ -343,6 +390,55 @@ class LifelongTrainLoop(BaseLoop):
         np.random.seed(seed)
         torch.manual_seed(seed)
 
+    # ------------------------------------------------------ performance
+    def _check_pseudo_label_cache(self) -> None:
+        """Refuse a pipeline or teacher the cache cannot serve, before
+        anything trains."""
+        if not self.pseudo_label_cache:
+            return
+        if getattr(self, 'hetero_teacher', None) is not None:
+            raise ValueError('train_cfg.pseudo_label_cache works with the '
+                             "model's own teacher, not with "
+                             'train_cfg.teacher; turn one of them off')
+        if not callable(getattr(self.model, 'set_pseudo_label_cache', None)):
+            raise TypeError(f'train_cfg.pseudo_label_cache needs a model '
+                            f'with set_pseudo_label_cache() '
+                            f'(HeterogeneousDensePredictor), got '
+                            f'{type(self.model).__name__}')
+        for dataset in self.phase_datasets:
+            cacheable_pipeline(dataset.pipeline.transforms)
+
+    def _prepare_phase(self, t: int) -> None:
+        """Memory format and pseudo-label cache of phase ``t`` (after the
+        teacher is set up)."""
+        model = self.model
+        teacher = getattr(model, 'teacher', None)
+        if self.channels_last:
+            if next(model.parameters()).is_cuda:
+                model.to(memory_format=torch.channels_last)
+                model.channels_last = True
+                if teacher is not None:
+                    teacher.to(memory_format=torch.channels_last)
+                    if hasattr(teacher, 'channels_last'):
+                        teacher.channels_last = True
+            elif not getattr(self, '_channels_last_logged', False):
+                self._channels_last_logged = True
+                print_log(
+                    'channels_last skipped: it speeds up convolutions on '
+                    'a GPU only; training in the default memory format.',
+                    logger='current',
+                    level=logging.WARNING)
+        if self.pseudo_label_cache and teacher is not None:
+            cfg = self.dataloader_cfg
+            cache = build_phase_cache(
+                teacher,
+                self.tasks[:t],
+                self.phase_datasets[t],
+                model.data_preprocessor,
+                batch_size=cfg.get('batch_size', 1),
+                num_workers=cfg.get('num_workers', 0))
+            model.set_pseudo_label_cache(cache)
+
     def _optimizers(self):
         wrapper = self.runner.optim_wrapper
         wrappers = wrapper.values() if hasattr(wrapper,
@@ -379,7 +475,20 @@ class LifelongTrainLoop(BaseLoop):
 
     def _make_teacher(self, t: int, resumed: bool):
         """The model at the end of phase ``t - 1``: a copy of the model,
-        or, when resuming mid-phase, the teacher saved in the checkpoint."""
+        or, when resuming mid-phase, the teacher saved in the checkpoint;
+        or the heterogeneous teacher, whose adapters carry the old tasks."""
+        if self.hetero_teacher is not None:
+            missing = [
+                task for task in self.tasks[:t]
+                if task not in self.hetero_teacher.fitted_tasks
+            ]
+            if missing:
+                raise RuntimeError(
+                    f'phase {t + 1}: the heterogeneous teacher has no '
+                    f'adapter for {missing}; resume from a checkpoint '
+                    f'written by a run with the same train_cfg.teacher')
+            self.teacher = self.hetero_teacher
+            return self.teacher
         teacher = copy.deepcopy(self.model)
         if resumed:
             state = (self.pending_state or {}).get('teacher_state_dict')
@@ -391,6 +500,21 @@ class LifelongTrainLoop(BaseLoop):
             teacher.load_state_dict(state)
         self.teacher = teacher
         return teacher
+
+    def _fit_hetero_teacher(self, t: int) -> None:
+        """Fit the heterogeneous teacher's adapter of phase ``t``'s task on
+        the phase's data (before it is gone)."""
+        teacher = self.hetero_teacher
+        if teacher is None or self.tasks[t] in teacher.fitted_tasks:
+            return
+        self._reseed(self._iter)
+        model = self.model
+        teacher.fit(
+            self.tasks[t],
+            model,
+            iter(self._phase_dataloader(t)),
+            self.phase_iters[t],
+            preprocess=lambda batch: model.data_preprocessor(batch, True))
 
     # -------------------------------------------------------- evaluation
     def _evaluate(self, t: int) -> None:

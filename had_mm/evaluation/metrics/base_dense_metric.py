@@ -3,17 +3,22 @@
 Every per-task metric splits its work into two plain methods so that
 :class:`MultiTaskMetric` can reuse them without duplicating any math:
 
-- ``process_sample(pred, gt)`` turns one prediction / label pair into a small
-  *partial result* (sums, counts or histograms, always on the CPU);
+- ``process_batch(preds, gts)`` turns a batch of prediction / label pairs
+  (stacked, one size) into one small *partial result* per sample (sums,
+  counts or histograms, always on the CPU), with batched tensor operations:
+  no Python loop over images and one device-to-host copy per batch;
 - ``compute_from(results)`` reduces a list of partial results over the whole
   evaluation set into the final metric dict.
 
 ``process`` / ``compute_metrics`` (mmengine's :class:`BaseMetric` interface)
-are thin wrappers around them.
+are thin wrappers around them. Results stay one per sample, so that
+mmengine's distributed collection can drop the samples a distributed
+sampler repeats.
 """
 from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from torch import Tensor
@@ -74,11 +79,59 @@ def resize_to(pred: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
     return x
 
 
+def resize_batch(pred: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
+    """Resize a ``B x C x H x W`` (or ``B x H x W``) batch to ``size``.
+
+    Args:
+        pred (Tensor): The batch.
+        size (tuple[int, int]): Target ``(H, W)``.
+        mode (str): ``'nearest'`` for class maps, ``'bilinear'`` for
+            continuous maps.
+
+    Returns:
+        Tensor: The batch at ``size`` (the same object when it already has
+        that size); class maps keep their integer dtype.
+    """
+    if tuple(pred.shape[-2:]) == tuple(size):
+        return pred
+    squeeze = pred.dim() == 3
+    x = pred[:, None] if squeeze else pred
+    dtype = x.dtype
+    x = x.float()
+    if mode == 'nearest':
+        x = F.interpolate(x, size=size, mode='nearest')
+    else:
+        x = F.interpolate(x, size=size, mode=mode, align_corners=False)
+    x = x[:, 0] if squeeze else x
+    if not dtype.is_floating_point:
+        x = x.round().to(dtype)
+    return x
+
+
+def group_by_shape(preds: Sequence[Tensor],
+                   gts: Sequence[Tensor]) -> List[List[int]]:
+    """Indices of the pairs that can be stacked together.
+
+    Args:
+        preds (Sequence[Tensor]): Predictions.
+        gts (Sequence[Tensor]): Labels, one per prediction.
+
+    Returns:
+        list[list[int]]: Groups of indices with one prediction shape,
+        label shape and device each, in order of first appearance.
+    """
+    groups: Dict[tuple, List[int]] = {}
+    for i, (pred, gt) in enumerate(zip(preds, gts)):
+        key = (tuple(pred.shape), tuple(gt.shape), pred.device, gt.device)
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
+
+
 class BaseDenseMetric(BaseMetric):
     """Base class of the per-task dense metrics (not registered).
 
     Subclasses set ``pred_key`` / ``gt_key`` and implement
-    :meth:`process_sample` and :meth:`compute_from`.
+    :meth:`process_batch` and :meth:`compute_from`.
 
     Args:
         collect_device (str): Device used to collect results across ranks,
@@ -104,6 +157,18 @@ class BaseDenseMetric(BaseMetric):
             collect_dir=collect_dir)
 
     @abstractmethod
+    def process_batch(self, preds: Tensor, gts: Tensor) -> List[Any]:
+        """Reduce a batch of prediction / label pairs to partial results.
+
+        Args:
+            preds (Tensor): Predictions of ``B`` samples, stacked.
+            gts (Tensor): Their labels, stacked.
+
+        Returns:
+            list: ``B`` picklable partial results (on the CPU), one per
+            sample.
+        """
+
     def process_sample(self, pred: Tensor, gt: Tensor) -> Any:
         """Reduce one prediction / label pair to a partial result.
 
@@ -114,6 +179,27 @@ class BaseDenseMetric(BaseMetric):
         Returns:
             Any: A picklable partial result (kept on the CPU).
         """
+        return self.process_batch(pred[None], gt[None])[0]
+
+    def process_pairs(self, preds: Sequence[Tensor],
+                      gts: Sequence[Tensor]) -> List[Any]:
+        """Partial results of many pairs, batched by shape.
+
+        Args:
+            preds (Sequence[Tensor]): Predictions, one per sample.
+            gts (Sequence[Tensor]): Labels, one per sample.
+
+        Returns:
+            list: One partial result per pair, in the input order.
+        """
+        results: List[Any] = [None] * len(preds)
+        for idx in group_by_shape(preds, gts):
+            parts = self.process_batch(
+                torch.stack([preds[i] for i in idx]),
+                torch.stack([gts[i] for i in idx]))
+            for i, part in zip(idx, parts):
+                results[i] = part
+        return results
 
     @abstractmethod
     def compute_from(self, results: List[Any]) -> Dict[str, float]:
@@ -137,6 +223,7 @@ class BaseDenseMetric(BaseMetric):
             data_samples (Sequence[dict]): Outputs of the model, each a dict
                 from ``SegDataSample.to_dict()``.
         """
+        preds, gts = [], []
         for data_sample in data_samples:
             gt = get_pixel_data(data_sample, self.gt_key)
             if gt is None:
@@ -145,7 +232,9 @@ class BaseDenseMetric(BaseMetric):
             if pred is None:
                 raise KeyError(f'{type(self).__name__}: a data sample has '
                                f"'{self.gt_key}' but no '{self.pred_key}'")
-            self.results.append(self.process_sample(pred, gt))
+            preds.append(pred)
+            gts.append(gt)
+        self.results.extend(self.process_pairs(preds, gts))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Compute the metrics from the processed results.

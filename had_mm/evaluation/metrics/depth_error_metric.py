@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_to
+from .base_dense_metric import BaseDenseMetric, resize_batch
 
 
 @METRICS.register_module()
@@ -52,38 +52,40 @@ class DepthErrorMetric(BaseDenseMetric):
             collect_dir=collect_dir)
         self.delta_thr = float(delta_thr)
 
-    def process_sample(self, pred: Tensor, gt: Tensor) -> np.ndarray:
-        """Sums of one sample over its valid pixels.
+    def process_batch(self, preds: Tensor, gts: Tensor) -> List[np.ndarray]:
+        """Sums of each sample of a batch over its valid pixels.
 
         Args:
-            pred (Tensor): Predicted depth, ``1 x H x W`` (or ``H x W``).
-            gt (Tensor): Ground-truth depth, same layout; 0 or non-finite
+            preds (Tensor): Predicted depth, ``B x 1 x H x W`` (or ``B x H x
+                W``).
+            gts (Tensor): Ground-truth depth, same layout; 0 or non-finite
                 marks an invalid pixel.
 
         Returns:
-            np.ndarray: float64 ``[sum |d-d*|, sum |d-d*|/d*, sum (d-d*)^2,
-            count delta1, count valid]``.
+            list[np.ndarray]: Per sample, float64 ``[sum |d-d*|, sum
+            |d-d*|/d*, sum (d-d*)^2, count delta1, count valid]``.
         """
-        pred = resize_to(pred, tuple(gt.shape[-2:]), 'bilinear')
-        gt = gt.to(torch.float64).reshape(-1)
-        pred = pred.to(device=gt.device, dtype=torch.float64).reshape(-1)
-        valid = torch.isfinite(gt) & (gt > 0)
-        d, g = pred[valid], gt[valid]
-        diff = (d - g).abs()
+        preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
+        num = gts.shape[0]
+        g = gts.to(torch.float64).reshape(num, -1)
+        d = preds.to(device=g.device, dtype=torch.float64).reshape(num, -1)
+        valid = torch.isfinite(g) & (g > 0)
+        g = torch.where(valid, g, torch.ones_like(g))
+        diff = torch.where(valid, (d - g).abs(), torch.zeros_like(g))
         ratio = torch.maximum(d / g, g / d)
-        within = (d > 0) & (ratio < self.delta_thr)
+        within = valid & (d > 0) & (ratio < self.delta_thr)
         sums = torch.stack([
-            diff.sum(), (diff / g).sum(), (diff * diff).sum(),
-            within.sum().to(torch.float64),
-            valid.sum().to(torch.float64)
-        ])
-        return sums.cpu().numpy()
+            diff.sum(1), (diff / g).sum(1), (diff * diff).sum(1),
+            within.sum(1).to(torch.float64),
+            valid.sum(1).to(torch.float64)
+        ], 1)
+        return list(sums.cpu().numpy())
 
     def compute_from(self, results: List[np.ndarray]) -> Dict[str, float]:
         """Depth metrics of the whole set.
 
         Args:
-            results (list[np.ndarray]): Outputs of :meth:`process_sample`.
+            results (list[np.ndarray]): Outputs of :meth:`process_batch`.
 
         Returns:
             dict[str, float]: ``abs_err``, ``rel_err``, ``rmse``, ``delta1``.

@@ -201,6 +201,46 @@ class MultiTaskMetric(BaseDenseMetric):
         }
         self.tasks = tasks
 
+    def process_batch(self, preds: Any, gts: Any) -> List[Dict[str, Any]]:
+        """Partial results of a batch of samples, per task.
+
+        Each task's metric processes the batch's pairs of that task at
+        once (:meth:`BaseDenseMetric.process_pairs`).
+
+        Args:
+            preds (Sequence[dict | SegDataSample]): The whole data samples
+                (the same objects are expected as ``gts``).
+            gts (Sequence[dict | SegDataSample]): The whole data samples.
+
+        Returns:
+            list[dict[str, Any]]: Per sample, task name to the task
+            metric's partial result, for the tasks whose label it carries.
+
+        Raises:
+            KeyError: When a sample has a task's label but not its
+                prediction.
+        """
+        partials: List[Dict[str, Any]] = [{} for _ in gts]
+        for task, metric in self.task_metrics.items():
+            rows, labels, predictions = [], [], []
+            for i, (pred, gt) in enumerate(zip(preds, gts)):
+                label = get_pixel_data(gt, metric.gt_key)
+                if label is None:
+                    continue
+                prediction = get_pixel_data(pred, metric.pred_key)
+                if prediction is None:
+                    raise KeyError(
+                        f"MultiTaskMetric: task '{task}' is evaluated and a "
+                        f"data sample has '{metric.gt_key}' but no "
+                        f"'{metric.pred_key}'")
+                rows.append(i)
+                labels.append(label)
+                predictions.append(prediction)
+            for i, part in zip(rows,
+                               metric.process_pairs(predictions, labels)):
+                partials[i][task] = part
+        return partials
+
     def process_sample(self, pred: Any, gt: Any) -> Dict[str, Any]:
         """Partial results of one sample, per task.
 
@@ -212,24 +252,8 @@ class MultiTaskMetric(BaseDenseMetric):
         Returns:
             dict[str, Any]: Task name to the task metric's partial result,
             for the tasks whose label the sample carries.
-
-        Raises:
-            KeyError: When a sample has a task's label but not its
-                prediction.
         """
-        partial = {}
-        for task, metric in self.task_metrics.items():
-            label = get_pixel_data(gt, metric.gt_key)
-            if label is None:
-                continue
-            prediction = get_pixel_data(pred, metric.pred_key)
-            if prediction is None:
-                raise KeyError(
-                    f"MultiTaskMetric: task '{task}' is evaluated and a "
-                    f"data sample has '{metric.gt_key}' but no "
-                    f"'{metric.pred_key}'")
-            partial[task] = metric.process_sample(prediction, label)
-        return partial
+        return self.process_batch([pred], [gt])[0]
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Process one batch of data samples.
@@ -239,8 +263,7 @@ class MultiTaskMetric(BaseDenseMetric):
             data_samples (Sequence[dict]): Outputs of the model, each a dict
                 from ``SegDataSample.to_dict()``.
         """
-        for data_sample in data_samples:
-            self.results.append(self.process_sample(data_sample, data_sample))
+        self.results.extend(self.process_batch(data_samples, data_samples))
 
     def compute_from(self, results: List[Dict[str, Any]]) -> Dict[str, float]:
         """Metrics of every evaluated task over the whole set.

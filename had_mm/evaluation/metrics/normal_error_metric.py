@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_to
+from .base_dense_metric import BaseDenseMetric, resize_batch
 
 
 def _exact_median(values: np.ndarray) -> float:
@@ -73,37 +73,45 @@ class NormalErrorMetric(BaseDenseMetric):
             collect_dir=collect_dir)
         self.thresholds = tuple(float(t) for t in thresholds)
 
-    def process_sample(self, pred: Tensor,
-                       gt: Tensor) -> Tuple[np.ndarray, np.ndarray]:
-        """Angles and sums of one sample.
+    def process_batch(
+            self, preds: Tensor,
+            gts: Tensor) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """Angles and sums of each sample of a batch.
 
         Args:
-            pred (Tensor): Predicted normals, ``3 x H x W``.
-            gt (Tensor): Ground-truth normals, ``3 x H x W``; a zero (or
-                non-finite) vector marks an invalid pixel.
+            preds (Tensor): Predicted normals, ``B x 3 x H x W``.
+            gts (Tensor): Ground-truth normals, ``B x 3 x H x W``; a zero
+                (or non-finite) vector marks an invalid pixel.
 
         Returns:
-            tuple[np.ndarray, np.ndarray]: float32 angles (degrees) of the
-            valid pixels, and float64 ``[sum of angles, count valid,
-            count below each threshold...]``.
+            list[tuple[np.ndarray, np.ndarray]]: Per sample, the float32
+            angles (degrees) of its valid pixels, and float64 ``[sum of
+            angles, count valid, count below each threshold...]``.
         """
-        pred = resize_to(pred, tuple(gt.shape[-2:]), 'bilinear')
-        gt = gt.to(torch.float64).reshape(gt.shape[0], -1)
-        pred = pred.to(device=gt.device, dtype=torch.float64)
-        pred = pred.reshape(pred.shape[0], -1)
-        valid = torch.isfinite(gt).all(0) & (gt.abs().sum(0) > 0)
-        g, p = gt[:, valid], pred[:, valid]
+        preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
+        num = gts.shape[0]
+        g = gts.to(torch.float64).reshape(num, gts.shape[1], -1)
+        p = preds.to(device=g.device, dtype=torch.float64)
+        p = p.reshape(num, p.shape[1], -1)
+        valid = torch.isfinite(g).all(1) & (g.abs().sum(1) > 0)
         # <p/|p|, g/|g|> without normalising both maps; a zero prediction
         # gives cos 0 (90 degrees).
-        norm = ((p * p).sum(0) * (g * g).sum(0)).sqrt()
-        cos = (p * g).sum(0) / norm.clamp_min(1e-300)
+        norm = ((p * p).sum(1) * (g * g).sum(1)).sqrt()
+        cos = (p * g).sum(1) / norm.clamp_min(1e-300)
         cos = cos.clamp(-1.0, 1.0)
         angles = torch.rad2deg(torch.arccos(cos))
-        stats = [angles.sum(), valid.sum().to(torch.float64)]
-        stats += [(angles < t).sum().to(torch.float64)
-                  for t in self.thresholds]
-        return (angles.to(torch.float32).cpu().numpy(),
-                torch.stack(stats).cpu().numpy())
+        angles = torch.where(valid, angles, torch.zeros_like(angles))
+        thresholds = angles.new_tensor(self.thresholds)
+        below = (angles[..., None] < thresholds) & valid[..., None]
+        stats = torch.cat([
+            angles.sum(1, keepdim=True),
+            valid.sum(1, keepdim=True).to(torch.float64),
+            below.sum(1).to(torch.float64)
+        ], 1).cpu().numpy()
+        counts = valid.sum(1).tolist()
+        flat = angles[valid].to(torch.float32).cpu().numpy()
+        per_sample = np.split(flat, np.cumsum(counts)[:-1])
+        return list(zip(per_sample, stats))
 
     def compute_from(
             self, results: List[Tuple[np.ndarray,
@@ -111,7 +119,7 @@ class NormalErrorMetric(BaseDenseMetric):
         """Normal metrics of the whole set.
 
         Args:
-            results (list[tuple]): Outputs of :meth:`process_sample`.
+            results (list[tuple]): Outputs of :meth:`process_batch`.
 
         Returns:
             dict[str, float]: ``mean``, ``median`` and ``within_<t>``.

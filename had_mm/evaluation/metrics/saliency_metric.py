@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_to
+from .base_dense_metric import BaseDenseMetric, resize_batch
 
 #: Default thresholds 0.05, 0.10, ..., 0.95 (computed as k / 20 so that 0.5
 #: is exact).
@@ -24,8 +24,9 @@ class SaliencyMetric(BaseDenseMetric):
     TP / FP / FN are accumulated per threshold over the whole set, without a
     loop over thresholds: each valid pixel falls in one bucket (the number of
     thresholds strictly below its probability, ``torch.bucketize``), one
-    ``bincount`` over (bucket, gt class) is kept per sample, and the counts
-    at every threshold follow from reverse cumulative sums.
+    ``bincount`` over (sample, gt class, bucket) per batch gives a
+    histogram per sample, and the counts at every threshold follow from
+    reverse cumulative sums.
 
     ``F_beta = (1 + beta^2) P R / (beta^2 P + R)`` with ``beta^2 = 0.3``;
     precision, recall, F and IoU whose denominator is 0 count as 0.
@@ -80,36 +81,42 @@ class SaliencyMetric(BaseDenseMetric):
         self._f_index = np.asarray([index[t] for t in self.thresholds])
         self._iou_index = index[self.iou_thr]
 
-    def process_sample(self, pred: Tensor, gt: Tensor) -> np.ndarray:
-        """Histogram of one sample's valid pixels by bucket and gt class.
+    def process_batch(self, preds: Tensor, gts: Tensor) -> List[np.ndarray]:
+        """Histogram of each sample's valid pixels by bucket and gt class.
 
         Args:
-            pred (Tensor): Saliency probability, ``1 x H x W``.
-            gt (Tensor): Label, ``1 x H x W``, ``{0, 1}``, ``ignore_index``
-                for ignored pixels.
+            preds (Tensor): Saliency probabilities, ``B x 1 x H x W``.
+            gts (Tensor): Labels, ``B x 1 x H x W``, ``{0, 1}``,
+                ``ignore_index`` for ignored pixels.
 
         Returns:
-            np.ndarray: int64 ``2 x (K + 1)`` counts (row 0: background, row
-            1: salient; column ``b``: pixels with exactly ``b`` of the ``K``
-            boundaries strictly below their probability).
+            list[np.ndarray]: Per sample, int64 ``2 x (K + 1)`` counts (row
+            0: background, row 1: salient; column ``b``: pixels with exactly
+            ``b`` of the ``K`` boundaries strictly below their
+            probability).
         """
-        pred = resize_to(pred, tuple(gt.shape[-2:]), 'bilinear')
-        gt = gt.reshape(-1)
-        pred = pred.to(device=gt.device, dtype=torch.float64).reshape(-1)
+        preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
+        num = gts.shape[0]
+        gt = gts.reshape(num, -1)
+        pred = preds.to(device=gt.device, dtype=torch.float64)
+        pred = pred.reshape(num, -1)
         gt_f = gt.to(torch.float64)
         valid = torch.isfinite(gt_f) & (gt_f != self.ignore_index)
-        positive = (gt_f[valid] > 0.5).long()
+        positive = (gt_f > 0.5).long()
         boundaries = torch.as_tensor(self._boundaries, device=gt.device)
-        bucket = torch.bucketize(pred[valid], boundaries, right=False)
+        bucket = torch.bucketize(pred, boundaries, right=False)
         nb = len(self._boundaries) + 1
-        hist = torch.bincount(bucket + nb * positive, minlength=2 * nb)
-        return hist.reshape(2, nb).cpu().numpy().astype(np.int64)
+        # one bincount over (sample, gt class, bucket) for the whole batch
+        sample = torch.arange(num, device=gt.device)[:, None]
+        index = (bucket + nb * positive + 2 * nb * sample)[valid]
+        hist = torch.bincount(index, minlength=2 * nb * num)
+        return list(hist.reshape(num, 2, nb).cpu().numpy().astype(np.int64))
 
     def _counts(self, results: List[np.ndarray]) -> np.ndarray:
         """TP, FP, FN at every boundary.
 
         Args:
-            results (list[np.ndarray]): Outputs of :meth:`process_sample`.
+            results (list[np.ndarray]): Outputs of :meth:`process_batch`.
 
         Returns:
             np.ndarray: int64 ``3 x K`` (TP, FP, FN per boundary).
@@ -132,7 +139,7 @@ class SaliencyMetric(BaseDenseMetric):
         """Saliency metrics of the whole set.
 
         Args:
-            results (list[np.ndarray]): Outputs of :meth:`process_sample`.
+            results (list[np.ndarray]): Outputs of :meth:`process_batch`.
 
         Returns:
             dict[str, float]: ``max_f`` and ``iou`` in %.

@@ -8,16 +8,17 @@ from mmseg.evaluation import IoUMetric
 from torch import Tensor
 
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_to
+from .base_dense_metric import BaseDenseMetric, resize_batch
 
 
 @METRICS.register_module()
 class SemanticIoUMetric(BaseDenseMetric):
     """Semantic segmentation mIoU, pixel accuracy and per-class IoU.
 
-    The counting is mmseg's own: per sample
-    :meth:`mmseg.evaluation.IoUMetric.intersect_and_union` and, over the
-    whole set, :meth:`mmseg.evaluation.IoUMetric.total_area_to_metrics`.
+    The counting is mmseg's: per sample the areas of
+    :meth:`mmseg.evaluation.IoUMetric.intersect_and_union` (computed for a
+    whole batch at once) and, over the whole set,
+    :meth:`mmseg.evaluation.IoUMetric.total_area_to_metrics`.
     Areas are summed in float64 over the set (one confusion over the whole
     set, not a mean of per-image mIoUs). A class absent from both the
     predictions and the labels of the whole set has IoU NaN (0 / 0) and is
@@ -98,29 +99,49 @@ class SemanticIoUMetric(BaseDenseMetric):
             return [str(c) for c in classes]
         return [str(i) for i in range(self.num_classes)]
 
-    def process_sample(self, pred: Tensor, gt: Tensor) -> np.ndarray:
-        """Areas of one sample (mmseg's ``intersect_and_union``).
+    def process_batch(self, preds: Tensor, gts: Tensor) -> List[np.ndarray]:
+        """Areas of each sample of a batch.
+
+        The counts of mmseg's ``IoUMetric.intersect_and_union`` (pixels
+        with the ignore label and class indices outside ``[0, C)`` are not
+        counted), for the whole batch with one ``bincount`` per area.
 
         Args:
-            pred (Tensor): Predicted class map, ``1 x H x W`` (long).
-            gt (Tensor): Label map, ``1 x H x W``; ``ignore_index`` ignored.
+            preds (Tensor): Predicted class maps, ``B x 1 x H x W`` (long).
+            gts (Tensor): Label maps, ``B x 1 x H x W``; ``ignore_index``
+                ignored.
 
         Returns:
-            np.ndarray: float64 ``4 x C``: intersection, union, predicted and
-            label areas per class.
+            list[np.ndarray]: Per sample, float64 ``4 x C``: intersection,
+            union, predicted and label areas per class.
         """
-        pred = resize_to(pred, tuple(gt.shape[-2:]), 'nearest')
-        pred = pred.reshape(gt.shape[-2:]).to(gt.device)
-        label = gt.reshape(gt.shape[-2:]).to(pred)
-        areas = IoUMetric.intersect_and_union(pred, label, self.num_classes,
-                                              self.ignore_index)
-        return torch.stack(areas).to(torch.float64).cpu().numpy()
+        num = gts.shape[0]
+        size = tuple(gts.shape[-2:])
+        pred = resize_batch(preds.reshape(num, *preds.shape[-2:]), size,
+                            'nearest').to(gts.device).long()
+        label = gts.reshape(num, *size).long()
+        c = self.num_classes
+        counted = label != self.ignore_index
+        in_pred = counted & (pred >= 0) & (pred < c)
+        in_label = counted & (label >= 0) & (label < c)
+        offset = torch.arange(num, device=label.device)[:, None, None] * c
+
+        def area(values: Tensor, mask: Tensor) -> Tensor:
+            return torch.bincount((values + offset)[mask],
+                                  minlength=num * c).reshape(num, c)
+
+        intersect = area(pred, in_pred & (pred == label))
+        area_pred = area(pred, in_pred)
+        area_label = area(label, in_label)
+        union = area_pred + area_label - intersect
+        areas = torch.stack([intersect, union, area_pred, area_label], 1)
+        return list(areas.to(torch.float64).cpu().numpy())
 
     def compute_from(self, results: List[np.ndarray]) -> Dict[str, float]:
         """Semantic metrics of the whole set.
 
         Args:
-            results (list[np.ndarray]): Outputs of :meth:`process_sample`.
+            results (list[np.ndarray]): Outputs of :meth:`process_batch`.
 
         Returns:
             dict[str, float]: ``mIoU``, ``aAcc`` and ``IoU.<class>`` in %.

@@ -2,21 +2,20 @@
 import copy
 import inspect
 import logging
-import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
-from had_mm.engine.distill import check_state_dict, load_weights
 from had_mm.registry import MODELS
 from .recorders import RecorderManager
 from .teacher_adapter import TeacherAdapter, probe_stages
+from .teacher_utils import build_frozen_teacher, check_teacher_ckpt_path
 
 LossSpec = Dict[str, Union[bool, int, str]]
 
@@ -97,10 +96,9 @@ class HeteroAKDDistiller(BaseModel):
                  dry_run_size: Tuple[int, int] = (64, 64),
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
-        _check_teacher_ckpt_path(teacher_ckpt)
         # ConfigDict (attribute access), as mmseg segmentors expect
         student = ConfigDict(copy.deepcopy(student))
-        teacher_model_cfg, teacher_name = _teacher_model_cfg(teacher_cfg)
+        check_teacher_ckpt_path(teacher_ckpt)
         if data_preprocessor is None:
             data_preprocessor = student.get('data_preprocessor')
         if isinstance(data_preprocessor, dict):
@@ -110,18 +108,13 @@ class HeteroAKDDistiller(BaseModel):
         self.seg_loss_weight = seg_loss_weight
         self.proj_loss_weight = proj_loss_weight
 
+        # the student first: its initialisation then matches the student
+        # trained alone with the same seed
         self.student = MODELS.build(student)
-        teacher = MODELS.build(teacher_model_cfg)
+        teacher, teacher_model_cfg, teacher_name = build_frozen_teacher(
+            teacher_cfg, teacher_ckpt)
         _check_same_classes(self.student, teacher, teacher_name)
         _warn_on_preprocessor_mismatch(student, teacher_model_cfg)
-        weights = load_weights(teacher_ckpt)
-        check_state_dict(
-            teacher, weights, f'teacher checkpoint "{teacher_ckpt}" for '
-            f'teacher config "{teacher_name}"')
-        teacher.load_state_dict(weights, strict=True)
-        del weights
-        teacher.requires_grad_(False)
-        teacher.eval()
         # a plain attribute: not a submodule, so not in named_parameters(),
         # state_dict(), init_weights() or the optimizer
         object.__setattr__(self, 'teacher', teacher)
@@ -380,35 +373,6 @@ def _scale(value: Union[Tensor, Sequence[Tensor]],
     if isinstance(value, Tensor):
         return value * weight
     return [v * weight for v in value]
-
-
-def _check_teacher_ckpt_path(teacher_ckpt: Optional[str]) -> None:
-    if not teacher_ckpt:
-        raise ValueError(
-            'teacher_ckpt is required: train the teacher with tools/train.py '
-            'on its config and pass its checkpoint '
-            '(--cfg-options model.teacher_ckpt=PATH).')
-    if '://' not in teacher_ckpt and not osp.isfile(teacher_ckpt):
-        raise FileNotFoundError(
-            f'teacher checkpoint "{teacher_ckpt}" does not exist; train the '
-            f'teacher first (python tools/train.py TEACHER_CONFIG) or pass '
-            f'--cfg-options model.teacher_ckpt=PATH.')
-
-
-def _teacher_model_cfg(teacher_cfg: Union[str, ConfigType]) -> tuple:
-    if isinstance(teacher_cfg, str):
-        if not osp.isfile(teacher_cfg):
-            raise FileNotFoundError(
-                f'teacher config "{teacher_cfg}" does not exist.')
-        cfg = Config.fromfile(teacher_cfg)
-        if 'model' not in cfg:
-            raise ValueError(f'teacher config "{teacher_cfg}" has no model')
-        return copy.deepcopy(cfg.model), teacher_cfg
-    if isinstance(teacher_cfg, (dict, ConfigDict)):
-        cfg = ConfigDict(copy.deepcopy(teacher_cfg))
-        return cfg, f'<dict {cfg.get("type", "?")}>'
-    raise TypeError(f'teacher_cfg must be a config path or a model dict, '
-                    f'got {type(teacher_cfg).__name__}')
 
 
 def _check_same_classes(student: nn.Module, teacher: nn.Module,

@@ -71,6 +71,9 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         # Tasks predicted when none are given (the lifelong loop sets the
         # seen tasks here); None means every head.
         self.predict_tasks: Optional[List[str]] = None
+        # Inputs are converted to channels_last when the weights are (the
+        # lifelong loop's ``channels_last`` option, GPU only).
+        self.channels_last = False
         self.clear_distillation()
 
     def set_distillation(self,
@@ -104,8 +107,36 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         self._distill = (teacher, dict(losses), float(weight))
 
     def clear_distillation(self) -> None:
-        """Stop distilling (phase 1, fine-tuning, or before a deep copy)."""
+        """Stop distilling (phase 1, fine-tuning, or before a deep copy).
+
+        Also drops the pseudo-label cache, which belongs to the teacher.
+        """
         self._distill = None
+        self._pseudo_label_cache = None
+
+    def set_pseudo_label_cache(self, cache) -> None:
+        """Read the teacher's raw head outputs from ``cache``.
+
+        Once set, :meth:`loss` takes the teacher outputs of the old heads
+        from ``cache.lookup(data_samples, tasks, input_size)`` (raw outputs
+        at decode resolution, see
+        :class:`~had_mm.engine.loops.pseudo_label_cache.PseudoLabelCache`)
+        instead of running the teacher. Cleared with
+        :meth:`clear_distillation`.
+
+        Args:
+            cache (PseudoLabelCache | None): The cache; None = run the
+                teacher online.
+        """
+        if cache is not None and self._distill is None:
+            raise RuntimeError('set_distillation() must come before '
+                               'set_pseudo_label_cache()')
+        self._pseudo_label_cache = cache
+
+    @property
+    def pseudo_label_cache(self):
+        """The pseudo-label cache in use, or None (online teacher)."""
+        return self._pseudo_label_cache
 
     @property
     def teacher(self) -> Optional['HeterogeneousDensePredictor']:
@@ -128,26 +159,65 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         return tasks
 
     def extract_feat(self, inputs: Tensor) -> List[Tensor]:
+        """Backbone (and neck) features of a batch.
+
+        Args:
+            inputs (Tensor): ``B x 3 x H x W`` normalised images.
+
+        Returns:
+            list[Tensor]: The multi-level features.
+        """
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         feats = self.backbone(inputs)
         return self.neck(feats) if self.neck is not None else feats
+
+    def raw_head_outputs(self, feats,
+                         tasks: Sequence[str]) -> Dict[str, Tensor]:
+        """Raw head outputs at the heads' (decode) resolution.
+
+        Args:
+            feats (list[Tensor]): Features of :meth:`extract_feat`.
+            tasks (Sequence[str]): Tasks whose heads run.
+
+        Returns:
+            dict[str, Tensor]: ``{task: B x C x h x w}``, not activated.
+        """
+        return {task: self.heads[task](feats) for task in tasks}
+
+    def outputs_from_raw(self, raw: Dict[str, Tensor], tasks: Sequence[str],
+                         size) -> Dict[str, Tensor]:
+        """Task outputs at ``size`` from raw head outputs.
+
+        Args:
+            raw (dict[str, Tensor]): Outputs of :meth:`raw_head_outputs`.
+            tasks (Sequence[str]): Tasks to convert.
+            size (tuple[int, int]): Output ``(H, W)``, the padded input
+                size.
+
+        Returns:
+            dict[str, Tensor]: Semantic logits, depth in metres, unit
+            normals, saliency logits, each ``B x C x H x W``.
+        """
+        outs = {}
+        for task in tasks:
+            head = self.heads[task]
+            if isinstance(head, DenseTaskHead):
+                outs[task] = head.predict_by_feat(raw[task], size)
+            else:
+                outs[task] = F.interpolate(
+                    raw[task],
+                    size=size,
+                    mode='bilinear',
+                    align_corners=self.align_corners)
+        return outs
 
     def head_outputs(self, feats, tasks: Sequence[str],
                      size) -> Dict[str, Tensor]:
         """Task outputs at ``size``: semantic logits, depth in metres, unit
         normals, saliency logits."""
-        outs = {}
-        for task in tasks:
-            head = self.heads[task]
-            raw = head(feats)
-            if isinstance(head, DenseTaskHead):
-                outs[task] = head.predict_by_feat(raw, size)
-            else:
-                outs[task] = F.interpolate(
-                    raw,
-                    size=size,
-                    mode='bilinear',
-                    align_corners=self.align_corners)
-        return outs
+        return self.outputs_from_raw(
+            self.raw_head_outputs(feats, tasks), tasks, size)
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Dict[str, Tensor]:
@@ -181,17 +251,29 @@ class HeterogeneousDensePredictor(BaseSegmentor):
                                                  data_samples).items():
                 losses[f'{task}.{name}'] = value
         if self._distill is not None:
-            losses.update(self._distill_losses(inputs, feats))
+            losses.update(self._distill_losses(inputs, feats, data_samples))
         return losses
 
-    def _distill_losses(self, inputs: Tensor, feats) -> Dict[str, Tensor]:
+    def _distill_losses(
+            self,
+            inputs: Tensor,
+            feats,
+            data_samples: Optional[List[SegDataSample]] = None
+    ) -> Dict[str, Tensor]:
         teacher, loss_fns, weight = self._distill
         old = [t for t in self.tasks if t in loss_fns]
         size = inputs.shape[2:]
         with torch.no_grad():
-            # one teacher backbone pass serves every old head
-            t_out = teacher.head_outputs(
-                teacher.extract_feat(inputs), old, size)
+            if self._pseudo_label_cache is not None:
+                # the teacher's raw outputs of these images, computed once
+                # per phase (the teacher is this class)
+                raw = self._pseudo_label_cache.lookup(data_samples, old,
+                                                      tuple(size))
+                t_out = teacher.outputs_from_raw(raw, old, size)
+            else:
+                # one teacher backbone pass serves every old head
+                t_out = teacher.head_outputs(
+                    teacher.extract_feat(inputs), old, size)
         s_out = self.head_outputs(feats, old, size)
         return {
             f'{t}.loss_distill': weight * loss_fns[t](s_out[t], t_out[t])
@@ -215,30 +297,51 @@ class HeterogeneousDensePredictor(BaseSegmentor):
             ]
         outs = self.head_outputs(
             self.extract_feat(inputs), tasks, inputs.shape[2:])
+        # samples of one (image, original) size are cropped and resized
+        # together: one interpolation per task and size, not per image
+        groups: Dict[tuple, List[int]] = {}
         for i, sample in enumerate(data_samples):
             h, w = sample.metainfo.get('img_shape', inputs.shape[2:])
             ori = sample.metainfo.get('ori_shape', (h, w))
+            groups.setdefault((h, w, *ori), []).append(i)
+        for (h, w, *ori), idx in groups.items():
+            rows = None if len(idx) == len(data_samples) else \
+                torch.as_tensor(idx, device=inputs.device)
             for task in tasks:
-                out = outs[task][i:i + 1, :, :h, :w]  # drop the padding
+                out = outs[task] if rows is None else outs[task][rows]
+                out = out[:, :, :h, :w]  # drop the padding
                 if tuple(out.shape[-2:]) != tuple(ori):
                     out = F.interpolate(
                         out,
-                        size=ori,
+                        size=tuple(ori),
                         mode='bilinear',
                         align_corners=self.align_corners)
                     if task == 'normal':
                         out = F.normalize(out, dim=1, eps=1e-6)
-                out = out[0]
-                head = self.heads[task]
-                if isinstance(head, DenseTaskHead):
-                    sample.set_data(head.to_pixel_data(out))
-                else:
-                    sample.set_data(
-                        dict(
-                            seg_logits=PixelData(data=out),
-                            pred_sem_seg=PixelData(
-                                data=out.argmax(dim=0, keepdim=True))))
+                self._set_predictions(task, out,
+                                      [data_samples[i] for i in idx])
         return data_samples
+
+    def _set_predictions(self, task: str, outs: Tensor,
+                         samples: List[SegDataSample]) -> None:
+        """Store a batch of one task's outputs in the samples' fields.
+
+        Args:
+            task (str): The task.
+            outs (Tensor): ``B x C x H x W`` outputs at the original size.
+            samples (list[SegDataSample]): The ``B`` samples.
+        """
+        head = self.heads[task]
+        if isinstance(head, DenseTaskHead):
+            for out, sample in zip(outs, samples):
+                sample.set_data(head.to_pixel_data(out))
+            return
+        labels = outs.argmax(dim=1, keepdim=True)
+        for out, label, sample in zip(outs, labels, samples):
+            sample.set_data(
+                dict(
+                    seg_logits=PixelData(data=out),
+                    pred_sem_seg=PixelData(data=label)))
 
     def _forward(
         self,

@@ -1,0 +1,8 @@
+# CODA-Prompt (spec): pool 100, length 8, layers 0-4, attention-weighted
+# components, orthogonality weight 0.
+prompt = dict(
+    type='CODAPrompt',
+    pool_size=100,
+    length=8,
+    layers=(0, 1, 2, 3, 4),
+    ortho_weight=0.0)

@@ -1,0 +1,3 @@
+# L2P scaled to the tiny ViTs and 5 tasks: pool 10, length 4, top-3,
+# layer 0.
+prompt = dict(type='L2PPrompt', pool_size=10, length=4, top_k=3, layers=(0, ))

@@ -1,0 +1,158 @@
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from ..utils import Prefixes
+
+
+def soft_kl(student_logits: Tensor, teacher_logits: Tensor,
+            temperature: float) -> Tensor:
+    """``T^2 * KL(softmax(t / T) || softmax(s / T))``, batch mean.
+
+    Args:
+        student_logits (Tensor): ``B x C`` student logits.
+        teacher_logits (Tensor): ``B x C`` teacher logits.
+        temperature (float): The temperature ``T``.
+
+    Returns:
+        Tensor: The scalar loss (summed over classes, mean over the batch).
+    """
+    log_p_student = F.log_softmax(student_logits / temperature, dim=1)
+    p_teacher = F.softmax(teacher_logits.detach() / temperature, dim=1)
+    kl = F.kl_div(log_p_student, p_teacher, reduction='batchmean')
+    return kl * temperature**2
+
+
+class BaseDistill(BaseModule):
+    """Base of the distillation modes of ``PromptContinualClassifier``.
+
+    A mode may add tokens at the input of layer 0 and prefix prompts
+    (:meth:`prompts`), heads on those tokens' outputs (:meth:`token_logits`),
+    decides the inference logits (:meth:`predict_logits`) and the loss
+    against the teacher's CLS logits (:meth:`loss`). Its parameters are
+    trained with the student's prompts and head.
+
+    Args:
+        embed_dims (int): The student ViT's embedding dimension.
+        num_classes (int): Number of classes of the whole sequence.
+        num_layers (int, optional): The student ViT's depth. Defaults to
+            None.
+        alpha (float): Weight ``a`` of the distillation term; the CE term
+            has ``1 - a``. Defaults to 0.5.
+        temperature (float): Temperature ``T``. Defaults to 2.0.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    #: Number of tokens appended at the input of layer 0.
+    num_tokens = 0
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_classes: int,
+                 num_layers: Optional[int] = None,
+                 alpha: float = 0.5,
+                 temperature: float = 2.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if not 0 <= alpha <= 1:
+            raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
+                             f'in [0, 1]')
+        if temperature <= 0:
+            raise ValueError(f'{type(self).__name__}: temperature='
+                             f'{temperature} must be positive')
+        self.embed_dims = embed_dims
+        self.num_classes = num_classes
+        self.num_layers = num_layers
+        self.alpha = float(alpha)
+        self.temperature = float(temperature)
+
+    def check_depth(self, num_layers: int) -> None:
+        """Check the prompt layers against the backbone depth.
+
+        Args:
+            num_layers (int): The backbone depth.
+        """
+
+    def prompts(self, batch_size: int) -> Tuple[Prefixes, Optional[Tensor]]:
+        """Prefix prompts and extra tokens of this mode.
+
+        Args:
+            batch_size (int): The batch size ``B``.
+
+        Returns:
+            tuple[dict, Tensor | None]: Per-layer prefixes (may be empty)
+            and ``B x num_tokens x D`` tokens (None if ``num_tokens`` is 0).
+        """
+        return {}, None
+
+    def token_logits(self, tokens: Optional[Tensor]) -> Optional[Tensor]:
+        """Logits of the extra tokens' head.
+
+        Args:
+            tokens (Tensor | None): The extra tokens' outputs, ``B x
+                num_tokens x D``.
+
+        Returns:
+            Tensor | None: ``B x num_classes`` logits (None without extra
+            tokens).
+        """
+        return None
+
+    def predict_logits(self, cls_logits: Tensor,
+                       token_logits: Optional[Tensor]) -> Tensor:
+        """The inference logits (default: the CLS head's).
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
+            token_logits (Tensor | None): The extra head's logits.
+
+        Returns:
+            Tensor: ``B x num_classes`` logits.
+        """
+        return cls_logits
+
+    def loss(self, cls_logits: Tensor, token_logits: Optional[Tensor],
+             teacher_logits: Tensor, gt_label: Tensor,
+             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
+        """The student's classification and distillation losses.
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
+            token_logits (Tensor | None): The extra head's logits.
+            teacher_logits (Tensor): The teacher's CLS logits, ``B x
+                num_classes``.
+            gt_label (Tensor): ``B`` labels inside ``task_classes``.
+            task_classes (tuple[int, int]): The current task's classes
+                ``[start, end)``; all terms use only these logits.
+
+        Returns:
+            dict[str, Tensor]: The loss terms (``loss_ce``, ...).
+        """
+        raise NotImplementedError
+
+    @staticmethod
+    def ce(logits: Tensor, gt_label: Tensor,
+           task_classes: Tuple[int, int]) -> Tensor:
+        """Cross-entropy over the current task's classes.
+
+        Equal to the cross-entropy of the logits with every other class
+        masked to ``-inf``.
+
+        Args:
+            logits (Tensor): ``B x num_classes`` logits.
+            gt_label (Tensor): ``B`` labels in ``[start, end)``.
+            task_classes (tuple[int, int]): ``(start, end)``.
+
+        Returns:
+            Tensor: The scalar loss.
+        """
+        start, end = task_classes
+        return F.cross_entropy(logits[:, start:end], gt_label - start)
+
+
+def zero_like(ref: Tensor) -> Tensor:
+    """A scalar zero on ``ref``'s device and dtype."""
+    return torch.zeros((), dtype=ref.dtype, device=ref.device)

@@ -1,0 +1,108 @@
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.model.weight_init import trunc_normal_
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from ..utils import Prefixes
+from .base_distill import BaseDistill
+
+
+@MODELS.register_module()
+class DistTokenKD(BaseDistill):
+    """DeiT-style distillation token (hard distillation).
+
+    A learnable distillation token is appended at the input of layer 0
+    (like the KD token of KDP, without prompts); a head ``dist_last`` on its
+    output is trained on the teacher's hard labels.
+
+    - Loss: ``(1 - a) CE(last(CLS), y) + a CE(dist_last(DIST), argmax
+      z_T)``, over the current task's classes (DeiT: ``a = 0.5``).
+    - Inference: ``(last(CLS) + dist_last(DIST)) / 2``, as in DeiT.
+
+    Args:
+        embed_dims (int): The student ViT's embedding dimension.
+        num_classes (int): Number of classes.
+        num_layers (int, optional): The student ViT's depth. Defaults to
+            None.
+        alpha (float): Weight ``a``. Defaults to 0.5.
+        temperature (float): Unused (hard labels); kept for a uniform
+            config. Defaults to 2.0.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    num_tokens = 1
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_classes: int,
+                 num_layers: Optional[int] = None,
+                 alpha: float = 0.5,
+                 temperature: float = 2.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(embed_dims, num_classes, num_layers, alpha,
+                         temperature, init_cfg)
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
+        trunc_normal_(self.dist_token, std=0.02)
+        self.dist_last = nn.Linear(embed_dims, num_classes)
+
+    def prompts(self, batch_size: int) -> Tuple[Prefixes, Tensor]:
+        """No prefixes; the distillation token.
+
+        Args:
+            batch_size (int): The batch size ``B``.
+
+        Returns:
+            tuple[dict, Tensor]: ``{}``; the ``B x 1 x D`` token.
+        """
+        return {}, self.dist_token.expand(batch_size, -1, -1)
+
+    def token_logits(self, tokens: Tensor) -> Tensor:
+        """``dist_last(DIST)``.
+
+        Args:
+            tokens (Tensor): The token's output, ``B x 1 x D``.
+
+        Returns:
+            Tensor: ``B x num_classes``.
+        """
+        return self.dist_last(tokens[:, 0])
+
+    def predict_logits(self, cls_logits: Tensor,
+                       token_logits: Tensor) -> Tensor:
+        """``(last(CLS) + dist_last(DIST)) / 2``.
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``.
+            token_logits (Tensor): ``dist_last(DIST)``.
+
+        Returns:
+            Tensor: ``B x num_classes``.
+        """
+        return (cls_logits + token_logits) / 2
+
+    def loss(self, cls_logits: Tensor, token_logits: Tensor,
+             teacher_logits: Tensor, gt_label: Tensor,
+             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
+        """``loss_ce`` on the CLS head, ``loss_kd`` on the token head.
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
+            token_logits (Tensor): ``dist_last(DIST)``.
+            teacher_logits (Tensor): The teacher's CLS logits.
+            gt_label (Tensor): ``B`` labels.
+            task_classes (tuple[int, int]): The current ``[start, end)``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_ce`` (weighted by ``1 - a``) and
+            ``loss_kd`` (the hard-label CE, weighted by ``a``).
+        """
+        start, end = task_classes
+        hard = teacher_logits[:, start:end].argmax(dim=1) + start
+        return dict(
+            loss_ce=(1 - self.alpha) *
+            self.ce(cls_logits, gt_label, task_classes),
+            loss_kd=self.alpha *
+            self.ce(token_logits, hard.detach(), task_classes))

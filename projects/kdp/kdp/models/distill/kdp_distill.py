@@ -1,0 +1,124 @@
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch.nn as nn
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from ..prompts import KDPPrompt
+from ..utils import Prefixes
+from .base_distill import BaseDistill, soft_kl
+
+
+@MODELS.register_module()
+class KDPDistill(BaseDistill):
+    """KDP: knowledge distillation based on prompts.
+
+    Adds the globally shared :class:`KDPPrompt` (a KD token appended at the
+    input of layer 0, prefix prompts of length ``prompt_length`` on layers
+    ``1 .. depth - 1``) and a head ``kd_last`` on the KD token's output.
+
+    - Loss: ``(1 - a) CE(last(CLS), y) + a T^2 KL(softmax(z_T / T) ||
+      softmax(kd_last(KD) / T))``, both over the current task's classes
+      (``z_T``: the teacher's CLS logits; the classifier adds the prompt
+      pool's loss).
+    - Inference: ``(1 - a) last(CLS) + a kd_last(KD)``.
+
+    Args:
+        embed_dims (int): The student ViT's embedding dimension.
+        num_classes (int): Number of classes.
+        num_layers (int, optional): The student ViT's depth (needed when
+            ``prompt_layers`` is None). Defaults to None.
+        alpha (float): Weight ``a``. Defaults to 0.5.
+        temperature (float): Temperature ``T``. Defaults to 2.0.
+        prompt_length (int): KD prefix prompt length (even). Defaults to 6.
+        prompt_layers (Sequence[int], optional): KD-prompted layers.
+            Defaults to None: ``1 .. num_layers - 1``.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    num_tokens = 1
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_classes: int,
+                 num_layers: Optional[int] = None,
+                 alpha: float = 0.5,
+                 temperature: float = 2.0,
+                 prompt_length: int = 6,
+                 prompt_layers: Optional[Sequence[int]] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(embed_dims, num_classes, num_layers, alpha,
+                         temperature, init_cfg)
+        self.kd_prompt = KDPPrompt(
+            embed_dims=embed_dims,
+            num_layers=num_layers,
+            length=prompt_length,
+            layers=prompt_layers)
+        self.kd_last = nn.Linear(embed_dims, num_classes)
+
+    def check_depth(self, num_layers: int) -> None:
+        """Check the KD prompt layers against the backbone depth.
+
+        Args:
+            num_layers (int): The backbone depth.
+        """
+        self.kd_prompt.check_depth(num_layers)
+
+    def prompts(self, batch_size: int) -> Tuple[Prefixes, Tensor]:
+        """The KD prefixes and the KD token.
+
+        Args:
+            batch_size (int): The batch size ``B``.
+
+        Returns:
+            tuple[dict, Tensor]: Per-layer prefixes; ``B x 1 x D`` token.
+        """
+        return self.kd_prompt(batch_size)
+
+    def token_logits(self, tokens: Tensor) -> Tensor:
+        """``kd_last(KD)``.
+
+        Args:
+            tokens (Tensor): The KD token's output, ``B x 1 x D``.
+
+        Returns:
+            Tensor: ``B x num_classes``.
+        """
+        return self.kd_last(tokens[:, 0])
+
+    def predict_logits(self, cls_logits: Tensor,
+                       token_logits: Tensor) -> Tensor:
+        """``(1 - a) last(CLS) + a kd_last(KD)``.
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``.
+            token_logits (Tensor): ``kd_last(KD)``.
+
+        Returns:
+            Tensor: ``B x num_classes``.
+        """
+        return (1 - self.alpha) * cls_logits + self.alpha * token_logits
+
+    def loss(self, cls_logits: Tensor, token_logits: Tensor,
+             teacher_logits: Tensor, gt_label: Tensor,
+             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
+        """``loss_ce`` on the CLS head and ``loss_kd`` on the KD head.
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
+            token_logits (Tensor): ``kd_last(KD)``, ``B x num_classes``.
+            teacher_logits (Tensor): The teacher's CLS logits.
+            gt_label (Tensor): ``B`` labels.
+            task_classes (tuple[int, int]): The current ``[start, end)``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_ce`` (weighted by ``1 - a``) and
+            ``loss_kd`` (weighted by ``a``, times ``T^2``).
+        """
+        start, end = task_classes
+        kd = soft_kl(token_logits[:, start:end], teacher_logits[:, start:end],
+                     self.temperature)
+        return dict(
+            loss_ce=(1 - self.alpha) *
+            self.ce(cls_logits, gt_label, task_classes),
+            loss_kd=self.alpha * kd)
