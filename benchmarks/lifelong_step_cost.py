@@ -317,8 +317,7 @@ def eval_vs_forward(val_cfg, model, reps, device):
         evaluator.evaluate(num)
 
     evaluate()
-    med = measure(
-        dict(F=forward, E=evaluate, M=metrics_only), reps, 1, device)
+    med = measure(dict(F=forward, E=evaluate, M=metrics_only), reps, 1, device)
     model.predict_tasks = None
     model.train()
     med['images'] = num
@@ -340,14 +339,15 @@ def main(argv=None) -> None:
         '--config',
         default='configs/had/synthetic_4tasks.py',
         help='model, optimizer and data pipelines of this config')
-    parser.add_argument('--size', type=int, nargs=2, default=[96, 128])
+    parser.add_argument(
+        '--size', type=int, nargs=2, default=None, help='default 96 128')
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--reps', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument(
         '--reference',
         action='store_true',
-        help='the HAD reference model at 288x384, batch 8')
+        help='the HAD reference model at 288x384 (NYUv2 config)')
     parser.add_argument(
         '--short', action='store_true', help='a quick smoke run')
     parser.add_argument('--device', default=None)
@@ -373,11 +373,12 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.reference:
         args.config = 'configs/had/nyuv2_4tasks.py'
-        args.size, args.batch = [288, 384], 8
+        args.size = args.size or [288, 384]
         args.data_size = args.data_size or [480, 640]
     if args.short:
         args.size, args.batch, args.reps, args.warmup = [32, 40], 2, 2, 1
         args.data_num = 12
+    args.size = args.size or [96, 128]
     args.data_size = args.data_size or args.size
     if args.threads:
         torch.set_num_threads(args.threads)

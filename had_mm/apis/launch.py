@@ -104,7 +104,7 @@ def build_runner(cfg: Config,
             f'existing .pth path (or drop load_from).')
     if amp:
         _enable_amp(cfg)
-    elif cfg.get('optim_wrapper', {}).get('type') == 'AmpOptimWrapper':
+    elif (cfg.get('optim_wrapper') or {}).get('type') == 'AmpOptimWrapper':
         _skip_config_amp_on_cpu(cfg)
     prepare_distributed(cfg, cfg.get('launcher', 'none'))
     cfg.setdefault('runner_type', 'HADRunner')

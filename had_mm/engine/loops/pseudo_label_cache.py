@@ -29,8 +29,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
-                                        LoadMultiTaskImage, MultiTaskResize,
-                                        MultiTaskRandomFlip,
+                                        LoadMultiTaskImage,
+                                        MultiTaskRandomFlip, MultiTaskResize,
                                         PackMultiTaskInputs)
 
 #: Transforms whose output the teacher sees identically at every visit.
@@ -89,8 +89,8 @@ def check_cacheable_teacher(teacher) -> None:
             ``outputs_from_raw`` (e.g. a heterogeneous teacher).
     """
     missing = [
-        name for name in ('extract_feat', 'raw_head_outputs',
-                          'outputs_from_raw')
+        name
+        for name in ('extract_feat', 'raw_head_outputs', 'outputs_from_raw')
         if not callable(getattr(teacher, name, None))
     ]
     if missing:
@@ -329,8 +329,8 @@ def build_phase_cache(teacher,
         _check_flip_without_padding(plain, cache)
     print_log(
         f'{cache.describe()}, computed in '
-        f'{time.perf_counter() - start:.1f} s'
-        + (' (flips applied to the cached maps)' if flips else ''),
+        f'{time.perf_counter() - start:.1f} s' +
+        (' (flips applied to the cached maps)' if flips else ''),
         logger='current')
     return cache
 

@@ -236,8 +236,8 @@ class MultiTaskMetric(BaseDenseMetric):
                 rows.append(i)
                 labels.append(label)
                 predictions.append(prediction)
-            for i, part in zip(rows,
-                               metric.process_pairs(predictions, labels)):
+            for i, part in zip(rows, metric.process_pairs(predictions,
+                                                          labels)):
                 partials[i][task] = part
         return partials
 

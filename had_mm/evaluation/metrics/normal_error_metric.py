@@ -73,9 +73,8 @@ class NormalErrorMetric(BaseDenseMetric):
             collect_dir=collect_dir)
         self.thresholds = tuple(float(t) for t in thresholds)
 
-    def process_batch(
-            self, preds: Tensor,
-            gts: Tensor) -> List[Tuple[np.ndarray, np.ndarray]]:
+    def process_batch(self, preds: Tensor,
+                      gts: Tensor) -> List[Tuple[np.ndarray, np.ndarray]]:
         """Angles and sums of each sample of a batch.
 
         Args:

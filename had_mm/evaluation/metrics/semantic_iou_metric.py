@@ -117,8 +117,9 @@ class SemanticIoUMetric(BaseDenseMetric):
         """
         num = gts.shape[0]
         size = tuple(gts.shape[-2:])
-        pred = resize_batch(preds.reshape(num, *preds.shape[-2:]), size,
-                            'nearest').to(gts.device).long()
+        pred = resize_batch(
+            preds.reshape(num, *preds.shape[-2:]), size,
+            'nearest').to(gts.device).long()
         label = gts.reshape(num, *size).long()
         c = self.num_classes
         counted = label != self.ignore_index
@@ -127,8 +128,8 @@ class SemanticIoUMetric(BaseDenseMetric):
         offset = torch.arange(num, device=label.device)[:, None, None] * c
 
         def area(values: Tensor, mask: Tensor) -> Tensor:
-            return torch.bincount((values + offset)[mask],
-                                  minlength=num * c).reshape(num, c)
+            return torch.bincount(
+                (values + offset)[mask], minlength=num * c).reshape(num, c)
 
         intersect = area(pred, in_pred & (pred == label))
         area_pred = area(pred, in_pred)

@@ -255,10 +255,10 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         return losses
 
     def _distill_losses(
-            self,
-            inputs: Tensor,
-            feats,
-            data_samples: Optional[List[SegDataSample]] = None
+        self,
+        inputs: Tensor,
+        feats,
+        data_samples: Optional[List[SegDataSample]] = None
     ) -> Dict[str, Tensor]:
         teacher, loss_fns, weight = self._distill
         old = [t for t in self.tasks if t in loss_fns]

@@ -1,4 +1,5 @@
-# KDP with CODA-Prompt on ImageNet-R (10 tasks x 20 classes), ViT-B/16 -> ViT-S/16,
+# KDP with CODA-Prompt on ImageNet-R (10 tasks x 20 classes), ViT-B/16 ->
+# ViT-S/16,
 # spec hyper-parameters. Set the pretrained checkpoints in
 # _base_/models/vit-b16_vit-s16.py (or --cfg-options).
 _base_ = [

@@ -1,4 +1,5 @@
-# KDP with CODA-Prompt on ImageNet-R (10 tasks x 20 classes), ViT-L/16 -> ViT-B/16,
+# KDP with CODA-Prompt on ImageNet-R (10 tasks x 20 classes), ViT-L/16 ->
+# ViT-B/16,
 # spec hyper-parameters. Set the pretrained checkpoints in
 # _base_/models/vit-l16_vit-b16.py (or --cfg-options).
 _base_ = [

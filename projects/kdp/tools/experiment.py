@@ -99,8 +99,8 @@ def make_table(results: Dict[str, Dict[str, List[dict]]],
         str: The table.
     """
     lines = [
-        f'| learner | method | student final avg acc (%) | student '
-        f'forgetting (%) | teacher final avg acc (%) | seeds |',
+        '| learner | method | student final avg acc (%) | student '
+        'forgetting (%) | teacher final avg acc (%) | seeds |',
         '|---|---|---|---|---|---|',
     ]
     for learner, per_method in results.items():

@@ -79,8 +79,7 @@ def test_semantic_areas_are_mmsegs():
         if pred.shape != gt.shape:
             continue
         ref = IoUMetric.intersect_and_union(pred[0], gt[0], 5, 255)
-        np.testing.assert_array_equal(areas,
-                                      torch.stack(ref).double().numpy())
+        np.testing.assert_array_equal(areas, torch.stack(ref).double().numpy())
 
 
 def test_multi_task_metric_keeps_one_result_per_sample():

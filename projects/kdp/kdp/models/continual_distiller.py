@@ -1,6 +1,7 @@
 import copy
 from typing import Dict, List, Optional, Sequence, Union
 
+import torch
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
@@ -20,6 +21,10 @@ class ContinualDistiller(BaseModel):
     if the student has a ``distill`` mode). ``forward(mode='loss')`` (and so
     ``train_step``) goes to the active stage's model; ``'predict'`` /
     ``'tensor'`` (``val_step`` / ``test_step``) to :attr:`predict_with`.
+
+    Each model is built (and initialised) from its own random stream drawn
+    from the global one, so the teacher is the same whether the student
+    learns alone, with KD or with KDP (a fair comparison at one seed).
 
     Both models are children (both in the state dict); the inactive one is
     kept in eval mode, and in the student stage the teacher only runs under
@@ -56,9 +61,12 @@ class ContinualDistiller(BaseModel):
             data_preprocessor = copy.deepcopy(DEFAULT_DATA_PREPROCESSOR)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.student = self._build(student, 'student')
+        # one draw from the global stream seeds both models' own streams
+        self._build_seed = int(torch.randint(2**31 - 2, ()).item())
+        self.student = self._build(student, 'student', self._build_seed)
         if teacher is not None:
-            self.teacher = self._build(teacher, 'teacher')
+            self.teacher = self._build(teacher, 'teacher',
+                                       self._build_seed + 1)
             if self.teacher.num_classes != self.student.num_classes:
                 raise ValueError(
                     f'ContinualDistiller: the teacher has '
@@ -80,9 +88,21 @@ class ContinualDistiller(BaseModel):
         self.set_stage('teacher' if self.teacher is not None else 'student')
         self.predict_with = predict_with
 
+    def init_weights(self) -> None:
+        """Initialise each model from its own random stream (see above)."""
+        for offset, name in enumerate(('student', 'teacher')):
+            model = getattr(self, name)
+            if model is not None:
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(self._build_seed + offset)
+                    model.init_weights()
+        self._is_init = True
+
     @staticmethod
-    def _build(cfg: dict, name: str) -> PromptContinualClassifier:
-        model = MODELS.build(cfg)
+    def _build(cfg: dict, name: str, seed: int) -> PromptContinualClassifier:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = MODELS.build(cfg)
         if not isinstance(model, PromptContinualClassifier):
             raise TypeError(f'ContinualDistiller: {name} must be a '
                             f'PromptContinualClassifier, got '

@@ -110,3 +110,18 @@ def test_student_alone():
         build(_cfg(teacher=False))
     with pytest.raises(ValueError, match='stage='):
         model.set_stage('both')
+
+
+@pytest.mark.parametrize('distill', [None, dict(type='LogitKD')])
+def test_the_teacher_does_not_depend_on_the_student(distill):
+    """Same seed: the same teacher whether the student learns with KDP,
+    plain KD or, without a distill mode, alone next to a teacher."""
+    torch.manual_seed(0)
+    ref = build(_cfg())
+    ref.init_weights()
+    ref = ref.teacher.state_dict()
+    torch.manual_seed(0)
+    model = build(_cfg(distill=distill))
+    model.init_weights()
+    for key, value in model.teacher.state_dict().items():
+        torch.testing.assert_close(value, ref[key], msg=key)
