@@ -133,7 +133,7 @@ def make_variants(cfg, args, device):
     data = model.data_preprocessor(copy.deepcopy(batch), True)
     x = data['inputs']
 
-    for t in range(2, len(TASKS) + 1):
+    for t in args.phases:
         seen = TASKS[:t]
 
         def floor(seen=seen):
@@ -350,6 +350,13 @@ def main(argv=None) -> None:
         help='the HAD reference model at 288x384 (NYUv2 config)')
     parser.add_argument(
         '--short', action='store_true', help='a quick smoke run')
+    parser.add_argument(
+        '--phases',
+        type=int,
+        nargs='+',
+        default=[2, 3, 4],
+        choices=[2, 3, 4],
+        help='phases t of the B_t / C_t / P_t variants')
     parser.add_argument('--device', default=None)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument(
@@ -404,7 +411,7 @@ def main(argv=None) -> None:
     print('| variant | median ms | ratios |')
     print('|---|---|---|')
     print(f'| A (mmseg EncoderDecoder, 1 task) | {a * 1e3:.1f} | 1 |')
-    for t in range(2, len(TASKS) + 1):
+    for t in args.phases:
         b, c, p = med[f'B_{t}'], med[f'C_{t}'], med[f'P_{t}']
         print(f'| B_{t} (floor, phase {t}) | {b * 1e3:.1f} | '
               f'B/A {b / a:.3f} |')
