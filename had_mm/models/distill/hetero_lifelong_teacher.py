@@ -3,14 +3,12 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.utils import ConfigType
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from ..heads import DenseTaskHead
 from .recorders import RecorderManager
 from .teacher_adapter import TeacherAdapter, probe_stages
 from .teacher_utils import build_frozen_teacher
@@ -93,9 +91,9 @@ class HeteroLifelongTeacher(BaseModule):
                                   tuple(dry_run_size))
         # one adapter per task, added by :meth:`add_task`
         self.adapters = nn.ModuleDict()
-        # the student's heads (post-processing), set by fit and
-        # load_lifelong_state; kept out of this module's children
-        object.__setattr__(self, '_heads', None)
+        # the student (its heads post-process adapter outputs), set by fit
+        # and load_lifelong_state; kept out of this module's children
+        object.__setattr__(self, '_student', None)
         self._fitted_tasks: List[str] = []
 
     # ------------------------------------------------------------ adapters
@@ -177,16 +175,8 @@ class HeteroLifelongTeacher(BaseModule):
             raise RuntimeError(
                 f'the heterogeneous teacher has no fitted adapter for '
                 f'{missing} (fitted: {self._fitted_tasks})')
-        outs = {}
-        for task in tasks:
-            raw = self._adapt(task, feats, size)
-            head = self._heads[task]
-            if isinstance(head, DenseTaskHead):
-                outs[task] = head.predict_by_feat(raw, size)
-            else:
-                outs[task] = F.interpolate(
-                    raw, size=size, mode='bilinear', align_corners=False)
-        return outs
+        raw = {task: self._adapt(task, feats, size) for task in tasks}
+        return self._student.outputs_from_raw(raw, tasks, size)
 
     # ------------------------------------------------------------- fitting
     def fit(self, task: str, student: nn.Module, batches, num_iters: int,
@@ -207,7 +197,7 @@ class HeteroLifelongTeacher(BaseModule):
         """
         head = student.heads[task]
         # the student's heads turn adapter outputs into task outputs
-        object.__setattr__(self, '_heads', student.heads)
+        object.__setattr__(self, '_student', student)
         self.add_task(task, head, _decode_stride(student))
         adapter = self.adapters[task]
         adapter.requires_grad_(True)
@@ -250,7 +240,7 @@ class HeteroLifelongTeacher(BaseModule):
 
     def load_lifelong_state(self, state: dict, student: nn.Module) -> None:
         """Restore :meth:`lifelong_state` for ``student``'s heads."""
-        object.__setattr__(self, '_heads', student.heads)
+        object.__setattr__(self, '_student', student)
         for task, weights in state['adapters'].items():
             self.add_task(task, student.heads[task], _decode_stride(student))
             self.adapters[task].load_state_dict(weights)
