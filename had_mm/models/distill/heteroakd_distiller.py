@@ -112,8 +112,10 @@ class HeteroAKDDistiller(BaseModel):
         # trained alone with the same seed
         self.student = MODELS.build(student)
         teacher, teacher_model_cfg, teacher_name = build_frozen_teacher(
-            teacher_cfg, teacher_ckpt)
-        _check_same_classes(self.student, teacher, teacher_name)
+            teacher_cfg,
+            teacher_ckpt,
+            before_load=lambda t, name: _check_same_classes(
+                self.student, t, name))
         _warn_on_preprocessor_mismatch(student, teacher_model_cfg)
         # a plain attribute: not a submodule, so not in named_parameters(),
         # state_dict(), init_weights() or the optimizer

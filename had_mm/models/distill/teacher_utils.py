@@ -1,7 +1,7 @@
 """Build a frozen teacher from its own config file and checkpoint."""
 import copy
 import os.path as osp
-from typing import Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
@@ -52,9 +52,10 @@ def teacher_model_cfg(teacher_cfg: Union[str, ConfigType]) -> tuple:
 
 
 def build_frozen_teacher(
-        teacher_cfg: Union[str, ConfigType],
-        teacher_ckpt: Optional[str],
-        ckpt_key: str = 'model.teacher_ckpt'
+    teacher_cfg: Union[str, ConfigType],
+    teacher_ckpt: Optional[str],
+    ckpt_key: str = 'model.teacher_ckpt',
+    before_load: Optional[Callable[[nn.Module, str], None]] = None
 ) -> Tuple[nn.Module, ConfigDict, str]:
     """Build a teacher, load its checkpoint strictly and freeze it.
 
@@ -65,6 +66,9 @@ def build_frozen_teacher(
         teacher_cfg (str | dict): Teacher config file or model dict.
         teacher_ckpt (str): Its checkpoint.
         ckpt_key (str): The config key of the checkpoint, for messages.
+        before_load (callable, optional): ``(teacher, name)`` checks run on
+            the built teacher before its weights are loaded (their error
+            then comes first, e.g. a class count that differs).
 
     Returns:
         tuple: The teacher (eval mode, no gradients), its model config and
@@ -73,6 +77,8 @@ def build_frozen_teacher(
     check_teacher_ckpt_path(teacher_ckpt, ckpt_key)
     model_cfg, name = teacher_model_cfg(teacher_cfg)
     teacher = MODELS.build(model_cfg)
+    if before_load is not None:
+        before_load(teacher, name)
     weights = load_weights(teacher_ckpt)
     check_state_dict(
         teacher, weights,
