@@ -57,6 +57,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--data-root', default='data/synthetic_rooms')
     parser.add_argument('--work-dir', default='work_dirs/bench_heteroakd')
     parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='train nothing: tabulate the runs of --work-dir that finished '
+        '(a cell gives its number of seeds when some are missing)')
+    parser.add_argument(
         '--quick',
         action='store_true',
         help='2 iterations, seed 0, batch 2, on a tiny generated data set '
@@ -108,11 +113,17 @@ def last_metrics(work_dir: str) -> Optional[Dict[str, float]]:
     return metrics
 
 
-def train(config: str, work_dir: str, opts: List[str],
-          iters: int) -> Dict[str, float]:
-    """Run tools/train.py unless ``work_dir`` holds a finished run."""
+def train(config: str,
+          work_dir: str,
+          opts: List[str],
+          iters: int,
+          report_only: bool = False) -> Optional[Dict[str, float]]:
+    """Run tools/train.py unless ``work_dir`` holds a finished run (with
+    ``report_only``: None for a run that did not finish)."""
     done = osp.isfile(osp.join(work_dir, f'iter_{iters}.pth'))
     metrics = last_metrics(work_dir) if done else None
+    if metrics is None and report_only:
+        return None
     if metrics is None:
         os.makedirs(work_dir, exist_ok=True)
         cmd = [
@@ -131,12 +142,13 @@ def train(config: str, work_dir: str, opts: List[str],
     return metrics
 
 
-def _mean_std(values: List[float]) -> str:
+def _mean_std(values: List[float], num_seeds: int) -> str:
     if not values:
         return '-'
     mean = sum(values) / len(values)
     std = (sum((v - mean)**2 for v in values) / len(values))**0.5
-    return f'{mean:.2f} +- {std:.2f}' if len(values) > 1 else f'{mean:.2f}'
+    cell = f'{mean:.2f} +- {std:.2f}' if len(values) > 1 else f'{mean:.2f}'
+    return cell if len(values) == num_seeds else f'{cell} (n={len(values)})'
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -157,12 +169,16 @@ def main(argv: Optional[List[str]] = None) -> None:
         # student-alone baseline (same config, seed 0) is trained once
         stem = osp.splitext(osp.basename(config))[0]
         work = osp.join(args.work_dir, f'{stem}_seed{seed}')
-        return train(config, work, _opts(args, seed) + list(opts), args.iters)
+        return train(config, work,
+                     _opts(args, seed) + list(opts), args.iters,
+                     args.report_only)
 
     for pair in args.pairs:
         t_key, s_key = pair.split('_to_')
         teacher_cfg = f'{CONFIGS}/{PLAIN[t_key]}_{DS}.py'
         teacher = run(teacher_cfg, 0)
+        if teacher is None:
+            continue  # --report-only and no teacher yet
         stem = osp.splitext(osp.basename(teacher_cfg))[0]
         ckpt = osp.join(args.work_dir, f'{stem}_seed0',
                         f'iter_{args.iters}.pth')
@@ -175,7 +191,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                 else:
                     metrics = run(f'{CONFIGS}/{method}_{pair}_{DS}.py', seed,
                                   f'model.teacher_ckpt={ckpt}')
-                scores.append(metrics['mIoU'])
+                if metrics is not None:
+                    scores.append(metrics['mIoU'])
             rows[method] = scores
     title = (f'HeteroAKD on synthetic rooms: mIoU after {args.iters} '
              f'iterations (batch {args.batch_size or 8}), seeds {args.seeds}')
@@ -185,7 +202,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         title, '', f'| {header} |', '|---' * (2 + len(args.methods)) + '|'
     ]
     for pair, rows in results.items():
-        cells = [_mean_std(rows[m]) for m in args.methods]
+        cells = [_mean_std(rows[m], len(args.seeds)) for m in args.methods]
         lines.append(f'| {pair.replace("_to_", " -> ")} | '
                      f'{rows["teacher"]:.2f} | ' + ' | '.join(cells) + ' |')
     table = '\n'.join(lines)
