@@ -128,6 +128,7 @@ class HeteroLifelongTeacher(BaseModule):
 
     @property
     def fitted_tasks(self) -> List[str]:
+        """Tasks whose adapter is fitted, in phase order."""
         return list(self._fitted_tasks)
 
     def clear_distillation(self) -> None:
