@@ -1,16 +1,31 @@
-"""Compare lifelong methods on synthetic rooms: fine-tuning, LwF, HAD and
-HAD's DB-only / SG-only ablations, over several seeds.
+"""Lifelong methods on synthetic rooms: a grid with the power to separate
+methods (protocol in docs/lifelong_benchmark.md, fixed before any result).
 
-Each method runs the 4-task sequence (semantic -> depth -> normal ->
-saliency) with tools/train.py; single-task references (same chunk, same
-iterations) give Delta_m. Writes a table (Markdown + CSV + JSON) to
---work-dir and prints it. Runs that already have a report are reused, so
-an interrupted benchmark continues where it stopped.
+Grid: methods (fine-tune, LwF, HAD with the default and the reference
+preset) x initialisation regimes (random; encoder pre-trained on procedural
+textures by tools/pretrain_encoder.py) x task orders (forward: semantic ->
+depth -> normal -> saliency; reverse) x seeds. Per (regime, order, seed)
+the four single-task references (each task alone on the chunk and schedule
+it gets in that order) give Delta_m; per (regime, seed) a joint multi-task
+run on all the data with all labels (same total iterations) is the upper
+bound.
 
-Example (about 8 CPU-minutes per method run at the default 100 iterations
-per phase):
-    python benchmarks/lifelong_methods.py --seeds 0 1 --work-dir \
-        work_dirs/bench_lifelong
+Every run is ``tools/train.py`` on a generated config under
+``WORK_DIR/configs``; a run whose result exists is reused, so an
+interrupted grid resumes where it stopped (a run killed mid-way restarts
+from scratch). ``--jobs N`` runs N trainings at once, one thread each.
+Outputs (``--results-dir``): ``lifelong_synthetic.csv`` (one row per run)
+and ``lifelong_synthetic.md`` (tables: mean +- 95 % CI per method and
+regime, paired differences), ``lifelong_synthetic_<regime>.png`` (each
+task's primary metric against the phase, one line per method); every file
+starts with the command that wrote it.
+
+Usage::
+
+    python benchmarks/lifelong_methods.py --jobs 2          # the grid
+    python benchmarks/lifelong_methods.py --report-only     # tables so far
+    python benchmarks/lifelong_methods.py --quick --work-dir /tmp/q \\
+        --data-root DATA                                     # a smoke run
 """
 import argparse
 import csv
@@ -19,140 +34,553 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional
 
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
+ORDERS = {'forward': TASKS, 'reverse': tuple(reversed(TASKS))}
+REGIMES = ('random', 'pretrained')
+# name -> base config of the lifelong method
 METHODS = {
-    'fine-tune':
-    'configs/had/synthetic_4tasks_finetune.py',
-    'LwF':
-    'configs/had/synthetic_4tasks_lwf.py',
-    'HAD':
-    'configs/had/synthetic_4tasks.py',
-    'HAD (DB only)':
-    'configs/had/synthetic_4tasks_db-only.py',
-    'HAD (SG only)':
-    'configs/had/synthetic_4tasks_sg-only.py',
-    'HAD (MiT-b0 teacher)':
-    'configs/had/synthetic_4tasks_hetero-teacher-mit-b0.py',
+    'fine-tune': 'configs/had/synthetic_4tasks_finetune.py',
+    'LwF': 'configs/had/synthetic_4tasks_lwf.py',
+    'HAD': 'configs/had/synthetic_4tasks.py',
+    'HAD (reference)': 'configs/had/synthetic_4tasks_reference.py',
 }
-# methods that need --hetero-teacher-ckpt (not run by default)
-HETERO = ('HAD (MiT-b0 teacher)', )
+JOINT = 'joint'
+JOINT_CONFIG = 'configs/dense/had-r18-d8_joint4_synthetic-rooms.py'
+# "A beats B" claims of the README, paired by (seed, order)
+PAIRS = (('HAD', 'LwF'), ('HAD', 'fine-tune'), ('HAD (reference)', 'LwF'),
+         ('HAD (reference)',
+          'fine-tune'), ('HAD', 'HAD (reference)'), ('LwF', 'fine-tune'))
+# The protocol (docs/lifelong_benchmark.md); --quick shrinks it to a smoke
+# run of every code path.
+PROTOCOL = dict(
+    iters=300,
+    seeds=[0, 1, 2],
+    orders=list(ORDERS),
+    regimes=list(REGIMES),
+    pretrain_iters=1500)
+QUICK = dict(
+    iters=2,
+    seeds=[0],
+    orders=['forward'],
+    regimes=['random'],
+    pretrain_iters=2)
+RESULT_COLS = ('method', 'regime', 'order',
+               'seed') + TASKS + ('avg_forgetting', 'bwt', 'delta_m', 'matrix')
 
 
-def run(config: str,
-        work_dir: str,
-        seed: int,
-        iters: int,
-        num_phases: int,
-        extra: tuple = ()) -> dict:
-    report = osp.join(work_dir, 'lifelong', 'lifelong_report.json')
-    if not osp.isfile(report):
-        opts = [f'randomness.seed={seed}', 'train_cfg.progress_bar=False']
-        opts += [
-            f'train_cfg.phases.{i}.max_iters={iters}'
-            for i in range(num_phases)
-        ] + list(extra)
-        cmd = [
-            sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-            '--cfg-options', *opts
+def slug(name: str) -> str:
+    return name.replace(' ', '').replace('(', '_').replace(')', '')
+
+
+def _config_text(base: str, body: List[str], seed: int, regime: str,
+                 pretrained: Optional[str], data_root: Optional[str]) -> str:
+    lines = [
+        f'_base_ = [{osp.join(REPO, base)!r}]', f'randomness = dict('
+        f'seed={seed})'
+    ] + body
+    if regime == 'pretrained':
+        lines.append("model = dict(backbone=dict(init_cfg=dict("
+                     f"type='Pretrained', checkpoint={pretrained!r})))")
+    if data_root:
+        lines += [
+            f'train_dataloader = dict(dataset=dict(data_root={data_root!r}))',
+            f'val_dataloader = dict(dataset=dict(data_root={data_root!r}))',
+            f'test_dataloader = dict(dataset=dict(data_root={data_root!r}))'
         ]
-        print(' '.join(cmd), flush=True)
-        log = open(osp.join(work_dir + '.log'), 'w')
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=log)
-        if proc.returncode != 0:
-            sys.exit(f'error: run failed, see {work_dir}.log')
-    with open(report) as f:
-        return json.load(f)
+    return '\n'.join(lines) + '\n'
+
+
+def plan_runs(args) -> List[dict]:
+    """Every run of the grid, in the order they are started: a whole
+    (seed, order, regime) cell before the next, so that paired results
+    arrive early."""
+    runs = []
+    iters = args.iters
+    for seed in args.seeds:
+        for regime in args.regimes:
+            for order in args.orders:
+                tasks = ORDERS[order]
+                cell = osp.join(regime, order, f's{seed}')
+                phases = [dict(task=t, max_iters=iters) for t in tasks]
+                for method in args.methods:
+                    body = [
+                        f'train_cfg = dict(phases={phases!r}, '
+                        'progress_bar=False)'
+                    ]
+                    runs.append(
+                        dict(
+                            kind='lifelong',
+                            method=method,
+                            regime=regime,
+                            order=order,
+                            seed=seed,
+                            work_dir=osp.join(cell, slug(method)),
+                            base=METHODS[method],
+                            body=body))
+                for i, task in enumerate(tasks):
+                    body = [
+                        f"train_cfg = dict(phases=[dict(task={task!r}, "
+                        f"max_iters={iters}, chunk={i})], num_chunks="
+                        f"{len(tasks)}, distill=None, progress_bar=False)"
+                    ]
+                    runs.append(
+                        dict(
+                            kind='single',
+                            method=f'single-{task}',
+                            task=task,
+                            regime=regime,
+                            order=order,
+                            seed=seed,
+                            work_dir=osp.join(cell, f'single-{task}'),
+                            base=METHODS['fine-tune'],
+                            body=body))
+            if args.joint:
+                total = iters * len(TASKS)
+                body = [
+                    "optim_wrapper = dict(_delete_=True, type='OptimWrapper',"
+                    " optimizer=dict(type='Adam', lr=1e-3, "
+                    'weight_decay=1e-5))', 'param_scheduler = []',
+                    f'train_cfg = dict(max_iters={total}, '
+                    f'val_interval={total})',
+                    'default_hooks = dict(checkpoint=dict(interval='
+                    f'{total}))'
+                ]
+                runs.append(
+                    dict(
+                        kind='joint',
+                        method=JOINT,
+                        regime=regime,
+                        order='all',
+                        seed=seed,
+                        work_dir=osp.join(regime, f's{seed}', JOINT),
+                        base=JOINT_CONFIG,
+                        body=body))
+    return runs
+
+
+def result_path(args, run: dict) -> str:
+    name = ('lifelong/lifelong_report.json'
+            if run['kind'] != 'joint' else 'joint_result.json')
+    return osp.join(args.work_dir, run['work_dir'], name)
+
+
+def _joint_metrics(work_dir: str) -> Optional[dict]:
+    """The last validation metrics of an IterBasedTrainLoop run."""
+    found = None
+    for root, _, files in os.walk(work_dir):
+        if 'scalars.json' in files:
+            with open(osp.join(root, 'scalars.json')) as f:
+                for line in f:
+                    row = json.loads(line)
+                    if any(k.startswith('semantic/') for k in row):
+                        found = row
+    return found
+
+
+def execute(args, run: dict) -> None:
+    """Train one run unless its result exists."""
+    out = result_path(args, run)
+    if osp.isfile(out):
+        return
+    work_dir = osp.join(args.work_dir, run['work_dir'])
+    os.makedirs(work_dir, exist_ok=True)
+    cfg_path = osp.join(args.work_dir, 'configs',
+                        run['work_dir'].replace(os.sep, '__') + '.py')
+    os.makedirs(osp.dirname(cfg_path), exist_ok=True)
+    with open(cfg_path, 'w') as f:
+        f.write(
+            _config_text(run['base'], run['body'], run['seed'], run['regime'],
+                         args.pretrained_ckpt, args.data_root))
+    cmd = [sys.executable, 'tools/train.py', cfg_path, '--work-dir', work_dir]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    start = time.time()
+    with open(work_dir + '.log', 'w') as log:
+        proc = subprocess.run(
+            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f'run failed ({" ".join(cmd)}); see '
+                           f'{work_dir}.log')
+    if run['kind'] == 'joint':
+        metrics = _joint_metrics(work_dir)
+        if metrics is None:
+            raise RuntimeError(f'joint run {work_dir} wrote no validation '
+                               f'metrics; see {work_dir}.log')
+        with open(out, 'w') as f:
+            json.dump(metrics, f)
+    print(f'done {run["work_dir"]} in {time.time() - start:.0f} s', flush=True)
+
+
+def pretrain(args) -> None:
+    """The encoder of the pre-trained regime (one checkpoint for all
+    seeds, as one ImageNet checkpoint serves every run of a paper)."""
+    if osp.isfile(args.pretrained_ckpt):
+        return
+    cmd = [
+        sys.executable, 'tools/pretrain_encoder.py', METHODS['HAD'], '--out',
+        args.pretrained_ckpt, '--iters',
+        str(args.pretrain_iters)
+    ]
+    print(' '.join(cmd), flush=True)
+    log_path = args.pretrained_ckpt + '.log'
+    os.makedirs(osp.dirname(log_path), exist_ok=True)
+    with open(log_path, 'w') as log:
+        proc = subprocess.run(
+            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        sys.exit(f'error: pre-training failed; see {log_path}')
+
+
+# ------------------------------------------------------------ statistics
+def mean_ci(values) -> tuple:
+    """Mean and the half-width of its 95 % t confidence interval (nan for
+    fewer than 2 values)."""
+    from scipy import stats
+    vals = np.asarray([v for v in values if v is not None], float)
+    if len(vals) == 0:
+        return float('nan'), float('nan'), 0
+    if len(vals) < 2:
+        return float(vals.mean()), float('nan'), 1
+    half = stats.t.ppf(0.975,
+                       len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))
+    return float(vals.mean()), float(half), len(vals)
+
+
+def _fmt(mean: float, half: float, n: int, digits: int = 2) -> str:
+    if n == 0:
+        return '-'
+    if n == 1:
+        return f'{mean:.{digits}f} (n=1)'
+    return f'{mean:.{digits}f} ± {half:.{digits}f}'
+
+
+def collect(args, runs: List[dict]) -> List[dict]:
+    """One row per finished lifelong / joint run (single-task references
+    enter as Delta_m)."""
+    from had_mm.evaluation.lifelong_report import build_report
+    done = {r['work_dir']: r for r in runs if osp.isfile(result_path(args, r))}
+    rows = []
+    for run in runs:
+        if run['work_dir'] not in done or run['kind'] == 'single':
+            continue
+        with open(result_path(args, run)) as f:
+            res = json.load(f)
+        if run['kind'] == 'joint':
+            refs = _references(args, runs, done, run['regime'], run['seed'],
+                               None)
+            from had_mm.evaluation.metrics.multi_task_metric import \
+                PRIMARY_METRICS
+            final = [float(res[f'{t}/{PRIMARY_METRICS[t][0]}']) for t in TASKS]
+            rep = build_report(
+                TASKS, [final], reference=refs) if refs else None
+            rows.append(
+                dict(
+                    method=JOINT,
+                    regime=run['regime'],
+                    order='all',
+                    seed=run['seed'],
+                    **dict(zip(TASKS, final)),
+                    avg_forgetting=None,
+                    bwt=None,
+                    delta_m=rep.delta_m if rep else None,
+                    matrix=None))
+            continue
+        tasks = res['tasks']
+        refs = _references(args, runs, done, run['regime'], run['seed'],
+                           run['order'])
+        rep = build_report(tasks, res['matrix'], reference=refs)
+        final = dict(zip(tasks, rep.matrix[-1]))
+        rows.append(
+            dict(
+                method=run['method'],
+                regime=run['regime'],
+                order=run['order'],
+                seed=run['seed'],
+                **{t: final[t]
+                   for t in TASKS},
+                avg_forgetting=rep.avg_forgetting,
+                bwt=rep.bwt,
+                delta_m=rep.delta_m if refs else None,
+                matrix=json.dumps(res['matrix'])))
+    return rows
+
+
+def _references(args, runs, done, regime, seed, order) -> Optional[dict]:
+    """Single-task reference metric per task of a (regime, seed, order)
+    cell; order None averages the orders (for the joint run)."""
+    vals: Dict[str, list] = {}
+    for run in runs:
+        if (run['kind'] != 'single' or run['regime'] != regime
+                or run['seed'] != seed
+                or (order is not None and run['order'] != order)):
+            continue
+        if run['work_dir'] not in done:
+            continue
+        with open(result_path(args, run)) as f:
+            vals.setdefault(run['task'],
+                            []).append(json.load(f)['matrix'][-1][0])
+    if set(vals) != set(TASKS):
+        return None
+    return {t: float(np.mean(v)) for t, v in vals.items()}
+
+
+def reference_rows(args, runs) -> List[dict]:
+    """Single-task reference metrics of the finished runs."""
+    rows = []
+    for run in runs:
+        if run['kind'] == 'single' and osp.isfile(result_path(args, run)):
+            with open(result_path(args, run)) as f:
+                value = json.load(f)['matrix'][-1][0]
+            rows.append(
+                dict(
+                    method=run['method'],
+                    regime=run['regime'],
+                    order=run['order'],
+                    seed=run['seed'],
+                    task=run['task'],
+                    value=value))
+    return rows
+
+
+def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
+    from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
+    cols = list(TASKS) + ['avg_forgetting', 'bwt', 'delta_m']
+    heads = [
+        f'{t} {PRIMARY_METRICS[t][0]} ({"+" if PRIMARY_METRICS[t][1] > 0 else "-"})'  # noqa: E501
+        for t in TASKS
+    ] + ['avg forgetting % (-)', 'BWT % (+)', 'Delta_m % (+)']
+    out = []
+    methods = list(args.methods) + ([JOINT] if args.joint else [])
+    for regime in args.regimes:
+        out += [
+            f'\n### Regime: {regime}\n',
+            '| method | n | ' + ' | '.join(heads) + ' |',
+            '|---' * (len(heads) + 2) + '|'
+        ]
+        for method in methods:
+            mine = [
+                r for r in rows
+                if r['method'] == method and r['regime'] == regime
+            ]
+            if not mine:
+                continue
+            cells = [
+                _fmt(
+                    *mean_ci([r[c] for r in mine]),
+                    digits=3 if c == 'depth' else 2) for c in cols
+            ]
+            out.append(f'| {method} | {len(mine)} | ' + ' | '.join(cells) +
+                       ' |')
+        refs = [r for r in ref_rows if r['regime'] == regime]
+        if refs:
+            out.append(
+                '\nsingle-task references (mean ± 95 % CI over '
+                'seeds and orders): ' + ', '.join(f'{t} ' + _fmt(
+                    *mean_ci([r['value'] for r in refs if r['task'] == t]),
+                    digits=3) for t in TASKS))
+        out += [
+            f'\nPaired differences ({regime}; A - B per (seed, order), '
+            'mean ± 95 % CI; forgetting: negative = A forgets less)\n',
+            '| A - B | n | avg forgetting % | Delta_m % | ' +
+            ' | '.join(TASKS) + ' |', '|---' * (4 + len(TASKS)) + '|'
+        ]
+        for a, b in PAIRS:
+            if a not in methods or b not in methods:
+                continue
+            ra = {
+                (r['seed'], r['order']): r
+                for r in rows if r['method'] == a and r['regime'] == regime
+            }
+            rb = {
+                (r['seed'], r['order']): r
+                for r in rows if r['method'] == b and r['regime'] == regime
+            }
+            keys = sorted(set(ra) & set(rb))
+            if not keys:
+                continue
+            cells = []
+            for col in ['avg_forgetting', 'delta_m'] + list(TASKS):
+                diffs = [
+                    ra[k][col] - rb[k][col] for k in keys
+                    if ra[k][col] is not None and rb[k][col] is not None
+                ]
+                cells.append(
+                    _fmt(*mean_ci(diffs), digits=3 if col == 'depth' else 2))
+            out.append(f'| {a} - {b} | {len(keys)} | ' + ' | '.join(cells) +
+                       ' |')
+    return '\n'.join(out)
+
+
+def plot(rows: List[dict], args, regime: str, path: str) -> bool:
+    """Each task's primary metric against the phase, one line per method
+    (mean over seeds), one row of panels per order."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    mine = [r for r in rows if r['regime'] == regime and r['matrix']]
+    orders = [o for o in args.orders if any(r['order'] == o for r in mine)]
+    if not orders:
+        return False
+    fig, axes = plt.subplots(
+        len(orders),
+        len(TASKS),
+        figsize=(4 * len(TASKS), 3.2 * len(orders)),
+        squeeze=False)
+    for i, order in enumerate(orders):
+        tasks = ORDERS[order]
+        for j, task in enumerate(TASKS):
+            ax = axes[i][j]
+            col = tasks.index(task)
+            for method in args.methods:
+                mats = [
+                    json.loads(r['matrix']) for r in mine
+                    if r['method'] == method and r['order'] == order
+                ]
+                if not mats:
+                    continue
+                xs = list(range(col + 1, len(tasks) + 1))
+                ys = np.array([[m[k][col] for k in range(col, len(tasks))]
+                               for m in mats], float)
+                ax.plot(
+                    xs,
+                    ys.mean(0),
+                    marker='o',
+                    label=f'{method} '
+                    f'(n={len(mats)})')
+            ax.set_title(f'{task} ({order} order)')
+            ax.set_xlabel('after phase')
+            ax.set_xticks(range(1, len(tasks) + 1))
+            from had_mm.evaluation.metrics.multi_task_metric import \
+                PRIMARY_METRICS
+            ax.set_ylabel(PRIMARY_METRICS[task][0])
+            if i == 0 and j == 0:
+                ax.legend(fontsize=7)
+    fig.suptitle(f'synthetic rooms, {regime} initialisation: primary '
+                 'metric per task after each phase (mean over seeds)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
+def write_results(args, runs: List[dict], command: str) -> str:
+    rows = collect(args, runs)
+    ref_rows = reference_rows(args, runs)
+    os.makedirs(args.results_dir, exist_ok=True)
+    csv_path = osp.join(args.results_dir, 'lifelong_synthetic.csv')
+    with open(csv_path, 'w', newline='') as f:
+        f.write(f'# command: {command}\n')
+        f.write(f'# {args.iters} iterations per phase, batch 8, 96x128; '
+                f'{len(rows)} runs finished\n')
+        writer = csv.DictWriter(f, fieldnames=list(RESULT_COLS))
+        writer.writeheader()
+        writer.writerows(rows)
+    ref_path = osp.join(args.results_dir, 'lifelong_synthetic_single.csv')
+    with open(ref_path, 'w', newline='') as f:
+        f.write(f'# command: {command}\n')
+        writer = csv.DictWriter(
+            f,
+            fieldnames=['method', 'regime', 'order', 'seed', 'task', 'value'])
+        writer.writeheader()
+        writer.writerows(ref_rows)
+    table = tables(rows, ref_rows, args)
+    md = (f'<!-- command: {command} -->\n# Lifelong methods on synthetic '
+          f'rooms\n\n{args.iters} iterations per phase (batch 8, 96x128), '
+          f'seeds {args.seeds}, orders {args.orders}; mean ± 95 % CI (t) '
+          f'over (seed, order) runs.\n' + table + '\n')
+    with open(osp.join(args.results_dir, 'lifelong_synthetic.md'), 'w') as f:
+        f.write(md)
+    for regime in args.regimes:
+        plot(rows, args, regime,
+             osp.join(args.results_dir, f'lifelong_synthetic_{regime}.png'))
+    return md
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='smoke run: 1 seed, forward order, random '
+        'initialisation, 2 iterations per phase')
+    parser.add_argument('--iters', type=int, help='iterations per phase')
+    parser.add_argument('--seeds', type=int, nargs='+')
+    parser.add_argument('--orders', nargs='+', choices=list(ORDERS))
+    parser.add_argument('--regimes', nargs='+', choices=list(REGIMES))
+    parser.add_argument(
+        '--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
+    parser.add_argument('--no-joint', dest='joint', action='store_false')
+    parser.add_argument('--pretrain-iters', type=int)
+    parser.add_argument(
+        '--pretrained-ckpt',
+        help='encoder of the pre-trained regime (written '
+        'by tools/pretrain_encoder.py when missing)')
+    parser.add_argument('--jobs', type=int, default=1)
+    parser.add_argument(
+        '--threads', type=int, default=1, help='threads per training run')
+    parser.add_argument('--data-root', help='synthetic rooms root')
+    parser.add_argument('--work-dir', default='work_dirs/bench_lifelong')
+    parser.add_argument(
+        '--results-dir',
+        help='default: benchmarks/results '
+        '(the work dir with --quick)')
+    parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='tabulate the finished runs, train nothing')
+    args = parser.parse_args(argv)
+    defaults = QUICK if args.quick else PROTOCOL
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.results_dir is None:
+        args.results_dir = (
+            args.work_dir
+            if args.quick else osp.join(REPO, 'benchmarks', 'results'))
+    if args.pretrained_ckpt is None:
+        args.pretrained_ckpt = osp.join(
+            args.work_dir, 'pretrain',
+            f'r18-d8_procedural_{args.pretrain_iters}it.pth')
+    args.work_dir = osp.abspath(args.work_dir)
+    args.pretrained_ckpt = osp.abspath(args.pretrained_ckpt)
+    if args.data_root:
+        args.data_root = osp.abspath(args.data_root)
+    if args.iters <= 0 or args.jobs <= 0:
+        parser.error('--iters and --jobs must be positive')
+    return args
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument(
-        '--iters', type=int, default=100, help='iterations per phase')
-    parser.add_argument(
-        '--methods',
-        nargs='+',
-        default=[m for m in METHODS if m not in HETERO],
-        choices=list(METHODS))
-    parser.add_argument(
-        '--hetero-teacher-ckpt',
-        help='checkpoint of the SegFormer (MiT-b0) teacher of '
-        f'{HETERO[0]!r} (python tools/train.py '
-        'configs/heteroakd/segformer_mit-b0_synthetic-rooms-seg.py)')
-    parser.add_argument('--work-dir', default='work_dirs/bench_lifelong')
-    args = parser.parse_args(argv)
-    if any(m in HETERO for m in args.methods) and \
-            not args.hetero_teacher_ckpt:
-        parser.error(f'{HETERO[0]!r} needs --hetero-teacher-ckpt')
-    os.makedirs(args.work_dir, exist_ok=True)
-    from had_mm.evaluation.lifelong_report import build_report
+    args = parse_args(argv)
+    command = 'python benchmarks/lifelong_methods.py ' + ' '.join(
+        sys.argv[1:] if argv is None else argv)
+    runs = plan_runs(args)
+    if not args.report_only:
+        if 'pretrained' in args.regimes:
+            pretrain(args)
+        failed = []
+        lock = threading.Lock()
 
-    rows = []
-    for seed in args.seeds:
-        ref = {}
-        for i, task in enumerate(TASKS):
-            rep = run(f'configs/had/synthetic_4tasks_single-{task}.py',
-                      osp.join(args.work_dir, f'single-{task}_s{seed}'), seed,
-                      args.iters, 1)
-            ref[task] = rep['matrix'][-1][0]
-        for method in args.methods:
-            name = method.replace(' ', '').replace('(', '_').replace(')', '')
-            extra = ((f'train_cfg.teacher.teacher_ckpt='
-                      f'{args.hetero_teacher_ckpt}', ) if method in HETERO else
-                     ())
-            rep = run(METHODS[method],
-                      osp.join(args.work_dir, f'{name}_s{seed}'), seed,
-                      args.iters, len(TASKS), extra)
-            full = build_report(rep['tasks'], rep['matrix'], reference=ref)
-            rows.append(
-                dict(
-                    method=method,
-                    seed=seed,
-                    **{
-                        t: full.matrix[-1][j]
-                        for j, t in enumerate(TASKS)
-                    },
-                    avg_forgetting=full.avg_forgetting,
-                    bwt=full.bwt,
-                    delta_m=full.delta_m,
-                    **{f'ref_{t}': ref[t]
-                       for t in TASKS}))
-    cols = list(TASKS) + ['avg_forgetting', 'bwt', 'delta_m']
-    with open(osp.join(args.work_dir, 'runs.csv'), 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    lines = [
-        '| method | semantic mIoU % (+) | depth abs err m (-) | normal mean '
-        'angle deg (-) | saliency maxF % (+) | avg forgetting % (-) | BWT % '
-        '(+) | Delta_m % (+) |', '|---' * 8 + '|'
-    ]
-    summary = {}
-    for method in args.methods:
-        mine = [r for r in rows if r['method'] == method]
-        cells = []
-        for col in cols:
-            vals = np.array([r[col] for r in mine], dtype=float)
-            summary.setdefault(method, {})[col] = (float(vals.mean()),
-                                                   float(vals.std()))
-            cells.append(f'{vals.mean():.3g} ± {vals.std():.2g}')
-        lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
-    table = '\n'.join(lines)
-    refs = {t: float(np.mean([r[f'ref_{t}'] for r in rows])) for t in TASKS}
-    table += ('\n\nsingle-task references (mean over seeds): ' +
-              ', '.join(f'{t} {v:.4g}' for t, v in refs.items()))
-    table += (f'\n{len(args.seeds)} seeds ({args.seeds}), {args.iters} '
-              f'iterations per phase; mean ± std over seeds.')
-    with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
-        f.write(table + '\n')
-    with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
-        json.dump(
-            dict(summary=summary, references=refs, runs=rows), f, indent=2)
-    print(table)
+        def job(run):
+            try:
+                execute(args, run)
+            except RuntimeError as err:
+                failed.append(str(err))
+            with lock:  # refresh the tables as results arrive
+                write_results(args, runs, command)
+
+        with ThreadPoolExecutor(args.jobs) as pool:
+            list(pool.map(job, runs))
+        if failed:
+            sys.exit('error: ' + '\nerror: '.join(failed))
+    print(write_results(args, runs, command))
 
 
 if __name__ == '__main__':

@@ -1,10 +1,10 @@
 from typing import Dict
 
-import torch.nn.functional as F
 from mmengine.structures import PixelData
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from ..utils import unit_normalize
 from .dense_task_head import DenseTaskHead
 
 
@@ -30,7 +30,7 @@ class NormalHead(DenseTaskHead):
 
     def activate(self, raw: Tensor) -> Tensor:
         # normalising after the resize keeps interpolated vectors unit
-        return F.normalize(raw, dim=1, eps=1e-6)
+        return unit_normalize(raw, dim=1, eps=1e-6)
 
     def to_pixel_data(self, out: Tensor) -> Dict[str, PixelData]:
         return dict(pred_normal=PixelData(data=out))

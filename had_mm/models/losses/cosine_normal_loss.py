@@ -1,10 +1,10 @@
 """Cosine loss for surface normals (HAD spec section 2)."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from ..utils import unit_normalize
 from .distill_utils import masked_mean, upcast_half
 
 
@@ -50,8 +50,7 @@ class CosineNormalLoss(nn.Module):
             & (target.abs().sum(dim=1) > 0))
         target = torch.where(
             valid.unsqueeze(1), target, torch.zeros_like(target))
-        cos = (F.normalize(pred, p=2, dim=1) *
-               F.normalize(target, p=2, dim=1)).sum(dim=1)
+        cos = (unit_normalize(pred) * unit_normalize(target)).sum(dim=1)
         loss = masked_mean(1 - cos, valid)
         return self.loss_weight * loss
 

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from ..utils import unit_normalize
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label, upcast_half)
 
@@ -146,7 +147,7 @@ class DBHADLoss(nn.Module):
         source = student_out if self.group_by == 'student' else pseudo
         source = upcast_half(source.detach())
         if self.task == 'normal':
-            value = F.normalize(source, p=2, dim=1).mean(dim=1)
+            value = unit_normalize(source).mean(dim=1)
         else:
             value = source.reshape(loss_map.shape)
         edges = value.new_tensor(self.bin_edges)

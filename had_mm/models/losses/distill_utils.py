@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..utils import unit_normalize
+
 TASK_TYPES = ('semantic', 'depth', 'normal', 'saliency')
 
 # Pseudo-label value of a pixel whose teacher output is not finite (same
@@ -107,7 +109,7 @@ def teacher_pseudo_label(task: str, teacher_out: Tensor) -> Tensor:
         return teacher_out
     if task == 'normal':
         finite = torch.isfinite(teacher_out).all(dim=1, keepdim=True)
-        unit = F.normalize(teacher_out, p=2, dim=1)
+        unit = unit_normalize(teacher_out)
         return torch.where(finite, unit, torch.full_like(unit, float('nan')))
     # saliency: sigmoid(z) > 0.5 <=> z > 0
     label = (teacher_out > 0).to(teacher_out.dtype)
@@ -173,8 +175,8 @@ def pixel_distill_loss_map(task: str, student_out: Tensor,
             & (target.abs().sum(dim=1) > 0))
         safe = torch.where(
             valid.unsqueeze(1), target, torch.zeros_like(target))
-        safe = F.normalize(safe, p=2, dim=1)
-        pred = F.normalize(student_out, p=2, dim=1)
+        safe = unit_normalize(safe)
+        pred = unit_normalize(student_out)
         loss = 1 - (pred * safe).sum(dim=1)
     else:
         target = _squeeze_channel(pseudo).to(dtype)

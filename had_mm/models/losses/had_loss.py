@@ -8,8 +8,12 @@ from had_mm.registry import MODELS
 from .db_had_loss import DBHADLoss
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label)
+from .had_reference import (reference_depth, reference_normal,
+                            reference_saliency, reference_semantic)
 from .pixel_distill_loss import PixelDistillLoss
 from .sg_had_loss import SGHADLoss
+
+PRESETS = ('default', 'reference')
 
 
 @MODELS.register_module()
@@ -25,6 +29,13 @@ class HADLoss(nn.Module):
     shared by the DB and SG parts, built here as :class:`DBHADLoss` and
     :class:`SGHADLoss`. The lifelong weight ``lambda`` of the total loss is
     ``loss_weight``.
+
+    ``preset='reference'`` reduces the terms as the authors' released code
+    does (:mod:`~had_mm.models.losses.had_reference`): semantic SG over all
+    pixels, normal terms on the channel mean of the product with the
+    all-pixel SG sum, depth group means counting invalid pixels, and for
+    saliency a plain balanced BCE against ``teacher logit >= 0.5`` instead
+    of DB / SG. It takes the defaults of every grouping and mask option.
 
     Args:
         task (str): Task type, one of ``('semantic', 'depth', 'normal',
@@ -51,6 +62,8 @@ class HADLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str): Name of the loss item; it must start with
             ``loss_`` to be back-propagated. Defaults to 'loss_had'.
+        preset (str): 'default' (the corrected method) or 'reference'
+            (the authors' released reductions). Defaults to 'default'.
     """
 
     def __init__(self,
@@ -67,12 +80,35 @@ class HADLoss(nn.Module):
                  mode: str = 'greater',
                  band: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_had') -> None:
+                 loss_name: str = 'loss_had',
+                 preset: str = 'default') -> None:
         super().__init__()
         self.task = check_task(task)
+        if preset not in PRESETS:
+            raise ValueError(f'HADLoss: unknown preset {preset!r}; valid '
+                             f'choices are {", ".join(map(repr, PRESETS))}.')
+        if preset == 'reference':
+            changed = [
+                name
+                for name, value, default in (('group_by', group_by, 'student'),
+                                             ('num_bins', num_bins, 2),
+                                             ('bin_edges', bin_edges,
+                                              None), ('mode', mode, 'greater'),
+                                             ('band', band, None))
+                if value != default
+            ]
+            if changed or not (use_db or use_sg):
+                raise ValueError(
+                    "HADLoss: preset='reference' is the released code's "
+                    'loss and takes only task, use_db/use_sg (one at '
+                    'least), tau, threshold, num_classes, eps, loss_weight '
+                    f'and loss_name; drop {changed or ["use_db=use_sg=False"]}'
+                    " or use preset='default'.")
+        self.preset = preset
         self.use_db = use_db
         self.use_sg = use_sg
-        # Parts are unweighted; loss_weight is applied once, here.
+        # Parts are unweighted; loss_weight is applied once, here. The
+        # reference preset computes both terms and keeps those asked for.
         self.db_loss = DBHADLoss(
             task,
             num_classes=num_classes,
@@ -80,12 +116,13 @@ class HADLoss(nn.Module):
             group_by=group_by,
             num_bins=num_bins,
             bin_edges=bin_edges,
-            eps=eps) if use_db else None
+            eps=eps) if use_db or preset == 'reference' else None
         self.sg_loss = SGHADLoss(
             task, threshold=threshold, mode=mode,
-            band=band) if use_sg else None
+            band=band) if use_sg or preset == 'reference' else None
         self.plain_loss = (
             PixelDistillLoss(task) if not (use_db or use_sg) else None)
+        self.tau = tau
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
@@ -102,6 +139,8 @@ class HADLoss(nn.Module):
         Returns:
             Tensor: Weighted scalar loss.
         """
+        if self.preset == 'reference':
+            return self.loss_weight * self._reference(student_out, teacher_out)
         pseudo = teacher_pseudo_label(self.task, teacher_out)
         loss_map, valid = pixel_distill_loss_map(self.task, student_out,
                                                  pseudo)
@@ -116,6 +155,23 @@ class HADLoss(nn.Module):
         if self.sg_loss is not None:
             parts.append(self.sg_loss.loss_from_map(loss_map, valid))
         return self.loss_weight * sum(parts) / len(parts)
+
+    def _reference(self, student_out: Tensor, teacher_out: Tensor) -> Tensor:
+        """Unweighted loss of the 'reference' preset."""
+        if self.task == 'saliency':
+            return reference_saliency(student_out, teacher_out)
+        mask_fn = self.sg_loss.salience_mask
+        if self.task == 'semantic':
+            db, sg = reference_semantic(student_out, teacher_out, mask_fn,
+                                        self.db_loss.loss_from_map)
+        elif self.task == 'depth':
+            db, sg = reference_depth(student_out, teacher_out, mask_fn,
+                                     self.tau)
+        else:
+            db, sg = reference_normal(student_out, teacher_out, mask_fn,
+                                      self.tau)
+        parts = [p for p, on in ((db, self.use_db), (sg, self.use_sg)) if on]
+        return sum(parts) / len(parts)
 
     @property
     def loss_name(self) -> str:

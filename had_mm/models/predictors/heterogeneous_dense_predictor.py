@@ -11,6 +11,7 @@ from torch import Tensor
 from had_mm.datasets.nyuv2_multitask_dataset import TASKS, check_tasks
 from had_mm.registry import MODELS
 from ..heads import DenseTaskHead
+from ..utils import unit_normalize
 
 # The ground-truth field a sample needs for a task's loss.
 GT_FIELDS = dict(
@@ -317,7 +318,7 @@ class HeterogeneousDensePredictor(BaseSegmentor):
                         mode='bilinear',
                         align_corners=self.align_corners)
                     if task == 'normal':
-                        out = F.normalize(out, dim=1, eps=1e-6)
+                        out = unit_normalize(out, dim=1, eps=1e-6)
                 self._set_predictions(task, out,
                                       [data_samples[i] for i in idx])
         return data_samples

@@ -1,0 +1,3 @@
+from .unit_normalize import unit_normalize
+
+__all__ = ['unit_normalize']
