@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from had_mm.models.utils.unit_normalize import unit_cosine
 from had_mm.registry import METRICS
 from .base_dense_metric import BaseDenseMetric, resize_batch
 
@@ -93,11 +94,10 @@ class NormalErrorMetric(BaseDenseMetric):
         p = preds.to(device=g.device, dtype=torch.float64)
         p = p.reshape(num, p.shape[1], -1)
         valid = torch.isfinite(g).all(1) & (g.abs().sum(1) > 0)
-        # <p/|p|, g/|g|> without normalising both maps; a zero prediction
-        # gives cos 0 (90 degrees).
-        norm = ((p * p).sum(1) * (g * g).sum(1)).sqrt()
-        cos = (p * g).sum(1) / norm.clamp_min(1e-300)
-        cos = cos.clamp(-1.0, 1.0)
+        # <p/|p|, g/|g|> from channel sums, without normalising both maps;
+        # a zero prediction gives cos 0 (90 degrees). The float64 eps
+        # leaves every non-zero vector its true direction.
+        cos = unit_cosine(p, g, eps=1e-150).clamp(-1.0, 1.0)
         angles = torch.rad2deg(torch.arccos(cos))
         angles = torch.where(valid, angles, torch.zeros_like(angles))
         thresholds = angles.new_tensor(self.thresholds)

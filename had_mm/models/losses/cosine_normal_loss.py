@@ -4,7 +4,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from ..utils import unit_normalize
+from ..utils import unit_cosine
 from .distill_utils import masked_mean, upcast_half
 
 
@@ -50,7 +50,7 @@ class CosineNormalLoss(nn.Module):
             & (target.abs().sum(dim=1) > 0))
         target = torch.where(
             valid.unsqueeze(1), target, torch.zeros_like(target))
-        cos = (unit_normalize(pred) * unit_normalize(target)).sum(dim=1)
+        cos = unit_cosine(pred, target)
         loss = masked_mean(1 - cos, valid)
         return self.loss_weight * loss
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..utils import unit_normalize
+from ..utils import unit_cosine, unit_normalize
 
 TASK_TYPES = ('semantic', 'depth', 'normal', 'saliency')
 
@@ -175,9 +175,7 @@ def pixel_distill_loss_map(task: str, student_out: Tensor,
             & (target.abs().sum(dim=1) > 0))
         safe = torch.where(
             valid.unsqueeze(1), target, torch.zeros_like(target))
-        safe = unit_normalize(safe)
-        pred = unit_normalize(student_out)
-        loss = 1 - (pred * safe).sum(dim=1)
+        loss = 1 - unit_cosine(student_out, safe)
     else:
         target = _squeeze_channel(pseudo).to(dtype)
         logit = _squeeze_channel(student_out)
@@ -203,7 +201,11 @@ def sobel_magnitude(x: Tensor) -> Tensor:
     Returns:
         Tensor: ``B x H x W`` magnitude, same dtype as ``x``.
     """
-    kx = x.new_tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]])
-    kernel = torch.stack([kx, kx.t()]).unsqueeze(1)
-    grad = F.conv2d(x.unsqueeze(1), kernel, padding=1)
-    return grad.pow(2).sum(dim=1).sqrt()
+    # Separable (Kx = [1, 2, 1]^T [-1, 0, 1]) and by shifted slices: on
+    # CPU a 1-in, 2-out 3x3 conv2d costs about 10x these few adds.
+    pad = F.pad(x, (1, 1, 1, 1))
+    rows = pad[:, :-2] + 2 * pad[:, 1:-1] + pad[:, 2:]
+    grad_x = rows[:, :, 2:] - rows[:, :, :-2]
+    cols = pad[:, :, :-2] + 2 * pad[:, :, 1:-1] + pad[:, :, 2:]
+    grad_y = cols[:, 2:] - cols[:, :-2]
+    return (grad_x * grad_x + grad_y * grad_y).sqrt()

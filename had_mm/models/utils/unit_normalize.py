@@ -1,4 +1,5 @@
 """Unit-normalisation of surface normals at the speed of a sum."""
+import torch
 from torch import Tensor
 
 
@@ -14,13 +15,51 @@ def unit_normalize(x: Tensor, dim: int = 1, eps: float = 1e-12) -> Tensor:
     slower than this sum, and normals are normalised in the head, the
     pseudo-labels, the loss maps and the predictor.
 
+    Half inputs (float16 / bfloat16) are normalised in float32 and cast
+    back: in float16 ``eps ** 2`` underflows to 0 (a zero vector would
+    give NaN) and ``x * x`` overflows above 256.
+
     Args:
         x (Tensor): Input, any shape.
         dim (int): Dimension to normalise over. Defaults to 1.
         eps (float): Lower bound of the norm. Defaults to 1e-12.
 
     Returns:
-        Tensor: ``x`` scaled to unit norm along ``dim``.
+        Tensor: ``x`` scaled to unit norm along ``dim``, in ``x``'s dtype.
     """
+    if x.dtype in (torch.float16, torch.bfloat16):
+        return unit_normalize(x.float(), dim, eps).to(x.dtype)
     sq = (x * x).sum(dim=dim, keepdim=True)
     return x / sq.clamp(min=eps * eps).sqrt()
+
+
+def unit_cosine(a: Tensor,
+                b: Tensor,
+                dim: int = 1,
+                eps: float = 1e-12) -> Tensor:
+    """``(unit_normalize(a) * unit_normalize(b)).sum(dim)`` from sums.
+
+    ``<a, b> / (max(||a||, eps) * max(||b||, eps))``: the same value and
+    gradient, without materialising (and back-propagating through) two
+    unit-vector maps; only three channel sums are taken, then the work is
+    on one-channel maps. A zero vector gives a cosine of 0. The norms are
+    inverted separately, as ``eps ** 4`` underflows float32.
+
+    Args:
+        a (Tensor): First input.
+        b (Tensor): Second input, broadcastable with ``a``.
+        dim (int): Dimension of the vectors. Defaults to 1.
+        eps (float): Lower bound of each norm. Defaults to 1e-12.
+
+    Returns:
+        Tensor: The cosine, with ``dim`` removed; float32 for half inputs.
+    """
+    if a.dtype in (torch.float16, torch.bfloat16):
+        a = a.float()
+    if b.dtype in (torch.float16, torch.bfloat16):
+        b = b.float()
+    floor = eps * eps
+    dot = (a * b).sum(dim=dim)
+    inv_a = (a * a).sum(dim=dim).clamp(min=floor).rsqrt()
+    inv_b = (b * b).sum(dim=dim).clamp(min=floor).rsqrt()
+    return dot * inv_a * inv_b
