@@ -18,7 +18,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic mixed precision (skipped on CPU)')
+        help='enable automatic mixed precision (on a CPU: bfloat16 '
+        'where it has AMX or avx512_bf16, else skipped)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 from had_mm.registry import RUNNERS
 from had_mm.utils import (find_unknown_types, prepare_distributed,
                           register_all_modules)
+from had_mm.utils.cpu_features import cpu_bf16_flag
 
 # What bad input raises during set-up.
 INPUT_ERRORS = (FileNotFoundError, ValueError, RuntimeError, KeyError)
@@ -122,21 +123,43 @@ def build_runner(cfg: Config,
 
 
 def _enable_amp(cfg: Config) -> None:
-    if not torch.cuda.is_available():
+    """``--amp``: ``AmpOptimWrapper`` on a GPU; bfloat16 autocast
+    (``CPUAmpOptimWrapper``) on a CPU with AMX or avx512_bf16 (read from its
+    feature flags); otherwise fp32, with one log line."""
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    bf16_flag = None if torch.cuda.is_available() else cpu_bf16_flag()
+    if not torch.cuda.is_available() and bf16_flag is None:
         print_log(
-            '--amp skipped: mixed precision needs a GPU; training in fp32.',
+            '--amp skipped: mixed precision needs a GPU or a CPU with '
+            'bfloat16 instructions (AMX or avx512_bf16); training in fp32.',
             logger='current',
             level=logging.WARNING)
+        if wrapper == 'AmpOptimWrapper':
+            _drop_amp_keys(cfg.optim_wrapper, 'OptimWrapper')
         return
-    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper == 'AmpOptimWrapper':
+    if wrapper == 'AmpOptimWrapper' and bf16_flag is None:
         print_log('AMP is already enabled in the config.', logger='current')
         return
-    if wrapper != 'OptimWrapper':
+    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
         raise ValueError(f'--amp needs optim_wrapper.type "OptimWrapper", '
                          f'but the config sets "{wrapper}".')
+    if bf16_flag is not None:
+        # no loss scaler: bfloat16 has float32's exponent range
+        _drop_amp_keys(cfg.optim_wrapper, 'CPUAmpOptimWrapper')
+        print_log(
+            f'--amp: bfloat16 autocast on the CPU ({bf16_flag}), losses in '
+            f'float32.',
+            logger='current')
+        return
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def _drop_amp_keys(wrapper: dict, new_type: str) -> None:
+    """Make ``wrapper`` a ``new_type`` without AmpOptimWrapper's keys."""
+    wrapper['type'] = new_type
+    for key in ('loss_scale', 'dtype', 'use_fsdp'):
+        wrapper.pop(key, None)
 
 
 def _skip_config_amp_on_cpu(cfg: Config) -> None:

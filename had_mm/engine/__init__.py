@@ -5,6 +5,7 @@ from .distill import (DistillValLoop, StudentCheckpointHook, check_state_dict,
                       student_checkpoint)
 from .hooks import LifelongStateHook
 from .loops import LifelongTrainLoop
+from .optimizers import CPUAmpOptimWrapper
 from .runners import CheckpointLoadError, HADRunner
 
 __all__ = [

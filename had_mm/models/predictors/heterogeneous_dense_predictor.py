@@ -73,7 +73,7 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         # seen tasks here); None means every head.
         self.predict_tasks: Optional[List[str]] = None
         # Inputs are converted to channels_last when the weights are (the
-        # lifelong loop's ``channels_last`` option, GPU only).
+        # lifelong loop's ``channels_last`` option).
         self.channels_last = False
         self.clear_distillation()
 
