@@ -5,6 +5,7 @@ import numpy as np
 from matplotlib import colormaps
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
+from skimage.segmentation import find_boundaries
 
 from had_mm.registry import VISUALIZERS
 
@@ -20,21 +21,28 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
     """Draws an image with one panel per task: labels on top, predictions
     below (colour semantic map, depth colour map, normal RGB, saliency).
 
-    Used by mmseg's ``SegVisualizationHook`` (``tools/test.py --show-dir``).
-    Invalid label pixels are black.
+    Used by mmseg's ``SegVisualizationHook`` (``tools/test.py --show-dir``)
+    and by :class:`~had_mm.apis.MultiTaskInferencer`. Invalid label pixels
+    are black. A sample without any label (inference) gives one row: the
+    image and the predictions.
 
     Args:
         name (str): The instance name (mmengine's ManagerMixin).
         depth_cmap (str): Matplotlib colour map for depth.
+        boundaries (bool): Draw the class boundaries (white) on the semantic
+            panels and on the image (from the predicted classes, else the
+            labelled ones). Defaults to False.
         **kwargs: See ``SegLocalVisualizer``.
     """
 
     def __init__(self,
                  name: str = 'visualizer',
                  depth_cmap: str = 'magma_r',
+                 boundaries: bool = False,
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self.depth_cmap = colormaps[depth_cmap]
+        self.boundaries = boundaries
 
     def _semantic(self, seg: np.ndarray) -> np.ndarray:
         palette = np.array(
@@ -45,6 +53,8 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
         out = np.zeros(seg.shape + (3, ), np.uint8)
         known = seg < len(palette)
         out[known] = palette[seg[known]]
+        if self.boundaries:
+            out[find_boundaries(seg, mode='inner', background=-1)] = 255
         return out
 
     def _depth(self, depth: np.ndarray, vmax: float) -> np.ndarray:
@@ -69,8 +79,19 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
 
     def draw_panels(self, image: np.ndarray,
                     data_sample: SegDataSample) -> np.ndarray:
-        """Return the RGB grid for one sample (2 rows x (1 + tasks))."""
+        """Return the RGB grid for one sample.
+
+        Args:
+            image (np.ndarray): ``HxWx3`` RGB image.
+            data_sample (SegDataSample): Labels and / or predictions.
+
+        Returns:
+            np.ndarray: 2 rows (labels, predictions) x (1 + tasks) panels;
+            1 row (image, predictions) for a sample without labels.
+        """
         h, w = image.shape[:2]
+        if self.boundaries:
+            image = self._image_with_boundaries(image, data_sample)
         top: List[np.ndarray] = [image]
         bottom: List[np.ndarray] = [np.full_like(image, 255)]
         vmax = None
@@ -103,12 +124,29 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
             return np.concatenate(
                 [x for p in row for x in (p, gap)][:-1], axis=1)
 
+        if not any(gt_key in data_sample for _, gt_key, _ in PANELS):
+            # inference: no label row, the predictions beside the image
+            return join([image] + bottom[1:])
         return np.concatenate([
             join(top),
             np.full((2, join(top).shape[1], 3), 255, np.uint8),
             join(bottom)
         ],
                               axis=0)
+
+    @staticmethod
+    def _image_with_boundaries(image: np.ndarray,
+                               data_sample: SegDataSample) -> np.ndarray:
+        """The image with the semantic class boundaries marked in white."""
+        for key in ('pred_sem_seg', 'gt_sem_seg'):
+            if key in data_sample:
+                seg = getattr(data_sample, key).data.cpu().numpy()[0]
+                if seg.shape != image.shape[:2]:
+                    break
+                image = image.copy()
+                image[find_boundaries(seg, mode='inner', background=-1)] = 255
+                break
+        return image
 
     def add_datasample(self,
                        name: str,
