@@ -16,8 +16,16 @@ In one process, on the same backbone, heads, image size and batch, times
   plain per-pixel distillation loss on the same maps (semantic also with
   40 classes),
 
-and prints the medians, C_t/B_t, C_t/A, P_t/A, D/A, (D - D0)/A and peak
-memory. Timings on a GPU are CUDA-synchronised. Two more measurements on a
+and prints the medians, C_t/B_t, C_t/A, P_t/A, D/A, (D - D0)/A, D/D0 and
+peak memory, and D against the authors' released loss code (the figures of
+:data:`AUTHORS_MS`, at 288x384, batch 8). Timings on a GPU are
+CUDA-synchronised.
+
+``--amp`` and ``--channels-last`` add A, B_t and C_t in those modes (mixed
+precision: bfloat16 autocast on a CPU with AMX or avx512_bf16, as
+``tools/train.py --amp``; fp16 ``AmpOptimWrapper`` on a GPU), built from the
+same weights and interleaved with the fp32 ones, and print them side by
+side with their ratio to fp32. Two more measurements on a
 synthetic-rooms set written to a temporary directory (``--no-data`` skips
 them):
 
@@ -32,6 +40,7 @@ them):
     python benchmarks/lifelong_step_cost.py                 # small CPU size
     python benchmarks/lifelong_step_cost.py --reference     # 288x384, batch 8
     python benchmarks/lifelong_step_cost.py --short         # smoke test
+    python benchmarks/lifelong_step_cost.py --amp --channels-last --no-data
 """
 import argparse
 import copy
@@ -51,6 +60,18 @@ TASKS = ('semantic', 'depth', 'normal', 'saliency')
 # D / D0 variants: the four task types, and semantic with 40 classes
 LOSS_VARIANTS = ('semantic', 'semantic40', 'depth', 'normal', 'saliency')
 LOSS_LABELS = dict(semantic40='semantic, 40 classes')
+# Forward + backward (ms) of the authors' released HAD losses on random maps,
+# batch 8, 288x384: measured on the 2-core development CPU (AMD EPYC, torch
+# 2.14, 2 threads, unloaded), the figures the D rows are compared with.
+AUTHORS_MS = dict(normal=261.0, semantic=696.0, semantic40=4681.0)
+AUTHORS_SIZE, AUTHORS_BATCH = (288, 384), 8
+# Training modes: (mixed precision, channels_last)
+MODES = {
+    'fp32': (False, False),
+    'amp': (True, False),
+    'channels_last': (False, True),
+    'amp+channels_last': (True, True)
+}
 
 
 def _sync(device):
@@ -94,22 +115,63 @@ def _only(batch, task):
     return out
 
 
-def build(cfg, device):
+def wrapper_cfg(cfg, amp: bool, device) -> dict:
+    """The config's optim wrapper, made a mixed-precision one for ``amp``
+    (as ``tools/train.py --amp`` does)."""
+    wrapper = copy.deepcopy(cfg.optim_wrapper)
+    if amp:
+        for key in ('loss_scale', 'dtype', 'use_fsdp'):
+            wrapper.pop(key, None)
+        if device.type == 'cuda':
+            wrapper.update(type='AmpOptimWrapper', loss_scale='dynamic')
+        else:
+            wrapper.update(type='CPUAmpOptimWrapper')
+    return wrapper
+
+
+def to_channels_last(*models) -> None:
+    """Weights (and, for a had_mm predictor, inputs) in channels_last."""
+    for model in models:
+        model.to(memory_format=torch.channels_last)
+        if hasattr(model, 'channels_last'):
+            model.channels_last = True
+
+
+def build(cfg, device, amp=False, channels_last=False):
     from had_mm.registry import MODELS
     model = MODELS.build(cfg.model).to(device).train()
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    if channels_last:
+        to_channels_last(model)
+    optim = build_optim_wrapper(model, wrapper_cfg(cfg, amp, device))
     return model, optim
 
 
-def make_variants(cfg, args, device):
-    from had_mm.engine.loops.pseudo_label_cache import \
-        compute_pseudo_label_cache
-    from had_mm.registry import MODELS
+def make_variants(cfg, args, device, modes=('fp32', )):
+    """The timed functions: A, B_t, C_t in every mode of ``modes`` (named
+    ``A``, ``B_2``... in fp32 and ``A@amp``, ``B_2@amp``... otherwise), and
+    P_t, D and D0 in fp32."""
     h, w = args.size
     num_classes = cfg.model.heads.semantic.num_classes
     batch = _batch(args.batch, h, w, num_classes, device)
     variants, caches = {}, {}
+    for mode in modes:
+        # the same initial weights in every mode
+        torch.manual_seed(0)
+        suffix = '' if mode == 'fp32' else f'@{mode}'
+        found = _step_variants(
+            cfg, args, device, batch, *MODES[mode], with_cache=mode == 'fp32')
+        variants.update({k + suffix: v for k, v in found[0].items()})
+        caches.update(found[1])
+    variants.update(_loss_variants(args, device, num_classes))
+    return variants, caches
 
+
+def _step_variants(cfg, args, device, batch, amp, channels_last, with_cache):
+    """A, B_t, C_t (and P_t when ``with_cache``) of one mode."""
+    from had_mm.engine.loops.pseudo_label_cache import \
+        compute_pseudo_label_cache
+    from had_mm.registry import MODELS
+    variants, caches = {}, {}
     # A: plain mmseg EncoderDecoder, same backbone + semantic head
     seg_cfg = dict(
         type='EncoderDecoder',
@@ -122,11 +184,13 @@ def make_variants(cfg, args, device):
         backbone=copy.deepcopy(cfg.model.backbone),
         decode_head=copy.deepcopy(cfg.model.heads.semantic))
     seg = MODELS.build(seg_cfg).to(device).train()
-    seg_optim = build_optim_wrapper(seg, cfg.optim_wrapper)
+    if channels_last:
+        to_channels_last(seg)
+    seg_optim = build_optim_wrapper(seg, wrapper_cfg(cfg, amp, device))
     seg_batch = _only(batch, 'semantic')
     variants['A'] = lambda: seg.train_step(seg_batch, seg_optim)
 
-    model, optim = build(cfg, device)
+    model, optim = build(cfg, device, amp, channels_last)
     teacher = copy.deepcopy(model).eval()
     for p in teacher.parameters():
         p.requires_grad_(False)
@@ -137,22 +201,24 @@ def make_variants(cfg, args, device):
         seen = TASKS[:t]
 
         def floor(seen=seen):
-            # student: backbone once, t heads, trivial per-pixel losses
-            feats = model.extract_feat(x)
-            loss = 0
-            for task in seen:
-                out = F.interpolate(
-                    model.heads[task](feats),
-                    size=x.shape[2:],
-                    mode='bilinear')
-                loss = loss + out.float().square().mean()
-            with torch.no_grad():
-                t_feats = teacher.extract_feat(x)
-                for task in seen[:-1]:
-                    F.interpolate(
-                        teacher.heads[task](t_feats),
+            # student: backbone once, t heads, trivial per-pixel losses;
+            # the wrapper's context is train_step's (autocast under amp)
+            with optim.optim_context(model):
+                feats = model.extract_feat(x)
+                loss = 0
+                for task in seen:
+                    out = F.interpolate(
+                        model.heads[task](feats),
                         size=x.shape[2:],
                         mode='bilinear')
+                    loss = loss + out.float().square().mean()
+                with torch.no_grad():
+                    t_feats = teacher.extract_feat(x)
+                    for task in seen[:-1]:
+                        F.interpolate(
+                            teacher.heads[task](t_feats),
+                            size=x.shape[2:],
+                            mode='bilinear')
             optim.update_params(loss)
 
         variants[f'B_{t}'] = floor
@@ -169,6 +235,8 @@ def make_variants(cfg, args, device):
             model.clear_distillation()
 
         variants[f'C_{t}'] = lifelong
+        if not with_cache:
+            continue
 
         # the same step with the teacher outputs read from the cache
         cache = compute_pseudo_label_cache(teacher, seen[:-1],
@@ -183,8 +251,14 @@ def make_variants(cfg, args, device):
             model.clear_distillation()
 
         variants[f'P_{t}'] = cached
+    return variants, caches
 
-    # D / D0 per task type on the maps of one batch
+
+def _loss_variants(args, device, num_classes):
+    """D / D0 per task type on the maps of one batch (fp32)."""
+    from had_mm.registry import MODELS
+    h, w = args.size
+    variants = {}
     channels = dict(
         semantic=num_classes, semantic40=40, depth=1, normal=3, saliency=1)
     for name in LOSS_VARIANTS:
@@ -203,7 +277,7 @@ def make_variants(cfg, args, device):
 
         variants[f'D_{name}'] = (lambda f=had, r=run_loss: r(f))
         variants[f'D0_{name}'] = (lambda f=plain, r=run_loss: r(f))
-    return variants, caches
+    return variants
 
 
 def measure(variants, reps, warmup, device):
@@ -324,6 +398,47 @@ def eval_vs_forward(val_cfg, model, reps, device):
     return med
 
 
+def select_modes(args, device) -> list:
+    """fp32 and the modes ``--amp`` / ``--channels-last`` ask for; mixed
+    precision is dropped, with one line, on a CPU without bfloat16."""
+    from had_mm.utils.cpu_features import cpu_bf16_flag
+    amp = args.amp
+    if amp and device.type == 'cpu' and cpu_bf16_flag() is None:
+        print('--amp skipped: this CPU has no bfloat16 instructions (AMX or '
+              'avx512_bf16)')
+        amp = False
+    return [
+        mode for mode, (m_amp, m_cl) in MODES.items()
+        if (amp or not m_amp) and (args.channels_last or not m_cl)
+    ]
+
+
+def print_modes(med, modes, phases) -> None:
+    """A, B_t, C_t and C_t/B_t of every mode side by side, with each
+    mode's time as a ratio to fp32's."""
+    names = dict(amp='mixed precision', channels_last='channels_last')
+    names['amp+channels_last'] = 'mixed precision + channels_last'
+    print('\nmodes side by side (median ms; x: ratio to fp32)')
+    print('| variant | fp32 | ' + ' | '.join(names[m]
+                                             for m in modes[1:]) + ' |')
+    print('|---' * len(modes) + '|---|')
+    rows = ['A'] + [f'{v}_{t}' for t in phases for v in ('B', 'C')]
+    for row in rows:
+        base = med[row]
+        cells = [f'{base * 1e3:.1f}'] + [
+            f'{med[f"{row}@{m}"] * 1e3:.1f} '
+            f'({med[f"{row}@{m}"] / base:.3f}x)' for m in modes[1:]
+        ]
+        print(f'| {row} | ' + ' | '.join(cells) + ' |')
+    for t in phases:
+        ratios = [
+            med[f'C_{t}' + ('' if m == 'fp32' else f'@{m}')] /
+            med[f'B_{t}' + ('' if m == 'fp32' else f'@{m}')] for m in modes
+        ]
+        print(f'| C_{t}/B_{t} | ' + ' | '.join(f'{r:.3f}'
+                                               for r in ratios) + ' |')
+
+
 def _peak_memory(device) -> str:
     if device.type == 'cuda':
         return (f'peak GPU memory: '
@@ -366,6 +481,15 @@ def main(argv=None) -> None:
     parser.add_argument(
         '--workers', type=int, default=2, help='train loader workers')
     parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='also time A, B_t, C_t in mixed precision (CPU: bfloat16 '
+        'autocast, on CPUs with AMX or avx512_bf16)')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='also time A, B_t, C_t in the channels_last memory format')
+    parser.add_argument(
         '--data-size',
         type=int,
         nargs=2,
@@ -401,8 +525,9 @@ def main(argv=None) -> None:
             head = cfg.model.heads[task]
             (head if task == 'semantic' else head.body).update(
                 small, in_channels=32)
+    modes = select_modes(args, device)
     torch.manual_seed(0)
-    variants, _ = make_variants(cfg, args, device)
+    variants, _ = make_variants(cfg, args, device, modes)
     med = measure(variants, args.reps, args.warmup, device)
     a = med['A']
     print(f'device {device}, {args.size[0]}x{args.size[1]}, batch '
@@ -419,11 +544,23 @@ def main(argv=None) -> None:
               f'C/B {c / b:.3f}, C/A {c / a:.3f} |')
         print(f'| P_{t} (had_mm + pseudo-label cache, phase {t}) | '
               f'{p * 1e3:.1f} | P/C {p / c:.3f}, P/A {p / a:.3f} |')
+    at_authors_size = (
+        tuple(args.size) == AUTHORS_SIZE and args.batch == AUTHORS_BATCH)
     for name in LOSS_VARIANTS:
         d, d0 = med[f'D_{name}'], med[f'D0_{name}']
+        authors = ''
+        if name in AUTHORS_MS and at_authors_size:
+            authors = f", D/authors' {d * 1e3 / AUTHORS_MS[name]:.3f}"
         print(f'| D {LOSS_LABELS.get(name, name)} (HAD loss) | {d * 1e3:.2f}'
               f' | D/A {d / a:.4f}, D0/A {d0 / a:.4f}, (D-D0)/A '
-              f'{(d - d0) / a:.4f} |')
+              f'{(d - d0) / a:.4f}, D/D0 {d / d0:.3f}{authors} |')
+    if not at_authors_size:
+        print(f"(D/authors': the authors' figures are for "
+              f'{AUTHORS_SIZE[0]}x{AUTHORS_SIZE[1]}, batch {AUTHORS_BATCH}: '
+              f'--size {AUTHORS_SIZE[0]} {AUTHORS_SIZE[1]} --batch '
+              f'{AUTHORS_BATCH}, or --reference)')
+    if len(modes) > 1:
+        print_modes(med, modes, args.phases)
     print(_peak_memory(device))
     if args.no_data:
         return
