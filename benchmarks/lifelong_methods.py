@@ -62,12 +62,14 @@ PAIRS = (('HAD', 'LwF'), ('HAD', 'fine-tune'), ('HAD (reference)', 'LwF'),
 # run of every code path.
 PROTOCOL = dict(
     iters=300,
+    batch_size=4,
     seeds=[0, 1, 2],
     orders=list(ORDERS),
     regimes=list(REGIMES),
-    pretrain_iters=1500)
+    pretrain_iters=600)
 QUICK = dict(
     iters=2,
+    batch_size=2,
     seeds=[0],
     orders=['forward'],
     regimes=['random'],
@@ -81,17 +83,20 @@ def slug(name: str) -> str:
 
 
 def _config_text(base: str, body: List[str], seed: int, regime: str,
-                 pretrained: Optional[str], data_root: Optional[str]) -> str:
+                 pretrained: Optional[str], data_root: Optional[str],
+                 batch_size: int) -> str:
     lines = [
-        f'_base_ = [{osp.join(REPO, base)!r}]', f'randomness = dict('
-        f'seed={seed})'
+        f'_base_ = [{osp.join(REPO, base)!r}]',
+        f'randomness = dict(seed={seed})',
+        f'train_dataloader = dict(batch_size={batch_size})'
     ] + body
     if regime == 'pretrained':
         lines.append("model = dict(backbone=dict(init_cfg=dict("
                      f"type='Pretrained', checkpoint={pretrained!r})))")
     if data_root:
         lines += [
-            f'train_dataloader = dict(dataset=dict(data_root={data_root!r}))',
+            'train_dataloader = dict(batch_size='
+            f'{batch_size}, dataset=dict(data_root={data_root!r}))',
             f'val_dataloader = dict(dataset=dict(data_root={data_root!r}))',
             f'test_dataloader = dict(dataset=dict(data_root={data_root!r}))'
         ]
@@ -113,7 +118,7 @@ def plan_runs(args) -> List[dict]:
                 for method in args.methods:
                     body = [
                         f'train_cfg = dict(phases={phases!r}, '
-                        'progress_bar=False)'
+                        'progress_bar=False, pseudo_label_cache=True)'
                     ]
                     runs.append(
                         dict(
@@ -172,6 +177,19 @@ def result_path(args, run: dict) -> str:
     return osp.join(args.work_dir, run['work_dir'], name)
 
 
+def finished(args, run: dict) -> bool:
+    """Whether a run has its final result (a lifelong report is written
+    after every phase, so it must hold every phase's row)."""
+    path = result_path(args, run)
+    if not osp.isfile(path):
+        return False
+    if run['kind'] == 'joint':
+        return True
+    with open(path) as f:
+        report = json.load(f)
+    return len(report['matrix']) == len(report['tasks'])
+
+
 def _joint_metrics(work_dir: str) -> Optional[dict]:
     """The last validation metrics of an IterBasedTrainLoop run."""
     found = None
@@ -188,7 +206,7 @@ def _joint_metrics(work_dir: str) -> Optional[dict]:
 def execute(args, run: dict) -> None:
     """Train one run unless its result exists."""
     out = result_path(args, run)
-    if osp.isfile(out):
+    if finished(args, run):
         return
     work_dir = osp.join(args.work_dir, run['work_dir'])
     os.makedirs(work_dir, exist_ok=True)
@@ -198,11 +216,14 @@ def execute(args, run: dict) -> None:
     with open(cfg_path, 'w') as f:
         f.write(
             _config_text(run['base'], run['body'], run['seed'], run['regime'],
-                         args.pretrained_ckpt, args.data_root))
+                         args.pretrained_ckpt, args.data_root,
+                         args.batch_size))
     cmd = [sys.executable, 'tools/train.py', cfg_path, '--work-dir', work_dir]
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        cmd.append('--resume')  # interrupted: continue where it stopped
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     start = time.time()
-    with open(work_dir + '.log', 'w') as log:
+    with open(work_dir + '.log', 'a') as log:
         proc = subprocess.run(
             cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
@@ -231,11 +252,12 @@ def pretrain(args) -> None:
     print(' '.join(cmd), flush=True)
     log_path = args.pretrained_ckpt + '.log'
     os.makedirs(osp.dirname(log_path), exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     with open(log_path, 'w') as log:
         proc = subprocess.run(
-            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
-        sys.exit(f'error: pre-training failed; see {log_path}')
+        raise RuntimeError(f'pre-training failed; see {log_path}')
 
 
 # ------------------------------------------------------------ statistics
@@ -264,8 +286,10 @@ def _fmt(mean: float, half: float, n: int, digits: int = 2) -> str:
 def collect(args, runs: List[dict]) -> List[dict]:
     """One row per finished lifelong / joint run (single-task references
     enter as Delta_m)."""
-    from had_mm.evaluation.lifelong_report import build_report
-    done = {r['work_dir']: r for r in runs if osp.isfile(result_path(args, r))}
+    from had_mm.evaluation.lifelong_report import (build_report,
+                                                   compute_delta_m)
+    from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
+    done = {r['work_dir']: r for r in runs if finished(args, r)}
     rows = []
     for run in runs:
         if run['work_dir'] not in done or run['kind'] == 'single':
@@ -275,11 +299,10 @@ def collect(args, runs: List[dict]) -> List[dict]:
         if run['kind'] == 'joint':
             refs = _references(args, runs, done, run['regime'], run['seed'],
                                None)
-            from had_mm.evaluation.metrics.multi_task_metric import \
-                PRIMARY_METRICS
             final = [float(res[f'{t}/{PRIMARY_METRICS[t][0]}']) for t in TASKS]
-            rep = build_report(
-                TASKS, [final], reference=refs) if refs else None
+            delta_m = compute_delta_m(final, [refs[t] for t in TASKS],
+                                      [PRIMARY_METRICS[t][1]
+                                       for t in TASKS]) if refs else None
             rows.append(
                 dict(
                     method=JOINT,
@@ -289,7 +312,7 @@ def collect(args, runs: List[dict]) -> List[dict]:
                     **dict(zip(TASKS, final)),
                     avg_forgetting=None,
                     bwt=None,
-                    delta_m=rep.delta_m if rep else None,
+                    delta_m=delta_m,
                     matrix=None))
             continue
         tasks = res['tasks']
@@ -335,7 +358,7 @@ def reference_rows(args, runs) -> List[dict]:
     """Single-task reference metrics of the finished runs."""
     rows = []
     for run in runs:
-        if run['kind'] == 'single' and osp.isfile(result_path(args, run)):
+        if run['kind'] == 'single' and finished(args, run):
             with open(result_path(args, run)) as f:
                 value = json.load(f)['matrix'][-1][0]
             rows.append(
@@ -477,7 +500,8 @@ def write_results(args, runs: List[dict], command: str) -> str:
     csv_path = osp.join(args.results_dir, 'lifelong_synthetic.csv')
     with open(csv_path, 'w', newline='') as f:
         f.write(f'# command: {command}\n')
-        f.write(f'# {args.iters} iterations per phase, batch 8, 96x128; '
+        f.write(f'# {args.iters} iterations per phase, batch '
+                f'{args.batch_size}, 96x128; '
                 f'{len(rows)} runs finished\n')
         writer = csv.DictWriter(f, fieldnames=list(RESULT_COLS))
         writer.writeheader()
@@ -492,7 +516,8 @@ def write_results(args, runs: List[dict], command: str) -> str:
         writer.writerows(ref_rows)
     table = tables(rows, ref_rows, args)
     md = (f'<!-- command: {command} -->\n# Lifelong methods on synthetic '
-          f'rooms\n\n{args.iters} iterations per phase (batch 8, 96x128), '
+          f'rooms\n\n{args.iters} iterations per phase (batch '
+          f'{args.batch_size}, 96x128), '
           f'seeds {args.seeds}, orders {args.orders}; mean ± 95 % CI (t) '
           f'over (seed, order) runs.\n' + table + '\n')
     with open(osp.join(args.results_dir, 'lifelong_synthetic.md'), 'w') as f:
@@ -511,6 +536,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='smoke run: 1 seed, forward order, random '
         'initialisation, 2 iterations per phase')
     parser.add_argument('--iters', type=int, help='iterations per phase')
+    parser.add_argument('--batch-size', type=int)
     parser.add_argument('--seeds', type=int, nargs='+')
     parser.add_argument('--orders', nargs='+', choices=list(ORDERS))
     parser.add_argument('--regimes', nargs='+', choices=list(REGIMES))
@@ -563,13 +589,28 @@ def main(argv=None) -> None:
         sys.argv[1:] if argv is None else argv)
     runs = plan_runs(args)
     if not args.report_only:
-        if 'pretrained' in args.regimes:
-            pretrain(args)
         failed = []
         lock = threading.Lock()
+        encoder_ready = threading.Event()
+        if 'pretrained' in args.regimes:
+            # one worker pre-trains while the others start the random runs
+            runs_to_do = [dict(kind='pretrain', regime='pretrained')] + [
+                r for r in runs if r['regime'] == 'random'
+            ] + [r for r in runs if r['regime'] == 'pretrained']
+        else:
+            encoder_ready.set()
+            runs_to_do = runs
 
         def job(run):
             try:
+                if run['kind'] == 'pretrain':
+                    try:
+                        pretrain(args)
+                    finally:  # a failure fails the pretrained runs
+                        encoder_ready.set()
+                    return
+                if run['regime'] == 'pretrained':
+                    encoder_ready.wait()
                 execute(args, run)
             except RuntimeError as err:
                 failed.append(str(err))
@@ -577,7 +618,7 @@ def main(argv=None) -> None:
                 write_results(args, runs, command)
 
         with ThreadPoolExecutor(args.jobs) as pool:
-            list(pool.map(job, runs))
+            list(pool.map(job, runs_to_do))
         if failed:
             sys.exit('error: ' + '\nerror: '.join(failed))
     print(write_results(args, runs, command))
