@@ -1,0 +1,66 @@
+# Copyright (c) had_mm contributors. All rights reserved.
+"""Print a config as had_mm resolves it: ``_base_`` files merged,
+``--cfg-options`` applied, types checked.
+
+Example::
+
+    python tools/misc/print_config.py configs/had/synthetic_4tasks.py \\
+        --cfg-options train_cfg.distill_weight=1 --save-path resolved.py
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional
+
+from mmengine.config import DictAction
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse the command line.
+
+    Args:
+        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    parser = argparse.ArgumentParser(description='Print the resolved config')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value (xxx=yyy)')
+    parser.add_argument(
+        '--save-path',
+        help='also write the resolved config (.py, .json or .yaml)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Run the tool; one ``error:`` line and exit status 2 on bad input."""
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        print(
+            f'error: config file "{args.config}" does not exist',
+            file=sys.stderr)
+        sys.exit(2)
+    formats = ('.py', '.json', '.yaml', '.yml')
+    if args.save_path and not args.save_path.endswith(formats):
+        print(
+            f'error: --save-path "{args.save_path}" must end in .py, .json '
+            f'or .yaml',
+            file=sys.stderr)
+        sys.exit(2)
+    from had_mm.apis import exit_on_bad_input, load_config
+    with exit_on_bad_input():
+        cfg = load_config(args.config, args.cfg_options)
+        if args.save_path:
+            cfg.dump(args.save_path)
+    print(cfg.pretty_text)
+    if args.save_path:
+        print(f'\nsaved to {args.save_path}', file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
