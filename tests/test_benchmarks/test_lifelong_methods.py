@@ -1,0 +1,92 @@
+"""The lifelong benchmark: its --quick mode end to end on tiny rooms, and its
+statistics and generated configs."""
+import csv
+import importlib.util
+import os.path as osp
+import sys
+
+import pytest
+from mmengine.config import Config
+from tool_runner import REPO, run_tool
+
+_spec = importlib.util.spec_from_file_location(
+    'lifelong_methods', osp.join(REPO, 'benchmarks', 'lifelong_methods.py'))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def test_mean_ci_is_the_t_interval():
+    mean, half, n = bench.mean_ci([1.0, 2.0, 3.0])
+    # sd = 1, t(0.975, 2) = 4.3027
+    assert (mean, n) == (2.0, 3)
+    assert half == pytest.approx(4.302653 / 3**0.5, rel=1e-5)
+    assert bench.mean_ci([5.0])[1] != bench.mean_ci([5.0])[1]  # nan
+    assert bench._fmt(*bench.mean_ci([])) == '-'
+
+
+def test_plan_covers_the_protocol():
+    args = bench.parse_args([])
+    runs = bench.plan_runs(args)
+    kinds = [r['kind'] for r in runs]
+    # 2 regimes x 2 orders x 3 seeds x (4 methods + 4 single-task refs)
+    # + 2 regimes x 3 seeds joint runs
+    assert kinds.count('lifelong') == 48
+    assert kinds.count('single') == 48
+    assert kinds.count('joint') == 6
+    # the reverse order's single-task reference of semantic is chunk 3
+    ref = [
+        r for r in runs if r['kind'] == 'single' and r['order'] == 'reverse'
+        and r['task'] == 'semantic'
+    ][0]
+    assert 'chunk=3' in ref['body'][0]
+
+
+def test_generated_config_sets_regime_seed_and_phases(tmp_path):
+    args = bench.parse_args(['--work-dir', str(tmp_path)])
+    run = [
+        r for r in bench.plan_runs(args)
+        if r['regime'] == 'pretrained' and r['order'] == 'reverse'
+        and r['method'] == 'HAD (reference)' and r['seed'] == 2
+    ][0]
+    path = tmp_path / 'cfg.py'
+    path.write_text(
+        bench._config_text(run['base'], run['body'], run['seed'],
+                           run['regime'], '/x/enc.pth', None, 4))
+    cfg = Config.fromfile(str(path))
+    assert cfg.randomness.seed == 2
+    assert cfg.train_dataloader.batch_size == 4
+    assert [p['task'] for p in cfg.train_cfg.phases
+            ] == ['saliency', 'normal', 'depth', 'semantic']
+    assert cfg.train_cfg.distill == dict(type='HADLoss', preset='reference')
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='/x/enc.pth')
+
+
+def test_quick_runs_every_method_and_writes_tables(tmp_path,
+                                                   synthetic_rooms_root):
+    work = tmp_path / 'q'
+    args = [
+        'benchmarks/lifelong_methods.py', '--quick', '--jobs', '2',
+        '--work-dir',
+        str(work), '--data-root', synthetic_rooms_root
+    ]
+    proc = run_tool([sys.executable] + args, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(work / 'lifelong_synthetic.csv') as f:
+        header = f.readline()
+        assert header.startswith('# command: python benchmarks/'
+                                 'lifelong_methods.py --quick')
+        rows = list(
+            csv.DictReader(line for line in f if not line.startswith('#')))
+    assert sorted(
+        r['method']
+        for r in rows) == sorted(list(bench.METHODS) + [bench.JOINT])
+    for row in rows:
+        assert row['delta_m'] != ''  # the single-task references exist
+    table = (work / 'lifelong_synthetic.md').read_text()
+    assert '| HAD - LwF | 1 |' in table
+    assert (work / 'lifelong_synthetic_random.png').stat().st_size > 0
+    # finished runs are reused: a second call trains nothing
+    again = run_tool([sys.executable] + args, timeout=300)
+    assert again.returncode == 0
+    assert 'done ' not in again.stdout
