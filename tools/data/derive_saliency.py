@@ -23,7 +23,10 @@ Example::
     python tools/data/derive_saliency.py data/nyuv2
 
 Existing saliency files may be real labels, so the tool refuses to replace
-them unless ``--overwrite`` is given.
+them unless ``--overwrite`` is given. ``--min-area N`` cleans each mask:
+salient blobs of fewer than N pixels (a stray object label) are dropped and
+holes of fewer than N pixels inside objects (e.g. a gap between labels) are
+filled; unlabelled pixels stay unlabelled.
 """
 import argparse
 import importlib.util
@@ -141,7 +144,42 @@ def plan(root: str, layout: str, num_classes: int,
     return pairs
 
 
-def derive_one(src: str, dst: str, num_classes: int) -> np.ndarray:
+def clean_mask(mask: np.ndarray, min_area: int) -> np.ndarray:
+    """Drop salient blobs and fill salient holes smaller than ``min_area``.
+
+    Uses scikit-image's ``remove_small_objects`` / ``remove_small_holes``
+    (4-connected components); unlabelled pixels stay unlabelled and are
+    never filled.
+
+    Args:
+        mask (np.ndarray): uint8 HxW, 1 / 0 / 255 = unlabelled.
+        min_area (int): Components of fewer pixels are removed; <= 1
+            changes nothing.
+
+    Returns:
+        np.ndarray: The cleaned mask.
+    """
+    if min_area <= 1:
+        return mask
+    from skimage import morphology
+    salient = mask == 1
+    try:  # scikit-image >= 0.26: remove components of <= max_size pixels
+        salient = morphology.remove_small_objects(
+            salient, max_size=min_area - 1)
+        salient = morphology.remove_small_holes(salient, max_size=min_area - 1)
+    except TypeError:  # older: remove components of < min_size pixels
+        salient = morphology.remove_small_objects(salient, min_size=min_area)
+        salient = morphology.remove_small_holes(
+            salient, area_threshold=min_area)
+    out = np.where(salient, 1, 0).astype(np.uint8)
+    out[mask == _sal.SALIENCY_IGNORE] = _sal.SALIENCY_IGNORE
+    return out
+
+
+def derive_one(src: str,
+               dst: str,
+               num_classes: int,
+               min_area: int = 0) -> np.ndarray:
     """Derive and write the saliency map of one semantic label file.
 
     Args:
@@ -150,6 +188,8 @@ def derive_one(src: str, dst: str, num_classes: int) -> np.ndarray:
         dst (str): The output (``.png``: 0/255; ``.npy``: float32 1/0 with
             NaN = unlabelled).
         num_classes (int): 13 or 40.
+        min_area (int): Clean the mask with :func:`clean_mask` (0: keep
+            it as the labels give it).
 
     Returns:
         np.ndarray: The uint8 mask (1 / 0 / 255 = unlabelled).
@@ -170,6 +210,7 @@ def derive_one(src: str, dst: str, num_classes: int) -> np.ndarray:
     if seg.ndim != 2:
         raise DeriveError(f'semantic label "{src}" must be HxW, got '
                           f'{seg.shape}')
+    mask = clean_mask(mask, min_area)
     os.makedirs(osp.dirname(dst), exist_ok=True)
     if dst.endswith('.npy'):
         out = np.where(mask == _sal.SALIENCY_IGNORE, np.nan,
@@ -185,7 +226,8 @@ def derive(root: str,
            layout: str = 'auto',
            num_classes: Optional[int] = None,
            splits: Optional[List[str]] = None,
-           overwrite: bool = False) -> Dict[str, object]:
+           overwrite: bool = False,
+           min_area: int = 0) -> Dict[str, object]:
     """Derive saliency for every image of a data set.
 
     Args:
@@ -195,6 +237,8 @@ def derive(root: str,
             where the layout has them, else 13.
         splits (list[str], optional): Default ``['train', 'test']``.
         overwrite (bool): Replace existing saliency files.
+        min_area (int): Remove salient blobs and fill holes of fewer
+            pixels (see :func:`clean_mask`); 0 = no cleaning.
 
     Returns:
         dict: What was written (also saved as ``derived_saliency.json``).
@@ -224,7 +268,7 @@ def derive(root: str,
     salient = 0
     labelled = 0
     for src, dst in pairs:
-        mask = derive_one(src, dst, num_classes)
+        mask = derive_one(src, dst, num_classes, min_area)
         salient += int(np.sum(mask == 1))
         labelled += int(np.sum(mask != _sal.SALIENCY_IGNORE))
     structure = (
@@ -239,6 +283,7 @@ def derive(root: str,
         room_structure_classes=list(structure),
         unlabelled='NaN in .npy (ignored by the loader), 0 in PNG',
         images=len(pairs),
+        min_area=min_area,
         salient_fraction=round(salient / max(labelled, 1), 4))
     with open(osp.join(root, 'derived_saliency.json'), 'w') as f:
         json.dump(report, f, indent=2)
@@ -281,7 +326,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--overwrite',
         action='store_true',
         help='replace existing saliency files (they may be real labels)')
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--min-area',
+        type=int,
+        default=0,
+        metavar='PIXELS',
+        help='remove salient blobs and fill holes of fewer pixels (small '
+        'objects and gaps of the semantic labels; scikit-image morphology; '
+        'default 0: none)')
+    args = parser.parse_args(argv)
+    if args.min_area < 0:
+        parser.error(f'--min-area must be >= 0, got {args.min_area}')
+    return args
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -289,7 +345,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
         report = derive(args.data_root, args.layout, args.num_classes,
-                        args.splits, args.overwrite)
+                        args.splits, args.overwrite, args.min_area)
     except DeriveError as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(2)
