@@ -21,8 +21,7 @@ data: env $(DATA)/meta.json
 demo: env data
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CONFIG) $$(cat $(DEMO_DIR)/last_checkpoint) \
-		--work-dir $(DEMO_DIR) --show-dir panels \
-		--cfg-options default_hooks.visualization.interval=5
+		--work-dir $(DEMO_DIR) --show-dir panels
 	@$(PY) tools/analysis/lifelong_summary.py $(DEMO_DIR)
 
 test: env

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
+# As tools/dist_train.sh (PYTHON, PORT, NNODES, NODE_RANK, MASTER_ADDR).
 set -euo pipefail
 if [[ $# -lt 3 ]]; then
     echo "usage: $0 CONFIG CHECKPOINT GPUS [test.py args...]" >&2
@@ -9,18 +10,11 @@ CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
-if ! [[ "$GPUS" =~ ^[1-9][0-9]*$ ]]; then
-    echo "error: GPUS must be a positive integer (the number of processes), got '$GPUS'" >&2
-    exit 2
-fi
-for f in "$CONFIG" "$CHECKPOINT"; do
-    if [[ ! -f "$f" ]]; then
-        echo "error: '$f' does not exist" >&2
-        exit 2
-    fi
-done
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON=${PYTHON:-python}
+source "$ROOT/tools/dist_common.sh"
+dist_check_file 'config file' "$CONFIG"
+dist_check_file checkpoint "$CHECKPOINT"
+dist_preflight "$ROOT" "$GPUS"
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
 exec "$PYTHON" -m torch.distributed.run \
     --nnodes="${NNODES:-1}" \

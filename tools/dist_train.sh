@@ -2,7 +2,8 @@
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py args...]
 # One process per GPU (NCCL); on a machine without GPUs, GPUS processes on
 # the CPU (gloo). Set PYTHON to choose the interpreter, PORT/NNODES/NODE_RANK/
-# MASTER_ADDR for multi-node runs.
+# MASTER_ADDR for multi-node runs. PYTHON defaults to the project's .venv
+# when it exists.
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
     echo "usage: $0 CONFIG GPUS [train.py args...]" >&2
@@ -11,16 +12,10 @@ fi
 CONFIG=$1
 GPUS=$2
 shift 2
-if ! [[ "$GPUS" =~ ^[1-9][0-9]*$ ]]; then
-    echo "error: GPUS must be a positive integer (the number of processes), got '$GPUS'" >&2
-    exit 2
-fi
-if [[ ! -f "$CONFIG" ]]; then
-    echo "error: config file '$CONFIG' does not exist" >&2
-    exit 2
-fi
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON=${PYTHON:-python}
+source "$ROOT/tools/dist_common.sh"
+dist_check_file 'config file' "$CONFIG"
+dist_preflight "$ROOT" "$GPUS"
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
 exec "$PYTHON" -m torch.distributed.run \
     --nnodes="${NNODES:-1}" \

@@ -1,7 +1,6 @@
 """Test (evaluate) a checkpoint on a config's test set (CPU and GPU)."""
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import DictAction
 
@@ -21,7 +20,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='directory (relative to the work dir) where painted images '
         'will be saved')
     parser.add_argument(
+        '--show-interval',
+        type=int,
+        default=1,
+        metavar='K',
+        help='with --show/--show-dir, draw every K-th test image (default '
+        '1: every image)')
+    parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--partial-load',
+        action='store_true',
+        help='load only the checkpoint weights that fit the model and warn '
+        'about the rest (default: refuse a checkpoint that does not fit)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -46,21 +57,23 @@ def main(argv=None) -> None:
     from had_mm.apis import (CheckpointLoadError, build_runner,
                              enable_visualization, exit_on_bad_input,
                              load_tool_config)
+    from had_mm.engine import check_checkpoint_path
     with exit_on_bad_input():
-        if not osp.isfile(args.checkpoint):
-            raise FileNotFoundError(
-                f'checkpoint "{args.checkpoint}" does not exist; pass the '
-                f'path of a .pth file written by tools/train.py.')
+        check_checkpoint_path(args.checkpoint)
         cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
                                args.launcher)
         cfg.load_from = args.checkpoint
+        # a checkpoint of another config must not be scored with random
+        # weights in place of the ones it lacks
+        cfg.strict_load = not args.partial_load
         # Testing needs no training set-up; mmengine would otherwise build
         # the train loop (and its data) when a hook reads runner.iter.
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
                     'param_scheduler'):
             cfg[key] = None
         if args.show or args.show_dir:
-            enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
+            enable_visualization(cfg, args.show, args.show_dir, args.wait_time,
+                                 args.show_interval)
         if args.tta:
             cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
             cfg.tta_model.module = cfg.model

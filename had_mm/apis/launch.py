@@ -1,23 +1,27 @@
 """What tools/train.py and tools/test.py share: config loading, checks, and
 building a runner that works on CPU-only and GPU machines."""
 import logging
+import os
 import os.path as osp
 import sys
+import tempfile
 from contextlib import contextmanager
 from typing import Optional, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 from mmengine.runner import Runner
 
+from had_mm.engine.checkpoint import check_checkpoint_path
 from had_mm.registry import RUNNERS
-from had_mm.utils import (find_unknown_types, prepare_distributed,
+from had_mm.utils import (check_config, prepare_distributed,
                           register_all_modules)
 from had_mm.utils.cpu_features import cpu_bf16_flag
 
-# What bad input raises during set-up.
-INPUT_ERRORS = (FileNotFoundError, ValueError, RuntimeError, KeyError)
+# What bad input raises during set-up (OSError: e.g. a work dir that
+# cannot be written).
+INPUT_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)
 
 
 @contextmanager
@@ -26,14 +30,49 @@ def exit_on_bad_input(errors: Tuple[type, ...] = INPUT_ERRORS):
 
     The tools wrap set-up (config, checks, runner building) in this, so bad
     input never ends in a stack trace; errors raised while training or
-    testing are not caught (only checkpoint refusals, see the tools).
+    testing are not caught (only checkpoint refusals, see the tools). The
+    line goes to stderr, as a command-line tool's, and to the run's log
+    file when there is one.
     """
     try:
         yield
     except errors as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print_log(f'error: {msg}', logger='current', level=logging.ERROR)
+        report_error(f'error: {msg}')
         sys.exit(2)
+
+
+def report_error(line: str) -> None:
+    """Print ``line`` to stderr and append it to the current log file."""
+    print(line, file=sys.stderr, flush=True)
+    if not MMLogger._instance_dict:
+        return  # no runner was built: there is no log file yet
+    logger = MMLogger.get_current_instance()
+    record = logger.makeRecord(logger.name, logging.ERROR, __file__, 0, line,
+                               None, None)
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
+def check_work_dir(work_dir: str) -> None:
+    """Create ``work_dir`` and check that files can be written in it.
+
+    Args:
+        work_dir (str): The run's work dir.
+
+    Raises:
+        OSError: One line naming the folder, if it cannot be created or
+            written.
+    """
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=work_dir):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise OSError(f'work dir "{work_dir}" cannot be written ({reason}); '
+                      f'pass a writable --work-dir.') from None
 
 
 def load_tool_config(path: str,
@@ -52,6 +91,7 @@ def load_tool_config(path: str,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
+    check_work_dir(cfg.work_dir)
     return cfg
 
 
@@ -67,7 +107,9 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        ValueError: If the config names a type no registry knows.
+        ValueError: If the config names a type no registry knows, or fails
+            a check of :func:`~had_mm.utils.check_config` (e.g. a train
+            loop argument or lifelong phase that is not valid).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(
@@ -77,7 +119,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     register_all_modules(init_default_scope=False)
-    problems = find_unknown_types(cfg)
+    problems = check_config(cfg)
     if problems:
         raise ValueError(f'config "{path}": ' + '; '.join(problems))
     return cfg
@@ -99,10 +141,8 @@ def build_runner(cfg: Config,
         Runner: The runner, not yet started.
     """
     load_from = cfg.get('load_from')
-    if load_from and '://' not in load_from and not osp.isfile(load_from):
-        raise FileNotFoundError(
-            f'load_from checkpoint "{load_from}" does not exist; pass an '
-            f'existing .pth path (or drop load_from).')
+    if load_from:
+        check_checkpoint_path(load_from, 'load_from checkpoint')
     if amp:
         _enable_amp(cfg)
     elif (cfg.get('optim_wrapper') or {}).get('type') == 'AmpOptimWrapper':
@@ -181,14 +221,41 @@ def _skip_config_amp_on_cpu(cfg: Config) -> None:
 def enable_visualization(cfg: Config,
                          show: bool = False,
                          show_dir: Optional[str] = None,
-                         wait_time: float = 2) -> None:
-    """Switch on the config's visualization hook for ``tools/test.py``."""
+                         wait_time: float = 2,
+                         interval: int = 1) -> None:
+    """Switch on the config's visualization hook for ``tools/test.py``.
+
+    mmseg's ``SegVisualizationHook`` draws the images of every
+    ``interval``-th *batch* (50 by default); it is replaced by
+    :class:`~had_mm.engine.hooks.PerImageVisualizationHook`, which draws
+    every ``interval``-th *image*.
+
+    Args:
+        cfg (Config): The test config, changed in place.
+        show (bool): Show the panels in a window.
+        show_dir (str, optional): Where to write them, relative to the work
+            dir.
+        wait_time (float): Seconds each panel is shown.
+        interval (int): Draw every ``interval``-th image. Defaults to 1.
+
+    Raises:
+        ValueError: If the config has no visualization hook or
+            ``interval`` is not a positive integer.
+    """
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
         raise ValueError(
             '--show/--show-dir need default_hooks.visualization in the '
             'config; add `visualization=dict(type="SegVisualizationHook")`.')
+    if isinstance(interval,
+                  bool) or not isinstance(interval, int) or interval < 1:
+        raise ValueError(f'--show-interval must be a positive integer (1 = '
+                         f'every image), got {interval!r}')
     vis = hooks.visualization
+    if vis.get('type') in ('SegVisualizationHook',
+                           'mmseg.SegVisualizationHook'):
+        vis['type'] = 'had_mm.PerImageVisualizationHook'
+    vis['interval'] = interval
     vis['draw'] = True
     if show:
         vis['show'] = True

@@ -1,17 +1,20 @@
-from .checkpoint import (explain_unpickling_error,
+from .checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
+                         check_checkpoint_path, check_state_dict,
+                         explain_load_error, explain_unpickling_error,
+                         load_model_checkpoint, load_weights, read_checkpoint,
                          register_checkpoint_safe_globals)
-from .distill import (DistillValLoop, StudentCheckpointHook, check_state_dict,
-                      load_weights, split_distiller_state_dict,
-                      student_checkpoint)
+from .distill import (DistillValLoop, StudentCheckpointHook,
+                      split_distiller_state_dict, student_checkpoint)
 from .hooks import LifelongStateHook
 from .loops import LifelongTrainLoop
 from .optimizers import CPUAmpOptimWrapper
-from .runners import CheckpointLoadError, HADRunner
+from .runners import HADRunner
 
 __all__ = [
     'CheckpointLoadError', 'DistillValLoop', 'StudentCheckpointHook',
-    'check_state_dict', 'load_weights', 'split_distiller_state_dict',
-    'student_checkpoint', 'HADRunner', 'LifelongStateHook',
-    'LifelongTrainLoop', 'explain_unpickling_error',
-    'register_checkpoint_safe_globals'
+    'UnreadableCheckpointError', 'check_checkpoint_path', 'check_state_dict',
+    'explain_load_error', 'load_model_checkpoint', 'load_weights',
+    'read_checkpoint', 'split_distiller_state_dict', 'student_checkpoint',
+    'HADRunner', 'LifelongStateHook', 'LifelongTrainLoop',
+    'explain_unpickling_error', 'register_checkpoint_safe_globals'
 ]

@@ -1,8 +1,10 @@
-from .config_check import find_unknown_types
+from .config_check import (check_config, check_train_cfg, find_unknown_types,
+                           unknown_kwargs)
 from .dist_env import check_launcher_env, prepare_distributed
 from .set_env import register_all_modules
 
 __all__ = [
-    'check_launcher_env', 'find_unknown_types', 'prepare_distributed',
-    'register_all_modules'
+    'check_config', 'check_launcher_env', 'check_train_cfg',
+    'find_unknown_types', 'prepare_distributed', 'register_all_modules',
+    'unknown_kwargs'
 ]

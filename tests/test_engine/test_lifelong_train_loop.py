@@ -147,13 +147,14 @@ def test_empty_phase_chunk(tmp_path):
 
 def test_test_tool_writes_per_task_panels(full_run, synthetic_rooms_root,
                                           tmp_path):
+    """--show-dir draws every test image (mmseg's hook drew every 50th
+    batch: nothing on a small set) without a --cfg-options override."""
     full, _ = full_run
     proc = run_tool([
         sys.executable, 'tools/test.py', TINY,
         str(full / 'phase_3_normal.pth'), '--work-dir',
         str(tmp_path), '--show-dir', 'panels', '--cfg-options',
         f'test_dataloader.dataset.data_root={synthetic_rooms_root}',
-        'default_hooks.visualization.interval=1',
         'visualizer.type=MultiTaskLocalVisualizer'
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -166,3 +167,97 @@ def test_test_tool_writes_per_task_panels(full_run, synthetic_rooms_root,
     w, h = Image.open(panels[0]).size
     # image + 3 task panels side by side (2 px gaps); labels above preds
     assert w == 4 * 40 + 3 * 2 and h == 2 * 32 + 2
+
+
+def _copy_run(src, dst, names):
+    dst.mkdir()
+    for i, name in enumerate(names):
+        shutil.copy(src / name, dst / name)
+        os.utime(dst / name, (1e9 + i, 1e9 + i))  # newest last
+    (dst / 'last_checkpoint').write_text(str(dst / names[-1]))
+
+
+def _error_line(proc, out):
+    assert proc.returncode == 2, out[-3000:]
+    assert 'Traceback' not in out and 'Iter(train)' not in out, out[-3000:]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith('error')]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    return lines[0]
+
+
+def test_resume_of_a_complete_run_says_so(full_run, synthetic_rooms_root,
+                                          tmp_path):
+    full, _ = full_run
+    work = tmp_path / 'done'
+    _copy_run(full, work, ['phase_3_normal.pth'])
+    proc, out = _train(work, synthetic_rooms_root, '--resume')
+    assert 'is complete: all 3 phases were trained and evaluated' in out
+    assert 'nothing to resume' in out and 'Iter(train)' not in out
+    # a shorter schedule: still complete, and what changed is named
+    proc, out = _train(
+        work,
+        synthetic_rooms_root,
+        'train_cfg.phases.1.max_iters=2',
+        '--resume',
+        ok=False)
+    line = _error_line(proc, out)
+    assert 'is complete (3 phases, 9 iterations)' in line
+    assert 'phase 2 (depth): 3 -> 2 iterations' in line
+
+
+def test_resume_after_changing_a_started_phase_is_refused(
+        full_run, synthetic_rooms_root, tmp_path):
+    full, _ = full_run
+    work = tmp_path / 'mid'
+    _copy_run(full, work, ['iter_4.pth'])  # in phase 2 of 3 x 3 iterations
+    proc, out = _train(
+        work,
+        synthetic_rooms_root,
+        'train_cfg.phases.0.max_iters=2',
+        '--resume',
+        ok=False)
+    line = _error_line(proc, out)
+    assert 'phase 1 (semantic): 3 -> 2 iterations' in line
+    assert 'at iteration 4' in line and 'check_matrix' not in out
+    # a phase that had not started may change
+    proc, out = _train(work, synthetic_rooms_root,
+                       'train_cfg.phases.2.max_iters=2', '--resume')
+    assert 'phases that had not started: phase 3 (normal): 3 -> 2' in out
+    assert _state(work / 'phase_3_normal.pth')['meta']['iter'] == 8
+
+
+def test_resume_falls_back_to_the_newest_intact_checkpoint(
+        full_run, synthetic_rooms_root, tmp_path):
+    """A save killed half-way leaves a truncated latest checkpoint: resume
+    from the one before, say so, and end as the uninterrupted run."""
+    full, _ = full_run
+    work = tmp_path / 'torn'
+    _copy_run(full, work, ['iter_2.pth', 'iter_4.pth'])
+    data = (work / 'iter_4.pth').read_bytes()
+    (work / 'iter_4.pth').write_bytes(data[:len(data) // 3])
+    _, out = _train(work, synthetic_rooms_root, '--resume')
+    assert f'checkpoint "{work / "iter_4.pth"}" cannot be read' in out
+    assert f'resumed from "{work / "iter_2.pth"}", the newest intact' in out
+    ref = _state(full / 'phase_3_normal.pth')
+    res = _state(work / 'phase_3_normal.pth')
+    assert res['lifelong']['matrix'] == ref['lifelong']['matrix']
+    for key, value in ref['state_dict'].items():
+        torch.testing.assert_close(res['state_dict'][key], value, msg=key)
+
+
+def test_show_interval_draws_every_kth_image(full_run, synthetic_rooms_root,
+                                             tmp_path):
+    full, _ = full_run
+    proc = run_tool([
+        sys.executable, 'tools/test.py', TINY,
+        str(full / 'phase_3_normal.pth'), '--work-dir',
+        str(tmp_path), '--show-dir', 'panels', '--show-interval', '3',
+        '--cfg-options',
+        f'test_dataloader.dataset.data_root={synthetic_rooms_root}'
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    panels = sorted(
+        p.name
+        for p in (tmp_path / 'panels' / 'vis_data' / 'vis_image').glob('*'))
+    # images 0, 3 and 6 of the 8 (two batches of 4: across batches)
+    assert len(panels) == 3, panels

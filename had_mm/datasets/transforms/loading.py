@@ -11,7 +11,13 @@ from had_mm.registry import TRANSFORMS
 def _read_png(path: str, flag: str = 'unchanged') -> np.ndarray:
     if not osp.isfile(path):
         raise FileNotFoundError(f'label file "{path}" does not exist')
-    img = mmcv.imread(path, flag=flag, backend='pillow')
+    try:
+        img = mmcv.imread(path, flag=flag, backend='pillow')
+    except (OSError, ValueError, SyntaxError) as err:
+        # PIL's "image file is truncated" does not name the file
+        raise ValueError(f'"{path}" cannot be decoded ({err}): the file is '
+                         f'truncated or corrupt; regenerate or re-convert '
+                         f'it') from None
     if img is None:
         raise ValueError(f'"{path}" is not a readable image (corrupt file?); '
                          f'regenerate or re-convert it')
@@ -46,6 +52,15 @@ class LoadMultiTaskImage(BaseTransform):
             if arr.ndim != 3 or arr.shape[2] != 3:
                 raise ValueError(f'"{path}": expected an HxWx3 image array, '
                                  f'got shape {arr.shape}')
+            if not np.issubdtype(arr.dtype, np.number):
+                raise ValueError(f'image "{path}" has dtype {arr.dtype}; '
+                                 f'expected float RGB in [0, 1]')
+            if not np.isfinite(arr).all():
+                # NaN would be cast to an arbitrary byte, silently
+                raise ValueError(
+                    f'image "{path}" contains NaN/inf at '
+                    f'{int((~np.isfinite(arr)).sum())} values; images must '
+                    f'be finite RGB in [0, 1]')
             img = np.clip(np.round(arr[..., ::-1] * 255), 0,
                           255).astype(np.uint8)
         else:
@@ -53,7 +68,8 @@ class LoadMultiTaskImage(BaseTransform):
                 raise FileNotFoundError(f'image "{path}" does not exist')
             img = mmcv.imread(path, flag='color', channel_order='bgr')
             if img is None:
-                raise ValueError(f'image "{path}" cannot be decoded')
+                raise ValueError(f'image "{path}" cannot be decoded (the file '
+                                 f'is truncated or corrupt)')
         results['img'] = np.ascontiguousarray(img)
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
@@ -75,7 +91,9 @@ class LoadMultiTaskAnnotations(BaseTransform):
     - ``gt_saliency``: uint8 HxW, 1 = salient, 0 = not, 255 = ignore.
 
     Corrupt labels raise a ``ValueError`` naming the file: a label map of
-    another size than the image, a class index out of range, negative depth.
+    another size than the image, a class index out of range (reported as
+    the value stored in the file), negative depth, a depth PNG that is not
+    16-bit, a truncated or undecodable file.
 
     Args:
         tasks (Sequence[str], optional): Tasks to load; default: the
@@ -119,10 +137,15 @@ class LoadMultiTaskAnnotations(BaseTransform):
         seg = seg.astype(np.int64)
         bad = (seg != 255) & ((seg < 0) | (seg >= num_classes))
         if bad.any():
+            # the value as stored in the file (PNGs store class + 1)
+            stored = np.asarray(raw)[bad].max()
+            allowed = (f'0..{num_classes - 1} (-1 = ignore)'
+                       if path.endswith('.npy') else
+                       f'1..{num_classes} (0 = unlabelled)')
             raise ValueError(
-                f'semantic label "{path}" has class index '
-                f'{int(seg[bad].max())} out of range for {num_classes} '
-                f'classes; check num_classes (13 or 40)')
+                f'semantic label "{path}" holds value {stored:g}, out of '
+                f'range for {num_classes} classes (stored as {allowed}); '
+                f'check num_classes (13 or 40)')
         results['gt_seg_map'] = seg.astype(np.uint8)
         results.setdefault('seg_fields', []).append('gt_seg_map')
         return seg
@@ -131,7 +154,15 @@ class LoadMultiTaskAnnotations(BaseTransform):
         if path.endswith('.npy'):
             depth = _read_npy(path).astype(np.float32)
         else:
-            depth = _read_png(path).astype(np.float32) / 1000.0  # mm -> m
+            raw = _read_png(path)
+            if raw.dtype != np.uint16 and not np.issubdtype(
+                    raw.dtype, np.floating):
+                # 8 bits read as millimetres would be 0-0.25 m, silently
+                raise ValueError(
+                    f'depth map "{path}" is a {raw.dtype} PNG; depth PNGs '
+                    f'must be 16-bit millimetres (uint16), or store metres '
+                    f'as float in a .npy file')
+            depth = raw.astype(np.float32) / 1000.0  # mm -> m
         depth = np.squeeze(depth)
         if depth.ndim != 2:
             raise ValueError(f'depth map "{path}" must be HxW, got '

@@ -1,94 +1,24 @@
-"""Teacher checkpoints in, student-only checkpoints out."""
-import pickle
+"""Student-only checkpoints out of distiller checkpoints.
+
+Reading checkpoints and checking them against a model live in
+:mod:`had_mm.engine.checkpoint` (re-exported here for the distillers).
+"""
 from collections import OrderedDict
 from typing import Dict, Optional
 
 import torch
-import torch.nn as nn
-from mmengine.runner import CheckpointLoader
 
-from ..checkpoint import (explain_unpickling_error,
-                          register_checkpoint_safe_globals)
+from ..checkpoint import check_state_dict, load_weights
+
+__all__ = [
+    'check_state_dict', 'load_weights', 'split_distiller_state_dict',
+    'student_checkpoint'
+]
 
 #: State-dict prefixes of a :class:`HeteroAKDDistiller`.
 STUDENT_PREFIX = 'student.'
 STUDENT_ADAPTER_PREFIX = 'student_adapter.'
 TEACHER_ADAPTER_PREFIX = 'teacher_adapter.'
-
-
-def load_weights(path: str) -> Dict[str, torch.Tensor]:
-    """Load the ``state_dict`` of a trusted mmengine checkpoint.
-
-    Goes through mmengine's :class:`CheckpointLoader` (``weights_only``
-    under torch >= 2.6, with had_mm's allow-list of mmengine types), and
-    strips a DDP ``module.`` prefix.
-
-    Args:
-        path (str): Checkpoint file.
-
-    Returns:
-        dict[str, Tensor]: The weights.
-
-    Raises:
-        RuntimeError: If the file needs full unpickling or holds no
-            weights.
-    """
-    register_checkpoint_safe_globals()
-    try:
-        ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    except (pickle.UnpicklingError, RuntimeError) as err:
-        msg = explain_unpickling_error(path, err)
-        if msg is None:
-            raise
-        raise RuntimeError(msg) from None
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    if not isinstance(state, dict) or not state or not all(
-            isinstance(v, torch.Tensor) for v in state.values()):
-        raise RuntimeError(f'checkpoint "{path}" holds no state_dict of '
-                           f'tensors')
-    return OrderedDict(
-        (k[7:] if k.startswith('module.') else k, v) for k, v in state.items())
-
-
-def check_state_dict(model: nn.Module,
-                     state: Dict[str, torch.Tensor],
-                     what: str = 'checkpoint') -> None:
-    """Raise a one-line error unless ``state`` fits ``model`` exactly.
-
-    Args:
-        model (nn.Module): The model to load into.
-        state (dict): The weights.
-        what (str): How to call the weights in the message (e.g.
-            ``'teacher checkpoint "x.pth" for config "y.py"'``).
-
-    Raises:
-        ValueError: Naming the first key whose shape differs (both shapes)
-            or the first missing / unexpected keys.
-    """
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    parts = []
-    if missing:
-        parts.append(f'{len(missing)} missing keys (first: "{missing[0]}")')
-    if unexpected:
-        parts.append(f'{len(unexpected)} unexpected keys (first: '
-                     f'"{unexpected[0]}")')
-    hint = ''
-    if any(k.startswith(STUDENT_PREFIX) for k in unexpected):
-        hint = (' It looks like a distiller checkpoint: extract its student '
-                'with tools/misc/extract_student.py first.')
-    for key, value in expected.items():
-        if key in state and tuple(state[key].shape) != tuple(value.shape):
-            also = f'; also {" and ".join(parts)}' if parts else ''
-            raise ValueError(
-                f'{what} does not fit: first mismatching key "{key}" has '
-                f'shape {tuple(state[key].shape)} in the checkpoint but '
-                f'{tuple(value.shape)} in the model{also} (a checkpoint of '
-                f'another config?).{hint}')
-    if parts:
-        raise ValueError(f'{what} does not fit: {" and ".join(parts)} (a '
-                         f'checkpoint of another config?).{hint}')
 
 
 def split_distiller_state_dict(

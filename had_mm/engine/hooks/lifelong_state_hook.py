@@ -1,8 +1,10 @@
 from typing import Optional
 
+import numpy as np
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 
-from ..runners import CheckpointLoadError
+from ..checkpoint import CheckpointLoadError
 
 
 class LifelongStateHook(Hook):
@@ -30,6 +32,7 @@ class LifelongStateHook(Hook):
         loop = self.loop
         state = dict(
             tasks=list(loop.tasks),
+            phase_iters=[int(n) for n in loop.phase_iters],
             matrix=[list(r) for r in loop.matrix],
             final_metrics=list(loop.final_metrics))
         # a phase-end checkpoint needs no teacher: the next phase's teacher
@@ -59,6 +62,55 @@ class LifelongStateHook(Hook):
                 f'{state["tasks"]}; this config runs {self.loop.tasks}. '
                 f'Resume with the config that wrote it, or use another '
                 f'work_dir.')
+        self._check_schedule(state, int(checkpoint['meta']['iter']),
+                             runner.work_dir)
         self.loop.matrix = [list(r) for r in state['matrix']]
         self.loop.final_metrics = list(state['final_metrics'])
         self.loop.pending_state = state
+
+    def _check_schedule(self, state: dict, done: int, work_dir: str) -> None:
+        """Refuse a resume whose config changed the schedule of a phase
+        that had started (its iterations are in the checkpoint).
+
+        Phases that had not started may change (with a log line).
+        Checkpoints written before the schedule was saved are not checked.
+
+        Args:
+            state (dict): The checkpoint's lifelong state.
+            done (int): Iterations the checkpoint had finished.
+            work_dir (str): The run's work dir, for messages.
+
+        Raises:
+            CheckpointLoadError: Naming each changed phase.
+        """
+        saved = state.get('phase_iters')
+        loop = self.loop
+        current = [int(n) for n in loop.phase_iters]
+        if saved is None or list(saved) == current:
+            return
+        starts = np.cumsum([0] + list(saved)).tolist()
+        changes, later = [], []
+        for t, (old, new) in enumerate(zip(saved, current)):
+            if old == new:
+                continue
+            what = (f'phase {t + 1} ({loop.tasks[t]}): {old} -> {new} '
+                    f'iterations')
+            (changes if starts[t] < done else later).append(what)
+        if not changes:
+            print_log(
+                f'resuming at iteration {done} with a new schedule for '
+                f'phases that had not started: {"; ".join(later)}',
+                logger='current')
+            return
+        hint = ('resume with the config that wrote it, or train the new '
+                'schedule in another work_dir.')
+        if len(state['matrix']) == len(loop.tasks) and done == starts[-1]:
+            raise CheckpointLoadError(
+                f'--resume: the run in {work_dir} is complete '
+                f'({len(saved)} phases, {done} iterations), and this config '
+                f'changes its schedule ({"; ".join(changes + later)}); '
+                f'nothing was trained. To continue it, {hint}')
+        raise CheckpointLoadError(
+            f'--resume: the schedule of a phase that had started changed '
+            f'since the checkpoint (at iteration {done}): '
+            f'{"; ".join(changes)}; {hint}')

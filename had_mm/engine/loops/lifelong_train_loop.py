@@ -1,8 +1,10 @@
 import copy
+import difflib
+import logging
 import math
 import os.path as osp
 import random
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -18,10 +20,35 @@ from had_mm.evaluation.lifelong_report import (build_report, format_summary,
                                                write_report)
 from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
 from had_mm.registry import LOOPS, MODELS
+from had_mm.utils.config_check import unknown_kwargs
 from ..hooks.lifelong_state_hook import LifelongStateHook
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
 
 SPLIT_RULES = ('contiguous', 'all')
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and \
+        value > 0
+
+
+def _dry_run_distill_loss(model, task: str, loss: torch.nn.Module) -> None:
+    """Call a distillation loss once on random outputs of ``task``'s head
+    (2 images at 8 x 8, the head's channels), without gradients."""
+    head = model.heads[task]
+    channels = int(getattr(head, 'out_channels', 1))
+    gen = torch.Generator().manual_seed(0)
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else 'cpu'
+    outs = []
+    for _ in range(2):  # student and teacher
+        raw = torch.randn(2, channels, 8, 8, generator=gen).to(device)
+        outs.append(model.outputs_from_raw({task: raw}, [task], (8, 8))[task])
+    with torch.no_grad():
+        value = loss(outs[0], outs[1])
+    if not isinstance(value, torch.Tensor) or value.numel() != 1:
+        raise TypeError(f'the loss must return a scalar tensor, got '
+                        f'{type(value).__name__}')
 
 
 @LOOPS.register_module()
@@ -80,15 +107,21 @@ class LifelongTrainLoop(BaseLoop):
             phase's images and reuse its raw head outputs (decode
             resolution, ``N x sum_j C_j x H/8 x W/8`` float32, see
             :mod:`~had_mm.engine.loops.pseudo_label_cache`) instead of a
-            teacher forward per iteration. Needs a train pipeline that is
-            deterministic or only flips (the flip is undone on the cached
-            maps; a CNN is not exactly flip-equivariant, so with flips the
-            losses differ slightly from the online teacher's); any other
+            teacher forward per iteration, with the model's own teacher or
+            ``teacher``. Needs a train pipeline that is deterministic or
+            only flips and scale-crops (followed on the cached maps; a CNN
+            is neither flip- nor scale-equivariant, so the losses differ
+            from the online teacher's: slightly with flips, more with
+            zooms, measured and logged when the cache is built); any other
             random transform is refused by name. Defaults to False.
         channels_last (bool): Train (model, teacher and inputs) in the
             channels_last memory format, on a GPU or a CPU. Defaults to
             False.
     """
+
+    #: The keys a phase dict may have (subclasses whose phases are not
+    #: tasks name their own).
+    PHASE_KEYS: Tuple[str, ...] = ('task', 'max_iters', 'max_epochs', 'chunk')
 
     def __init__(self,
                  runner,
@@ -110,13 +143,18 @@ class LifelongTrainLoop(BaseLoop):
         if not isinstance(dataloader, dict):
             raise TypeError('LifelongTrainLoop builds one dataloader per '
                             'phase: train_dataloader must be a config dict')
-        if not phases:
-            raise ValueError(
-                'train_cfg.phases is empty: give one dict per '
-                "phase, e.g. dict(task='semantic', max_iters=100)")
-        if split not in SPLIT_RULES:
-            raise ValueError(f'split must be one of {SPLIT_RULES}, got '
-                             f'{split!r}')
+        # the same checks as the tools run on the config, for a loop built
+        # any other way
+        problems = self.check_cfg(
+            dict(
+                phases=phases,
+                distill=distill,
+                distill_weight=distill_weight,
+                split=split,
+                num_chunks=num_chunks,
+                teacher=teacher))
+        if problems:
+            raise ValueError('; '.join(problems))
         self.dataloader_cfg = copy.deepcopy(dataloader)
         self.phases = [dict(p) for p in phases]
         self.tasks = self._phase_names()
@@ -138,7 +176,7 @@ class LifelongTrainLoop(BaseLoop):
         self.teacher = None
         self.pending_state: Optional[dict] = None
         self._check_model_and_data()
-        self._check_schedule()
+        self._check_val_loop()
         self.phase_datasets = [
             self._phase_dataset(t) for t in range(len(self.phases))
         ]
@@ -150,6 +188,7 @@ class LifelongTrainLoop(BaseLoop):
         # resume) before run(); run() builds each phase's own
         self.dataloader = self._phase_dataloader(0)
         self.hetero_teacher = self._build_hetero_teacher(teacher)
+        self._check_distill()
         self._state_hook = LifelongStateHook(self)
         runner.register_hook(self._state_hook, priority='VERY_HIGH')
         self._check_pseudo_label_cache()
@@ -201,16 +240,127 @@ class LifelongTrainLoop(BaseLoop):
                              f'model has heads for {list(heads)}; add them '
                              f'to model.heads')
 
-    def _check_schedule(self) -> None:
+    @classmethod
+    def check_cfg(cls, cfg: dict) -> List[str]:
+        """Check a ``train_cfg`` of this loop before anything is built.
+
+        Run by the tools on the config (see
+        :func:`~had_mm.utils.check_train_cfg`) and by ``__init__``: every
+        phase's keys (a typo lists the valid ones, :attr:`PHASE_KEYS`) and
+        schedule (exactly one of ``max_iters`` / ``max_epochs``, a positive
+        integer), ``distill_weight`` (a number >= 0), ``split``,
+        ``num_chunks`` and the arguments of the ``distill`` loss and of the
+        ``teacher``. What needs the built model and data (heads, chunks,
+        a dry run of every later phase's distillation loss) is checked in
+        ``__init__``.
+
+        Args:
+            cfg (dict): The ``train_cfg`` (keys absent take the defaults).
+
+        Returns:
+            list[str]: One line per problem.
+        """
+        problems = []
+        phases = cfg.get('phases')
+        if not isinstance(phases, (list, tuple)) or not phases:
+            return [
+                'train_cfg.phases must be a non-empty list with one dict '
+                "per phase, e.g. dict(task='semantic', max_iters=100); got "
+                f'{phases!r}'
+            ]
+        for t, phase in enumerate(phases):
+            where = f'train_cfg.phases[{t}]'
+            if not isinstance(phase, dict):
+                problems.append(f'{where} must be a dict, got {phase!r}')
+                continue
+            for key in phase:
+                if key not in cls.PHASE_KEYS:
+                    close = difflib.get_close_matches(key, cls.PHASE_KEYS, 1)
+                    hint = f' Did you mean "{close[0]}"?' if close else ''
+                    problems.append(
+                        f'{where}: unknown key "{key}"; valid keys are '
+                        f'{", ".join(cls.PHASE_KEYS)}.{hint}')
+            length = [k for k in ('max_iters', 'max_epochs') if k in phase]
+            if len(length) != 1:
+                problems.append(f'{where} needs exactly one of max_iters or '
+                                f'max_epochs, got {dict(phase)}')
+            for key in length:
+                if not _is_positive_int(phase[key]):
+                    problems.append(
+                        f'{where}.{key} must be a positive integer, got '
+                        f'{phase[key]!r}')
+            chunk = phase.get('chunk', 0)
+            if isinstance(chunk, bool) or not isinstance(chunk, int) or \
+                    chunk < 0:
+                problems.append(f'{where}.chunk must be an integer >= 0, '
+                                f'got {chunk!r}')
+        weight = cfg.get('distill_weight', 3.0)
+        if isinstance(weight, bool) or not isinstance(
+                weight, (int, float)) or not math.isfinite(weight) or \
+                weight < 0:
+            problems.append(f'train_cfg.distill_weight must be a number >= '
+                            f'0 (0 = fine-tuning), got {weight!r}')
+        split = cfg.get('split', 'contiguous')
+        if split not in SPLIT_RULES:
+            problems.append(f'train_cfg.split must be one of '
+                            f'{", ".join(SPLIT_RULES)}, got {split!r}')
+        num_chunks = cfg.get('num_chunks')
+        if num_chunks is not None and not _is_positive_int(num_chunks):
+            problems.append(f'train_cfg.num_chunks must be a positive '
+                            f'integer, got {num_chunks!r}')
+        for key in ('distill', 'teacher'):
+            sub = cfg.get(key)
+            if sub is None:
+                continue
+            if not isinstance(sub, dict) or 'type' not in sub:
+                problems.append(f'train_cfg.{key} must be None or a config '
+                                f'dict with a type, got {sub!r}')
+                continue
+            try:
+                target = MODELS.get(sub['type'])
+            except (KeyError, ImportError):
+                target = None
+            if target is not None:
+                problems += unknown_kwargs(target, sub, f'train_cfg.{key}')
+        return problems
+
+    def _check_val_loop(self) -> None:
         """Checks every lifelong loop needs, whatever its phases are."""
         if self.runner._val_loop is None:
             raise ValueError(f'{type(self).__name__} evaluates after each '
                              f'phase: set val_dataloader, val_cfg and '
                              f'val_evaluator')
-        for phase in self.phases:
-            if ('max_iters' in phase) == ('max_epochs' in phase):
-                raise ValueError(f'phase {phase} needs exactly one of '
-                                 f'max_iters or max_epochs')
+
+    def _check_distill(self) -> None:
+        """Build every later phase's distillation losses and run each once
+        on small random outputs, so that a bad argument (``tau='x'``)
+        fails at start-up instead of after the phases before it."""
+        if not self.distill_cfg or self.distill_weight == 0:
+            return
+        model = self.model
+        for t in range(1, len(self.phases)):
+            losses = self._build_distill_losses(t)
+            for task, loss in losses.items():
+                try:
+                    _dry_run_distill_loss(model, task, loss)
+                except Exception as err:  # any error of the loss's own
+                    raise ValueError(
+                        f'train_cfg.distill ({self.distill_cfg}) fails for '
+                        f'old task {task} of phase {t + 1}: '
+                        f'{type(err).__name__}: {err}') from None
+
+    def _build_distill_losses(self, t: int) -> Dict[str, torch.nn.Module]:
+        """The distillation loss of every old task of phase ``t``."""
+        losses = {}
+        for task in self.tasks[:t]:
+            try:
+                losses[task] = MODELS.build(dict(self.distill_cfg, task=task))
+            except Exception as err:  # any error of the loss's own
+                raise ValueError(
+                    f'train_cfg.distill ({self.distill_cfg}) cannot be '
+                    f'built for old task {task} of phase {t + 1}: '
+                    f'{type(err).__name__}: {err}') from None
+        return losses
 
     def _phase_dataset(self, t: int):
         cfg = copy.deepcopy(self.dataloader_cfg['dataset'])
@@ -283,6 +433,15 @@ class LifelongTrainLoop(BaseLoop):
     # ------------------------------------------------------------- run
     def run(self) -> torch.nn.Module:
         start_phase = self.phase_of(self._iter)
+        if start_phase == len(self.phases) and \
+                len(self.matrix) == len(self.phases):
+            print_log(
+                f'the run in {self.runner.work_dir} is complete: all '
+                f'{len(self.phases)} phases were trained and evaluated '
+                f'({self._iter} iterations); nothing to resume. Train a new '
+                f'run in another work_dir.',
+                logger='current',
+                level=logging.WARNING)
         state = (self.pending_state or {}).get('hetero_teacher')
         if self.hetero_teacher is not None and state is not None:
             self.hetero_teacher.load_lifelong_state(state, self.model)
@@ -395,10 +554,6 @@ class LifelongTrainLoop(BaseLoop):
         anything trains."""
         if not self.pseudo_label_cache:
             return
-        if getattr(self, 'hetero_teacher', None) is not None:
-            raise ValueError('train_cfg.pseudo_label_cache works with the '
-                             "model's own teacher, not with "
-                             'train_cfg.teacher; turn one of them off')
         if not callable(getattr(self.model, 'set_pseudo_label_cache', None)):
             raise TypeError(f'train_cfg.pseudo_label_cache needs a model '
                             f'with set_pseudo_label_cache() '
@@ -460,10 +615,7 @@ class LifelongTrainLoop(BaseLoop):
         if t == 0 or not self.distill_cfg or self.distill_weight == 0:
             return
         teacher = self._make_teacher(t, resumed)
-        losses = {
-            task: MODELS.build(dict(self.distill_cfg, task=task))
-            for task in self.tasks[:t]
-        }
+        losses = self._build_distill_losses(t)
         model.set_distillation(teacher, losses, self.distill_weight)
 
     def _make_teacher(self, t: int, resumed: bool):

@@ -1,3 +1,4 @@
-from .had_runner import CheckpointLoadError, HADRunner
+from ..checkpoint import CheckpointLoadError
+from .had_runner import HADRunner
 
 __all__ = ['CheckpointLoadError', 'HADRunner']

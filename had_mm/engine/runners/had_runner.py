@@ -1,60 +1,116 @@
-import pickle
-from typing import Optional, Union
+import glob
+import logging
+import os.path as osp
+from typing import Callable, List, Union
 
-import torch
-from mmengine.runner import Runner
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from had_mm.registry import RUNNERS
-from ..checkpoint import explain_unpickling_error
-
-
-class CheckpointLoadError(RuntimeError):
-    """A checkpoint exists but cannot be loaded safely or is incompatible."""
+from ..checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
+                          load_model_checkpoint, read_checkpoint)
 
 
 @RUNNERS.register_module()
 class HADRunner(Runner):
     """mmengine's Runner with early, readable checkpoint errors.
 
-    Everything else is mmengine's behaviour. Loading goes through torch's
-    ``weights_only`` unpickler with mmengine's own types allow-listed (see
-    :mod:`had_mm.engine.checkpoint`); a checkpoint that needs more is refused
-    with a message that names what it contains and how to proceed.
+    Everything else is mmengine's behaviour, except:
+
+    - Checkpoints are read through :func:`~had_mm.engine.checkpoint.
+      read_checkpoint` (``weights_only`` with mmengine's own types
+      allow-listed): a missing, truncated, corrupt or foreign file fails
+      with one line naming it.
+    - ``cfg.strict_load``: None (default) loads ``load_from`` as mmengine
+      does; True refuses a checkpoint whose weights do not fit the model
+      (what ``tools/test.py`` sets); False loads the weights that fit and
+      warns loudly (``tools/test.py --partial-load``).
+    - ``--resume`` without a checkpoint named falls back to the newest
+      intact checkpoint of the work dir, with a warning, when the latest
+      one cannot be read (e.g. a save that was killed).
+    - The environment and config dump is logged when training, testing or
+      validation starts, so that set-up errors (a bad train loop, a
+      checkpoint that does not fit) come first.
     """
+
+    def _log_env(self, env_cfg: dict) -> None:
+        # mmengine logs it in __init__, before the loops and checkpoints
+        # are checked; kept until a loop starts (see call_hook)
+        self._pending_env_cfg = env_cfg
+
+    def log_env(self) -> None:
+        """Log the environment and config dump now, if not yet done."""
+        env_cfg = getattr(self, '_pending_env_cfg', None)
+        if env_cfg is not None:
+            self._pending_env_cfg = None
+            super()._log_env(env_cfg)
+
+    def call_hook(self, fn_name: str, **kwargs) -> None:
+        if fn_name in ('before_train', 'before_val', 'before_test'):
+            self.log_env()
+        super().call_hook(fn_name, **kwargs)
 
     def load_checkpoint(self,
                         filename: str,
-                        map_location: Union[str, torch.device] = 'cpu',
+                        map_location: Union[str, Callable] = 'cpu',
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
-        with _readable_errors(filename):
-            return super().load_checkpoint(filename, map_location, strict,
-                                           revise_keys)
+        checkpoint = read_checkpoint(filename, map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        mode = None if strict else self.cfg.get('strict_load')
+        if strict or mode is not None:
+            load_model_checkpoint(
+                self.model,
+                filename,
+                strict=bool(strict or mode),
+                revise_keys=revise_keys,
+                checkpoint=checkpoint)
+        else:  # mmengine's load_from: warns about what does not fit
+            model = self.model.module if is_model_wrapper(
+                self.model) else self.model
+            _load_checkpoint_to_model(
+                model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
 
-    def resume(self,
-               filename: str,
-               resume_optimizer: bool = True,
-               resume_param_scheduler: bool = True,
-               map_location: Union[str, torch.device] = 'default') -> None:
-        with _readable_errors(filename):
-            super().resume(filename, resume_optimizer, resume_param_scheduler,
-                           map_location)
-
-
-class _readable_errors:
-    """Turn torch's unpickling refusals into :class:`CheckpointLoadError`."""
-
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> Optional[bool]:
-        if exc is None or not isinstance(
-                exc, (pickle.UnpicklingError, RuntimeError)):
+    def load_or_resume(self) -> None:
+        if self._has_loaded or not (self._resume and self._load_from is None):
+            return super().load_or_resume()
+        # auto resume: the latest checkpoint of the work dir, or the newest
+        # one that can be read
+        latest = find_latest_checkpoint(self.work_dir)
+        if latest is None:
+            return super().load_or_resume()
+        tried: List[str] = []
+        for path in [latest] + self._checkpoints_newest_first():
+            if path in tried:
+                continue
+            tried.append(path)
+            try:
+                self.resume(path)
+            except (UnreadableCheckpointError, FileNotFoundError) as err:
+                print_log(
+                    f'{err} Trying an older checkpoint of the work dir.',
+                    logger='current',
+                    level=logging.WARNING)
+                continue
+            if path != latest:
+                print_log(
+                    f'resumed from "{path}", the newest intact checkpoint '
+                    f'of {self.work_dir}, because "{latest}" cannot be '
+                    f'read.',
+                    logger='current',
+                    level=logging.WARNING)
+            self._has_loaded = True
             return None
-        msg = explain_unpickling_error(self.filename, exc)
-        if msg is not None:
-            raise CheckpointLoadError(msg) from None
-        return None
+        raise CheckpointLoadError(
+            f'--resume: no checkpoint in "{self.work_dir}" can be read '
+            f'(tried {len(tried)}); train without --resume or use another '
+            f'work_dir.')
+
+    def _checkpoints_newest_first(self) -> List[str]:
+        paths = glob.glob(osp.join(self.work_dir, '*.pth'))
+        return sorted(paths, key=lambda p: (osp.getmtime(p), p), reverse=True)

@@ -2,6 +2,7 @@ import os.path as osp
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from torch.utils.data import DataLoader
@@ -52,6 +53,8 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
             (``num_chunks``, ``reset_optimizer``, ``reset_lr_schedule``,
             ``reseed_every_iter``, ``progress_bar``).
     """
+
+    PHASE_KEYS = ('name', 'classes', 'max_iters', 'max_epochs', 'chunk')
 
     def __init__(self,
                  runner,
@@ -123,6 +126,34 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
         return DATASETS.build(cfg)
 
     # ------------------------------------------------------ distillation
+    def _check_distill(self) -> None:
+        """Build the distillation loss and run it once on random logits of
+        the old classes of the last phase (a bad argument fails now)."""
+        if len(self.phases) < 2 or not self.distill_cfg or \
+                self.distill_weight == 0:
+            return
+        loss = self._build_distill_loss()
+        num_old = sum(len(c) for c in self.classes[:-1])
+        gen = torch.Generator().manual_seed(0)
+        try:
+            with torch.no_grad():
+                loss(
+                    torch.randn(2, num_old, 8, 8, generator=gen),
+                    torch.randn(2, num_old, 8, 8, generator=gen))
+        except Exception as err:  # any error of the loss's own
+            raise ValueError(f'train_cfg.distill ({self.distill_cfg}) fails '
+                             f'on the logits of {num_old} old classes: '
+                             f'{type(err).__name__}: {err}') from None
+
+    def _build_distill_loss(self) -> torch.nn.Module:
+        try:
+            return MODELS.build(
+                dict(dict(task='semantic'), **self.distill_cfg))
+        except Exception as err:  # any error of the loss's own
+            raise ValueError(f'train_cfg.distill ({self.distill_cfg}) cannot '
+                             f'be built: {type(err).__name__}: '
+                             f'{err}') from None
+
     def _setup_teacher(self, t: int, resumed: bool) -> None:
         model = self.model
         model.clear_distillation()
@@ -130,7 +161,7 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
         if t == 0 or not self.distill_cfg or self.distill_weight == 0:
             return
         teacher = self._make_teacher(t, resumed)
-        loss = MODELS.build(dict(dict(task='semantic'), **self.distill_cfg))
+        loss = self._build_distill_loss()
         old = [c for cls in self.classes[:t] for c in cls]
         model.set_distillation(teacher, loss, self.distill_weight, old)
 

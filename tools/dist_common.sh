@@ -1,0 +1,37 @@
+# Shared by tools/dist_train.sh and tools/dist_test.sh (sourced, not run).
+# dist_preflight ROOT GPUS: sets PYTHON (default: the project's .venv when
+# it exists, else python) and runs tools/misc/check_launch.py, which
+# refuses, in one line, a PYTHON without torch, more processes than the
+# machine can run, and a PORT in use.
+dist_preflight() {
+    local root=$1 gpus=$2
+    if ! [[ "$gpus" =~ ^[1-9][0-9]*$ ]]; then
+        echo "error: GPUS must be a positive integer (the number of processes), got '$gpus'" >&2
+        exit 2
+    fi
+    if [[ -z "${PYTHON:-}" ]]; then
+        if [[ -x "$root/.venv/bin/python" ]]; then
+            PYTHON="$root/.venv/bin/python"
+        else
+            PYTHON=python
+        fi
+    fi
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        echo "error: PYTHON='$PYTHON' is not an interpreter on this machine; set PYTHON to the python of the environment with had_mm (e.g. PYTHON=$root/.venv/bin/python, made by tools/setup_env.sh)" >&2
+        exit 2
+    fi
+    "$PYTHON" "$root/tools/misc/check_launch.py" "$gpus" \
+        --port "${PORT:-29500}" --node-rank "${NODE_RANK:-0}" || exit 2
+}
+
+# dist_check_file WHAT PATH: one line unless PATH is a file.
+dist_check_file() {
+    if [[ -d "$2" ]]; then
+        echo "error: $1 '$2' is a directory, not a file" >&2
+        exit 2
+    fi
+    if [[ ! -f "$2" ]]; then
+        echo "error: $1 '$2' does not exist" >&2
+        exit 2
+    fi
+}
