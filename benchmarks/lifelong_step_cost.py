@@ -11,7 +11,8 @@ In one process, on the same backbone, heads, image size and batch, times
 - C_t: had_mm's lifelong iteration at phase t (``train_step`` of the
   predictor with HAD on t-1 old heads),
 - P_t: C_t with the pseudo-label cache (teacher outputs computed once per
-  phase, looked up per iteration),
+  phase, looked up per iteration; with a config that zooms, as the NYUv2
+  ones, the samples carry scale-crops and flips that the look-up follows),
 - D / D0: the HAD loss alone (forward + backward) per task type, and the
   plain per-pixel distillation loss on the same maps (semantic also with
   40 classes),
@@ -79,17 +80,28 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def _batch(n, h, w, num_classes, device):
+def _batch(n, h, w, num_classes, device, augment=False):
+    """A random batch; ``augment``: its samples say they were zoomed
+    (scale 1, 1.2, 1.5 in turn, centre crops) and every other one flipped,
+    as the NYUv2 pipeline's, so the pseudo-label cache follows them."""
     from had_mm.datasets.transforms import PackMultiTaskInputs
+    from had_mm.datasets.transforms.geometric import scale_crop_size
     rng = np.random.default_rng(0)
     items = []
     for i in range(n):
         normal = rng.normal(size=(h, w, 3)).astype(np.float32)
         normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+        aug = dict(flip=False)
+        if augment:
+            scale = (1.0, 1.2, 1.5)[i % 3]
+            ch, cw = scale_crop_size(h, w, scale)
+            aug = dict(
+                flip=i % 2 == 1,
+                scale_crop=(scale, (h - ch) // 2, (w - cw) // 2))
         items.append(PackMultiTaskInputs().transform(
             dict(
                 img_path=f'bench/{i}.png',  # the pseudo-label cache key
-                flip=False,
+                **aug,
                 img=rng.integers(0, 255, (h, w, 3), dtype=np.uint8),
                 img_shape=(h, w),
                 ori_shape=(h, w),
@@ -152,7 +164,11 @@ def make_variants(cfg, args, device, modes=('fp32', )):
     P_t, D and D0 in fp32."""
     h, w = args.size
     num_classes = cfg.model.heads.semantic.num_classes
-    batch = _batch(args.batch, h, w, num_classes, device)
+    # the NYUv2 pipeline zooms and flips: P_t follows both
+    augment = any(
+        t.get('type') == 'MultiTaskRandomScaleCrop'
+        for t in cfg.train_dataloader.dataset.pipeline)
+    batch = _batch(args.batch, h, w, num_classes, device, augment)
     variants, caches = {}, {}
     for mode in modes:
         # the same initial weights in every mode

@@ -94,3 +94,28 @@ def test_missing_teacher_checkpoint_fails_before_training(
     assert proc.returncode != 0
     assert 'none.pth" does not exist' in out and 'Traceback' not in out
     assert 'Iter(train)' not in out
+
+
+def test_pseudo_label_cache_serves_the_heterogeneous_teacher(
+        hetero_config, synthetic_rooms_root, tmp_path):
+    """Without augmentation, the cached run (its adapters' raw outputs
+    computed once per phase) ends with the online run's weights."""
+    no_flip = 'train_dataloader.dataset.pipeline.2.prob=0.0'
+    runs = {}
+    for name, opts in (('online', [no_flip]),
+                       ('cached',
+                        [no_flip, 'train_cfg.pseudo_label_cache=True'])):
+        _, out = _train(
+            tmp_path / name,
+            synthetic_rooms_root,
+            *opts,
+            config=str(hetero_config))
+        runs[name] = out
+    lines = [
+        ln for ln in runs['cached'].splitlines() if 'pseudo-label cache:' in ln
+    ]
+    assert len(lines) == 2 and 'semantic 13' in lines[0], runs['cached']
+    ref = _state(tmp_path / 'online' / 'phase_3_normal.pth')
+    res = _state(tmp_path / 'cached' / 'phase_3_normal.pth')
+    for key, value in ref['state_dict'].items():
+        torch.testing.assert_close(res['state_dict'][key], value, msg=key)

@@ -15,8 +15,9 @@ from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         MultiTaskRandomFlip,
                                         MultiTaskRandomScaleCrop,
                                         MultiTaskResize, PackMultiTaskInputs)
-from had_mm.engine.loops.pseudo_label_cache import (cacheable_pipeline,
-                                                    compute_pseudo_label_cache)
+from had_mm.engine.loops.pseudo_label_cache import (
+    PseudoLabelCache, cacheable_pipeline, compute_pseudo_label_cache,
+    format_cache_error, measure_cache_error, pipeline_scale_crops)
 from had_mm.registry import MODELS
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_lifelong.py')
@@ -122,8 +123,115 @@ def test_cacheable_pipeline_keeps_the_deterministic_part():
     assert kept == [load, resize, pack] and flips
     _, flips = cacheable_pipeline([load, MultiTaskRandomFlip(0.0), pack])
     assert not flips
-    with pytest.raises(ValueError, match='MultiTaskRandomScaleCrop'):
-        cacheable_pipeline([load, MultiTaskRandomScaleCrop(), pack])
+    # the scale-crop is followed on the cached maps, not run in the pass
+    crop = MultiTaskRandomScaleCrop()
+    kept, flips = cacheable_pipeline([load, resize, crop, pack])
+    assert kept == [load, resize, pack] and not flips
+    assert pipeline_scale_crops([load, crop, pack])
+    assert not pipeline_scale_crops(
+        [load, MultiTaskRandomScaleCrop((1.0, )), pack])
+
+    class Jitter:
+        pass
+
+    with pytest.raises(ValueError, match='Jitter'):
+        cacheable_pipeline([load, Jitter(), pack])
+
+
+def _ramp_cache(h=24, w=32, stride=4):
+    """A cache whose one image has depth = the x coordinate (input pixels)
+    and normal channels (x, y, 1) of each decode pixel's centre."""
+    cache = PseudoLabelCache(['depth', 'normal'], (h, w))
+    ys = (torch.arange(h // stride) + 0.5) * stride
+    xs = (torch.arange(w // stride) + 0.5) * stride
+    yy, xx = torch.meshgrid(ys, xs, indexing='ij')
+    sample = _batch([0])['data_samples']
+    cache.add(
+        sample,
+        dict(
+            depth=xx[None, None].clone(),
+            normal=torch.stack([xx, yy, torch.ones_like(xx)])[None]), (h, w))
+    return cache.finalize(), xx, yy
+
+
+def _zoomed(scale_crop, flip=False):
+    sample = _batch([0])['data_samples'][0]
+    sample.set_metainfo(dict(scale_crop=scale_crop, flip=flip))
+    return [sample]
+
+
+def test_zoomed_sample_gets_its_crop_window_resized_back():
+    cache, xx, yy = _ramp_cache()
+    # zoom 2: the 12 x 16 window at (y0, x0) = (6, 8), resized to 24 x 32;
+    # output pixel X maps to 8 + X / 2 (a linear map: bilinear is exact)
+    out = cache.lookup(_zoomed((2.0, 6, 8)), ['depth', 'normal'], (24, 32))
+    torch.testing.assert_close(out['depth'][0, 0], 8 + xx / 2)
+    torch.testing.assert_close(out['normal'][0, 1], 6 + yy / 2)
+    # then the flip: mirrored, x component negated
+    flipped = cache.lookup(
+        _zoomed((2.0, 6, 8), flip=True), ['normal'], (24, 32))
+    torch.testing.assert_close(flipped['normal'][0, 0], -(8 + xx / 2).flip(-1))
+    # zoom 1 is the identity, exactly
+    same = cache.lookup(_zoomed((1.0, 0, 0)), ['depth'], (24, 32))
+    torch.testing.assert_close(same['depth'], cache.outputs['depth'])
+
+
+def test_teacher_outputs_divide_the_depth_by_the_zoom():
+    _, teacher = _models()
+    cache = compute_pseudo_label_cache(teacher, OLD, [_batch([0, 1])])
+    samples = _batch([0, 1])['data_samples']
+    samples[0].set_metainfo(dict(scale_crop=(1.5, 2, 3)))
+    raw = cache.lookup(samples, OLD, (24, 32))
+    expect = teacher.outputs_from_raw(raw, OLD, (24, 32))
+    out = cache.teacher_outputs(teacher, samples, OLD, (24, 32))
+    torch.testing.assert_close(out['depth'][0], expect['depth'][0] / 1.5)
+    torch.testing.assert_close(out['depth'][1], expect['depth'][1])
+    torch.testing.assert_close(out['semantic'], expect['semantic'])
+
+
+class _Images:
+    """A dataset of the ``_batch`` images through a transform list."""
+
+    def __init__(self, transforms, n=4, h=24, w=32):
+        self.transforms, self.n, self.h, self.w = transforms, n, h, w
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        rng = np.random.default_rng(i)
+        results = dict(
+            img_path=f'img_{i}.png',
+            img=rng.integers(0, 255, (self.h, self.w, 3), dtype=np.uint8),
+            img_shape=(self.h, self.w),
+            ori_shape=(self.h, self.w))
+        for transform in self.transforms:
+            results = transform.transform(results)
+        return results
+
+
+def test_cache_error_of_the_identity_zoom_is_zero():
+    _, teacher = _models()
+    cache = compute_pseudo_label_cache(teacher, OLD, [_batch([0, 1, 2, 3])])
+    dataset = _Images(
+        [MultiTaskRandomScaleCrop((1.0, )),
+         PackMultiTaskInputs()])
+    errors = measure_cache_error(teacher, OLD, dataset, cache, batch_size=3)
+    assert errors['images'] == 4 and errors['zoomed'] == 0
+    assert errors['semantic'] == 1.0
+    assert errors['depth'] == pytest.approx(0, abs=1e-6)
+    assert errors['normal'] == pytest.approx(0, abs=0.05)
+    # zooms: agreement below 1, errors above 0, within their ranges
+    state = np.random.get_state()
+    dataset.transforms[0] = MultiTaskRandomScaleCrop((1.5, 2.0))
+    errors = measure_cache_error(teacher, OLD, dataset, cache)
+    assert errors['zoomed'] == 4
+    assert 0 < errors['semantic'] < 1 and 0 < errors['normal'] < 180
+    assert errors['depth'] > 0
+    # the training's random state is left as it was
+    assert np.array_equal(np.random.get_state()[1], state[1])
+    line = format_cache_error(errors)
+    assert 'semantic agreement' in line and 'normal angle' in line
 
 
 def _train(work_dir, data_root, *opts, config=TINY):
@@ -179,19 +287,41 @@ def test_lifelong_run_with_cache_ends_with_the_online_weights(
         torch.testing.assert_close(res['state_dict'][key], value, msg=key)
 
 
-def test_cache_refuses_a_random_scale_crop_before_training(
-        synthetic_rooms_root, tmp_path):
-    config = tmp_path / 'crop.py'
+def _pipeline_config(tmp_path, transform):
+    config = tmp_path / 'augmented.py'
     config.write_text(f"_base_ = ['{TINY}']\n"
                       "train_dataloader = dict(dataset=dict(pipeline=[\n"
                       "    dict(type='LoadMultiTaskImage'),\n"
                       "    dict(type='LoadMultiTaskAnnotations'),\n"
-                      "    dict(type='MultiTaskRandomScaleCrop'),\n"
+                      f"    {transform},\n"
+                      "    dict(type='MultiTaskRandomFlip', prob=0.5),\n"
                       "    dict(type='PackMultiTaskInputs')]))\n"
                       "train_cfg = dict(pseudo_label_cache=True)\n")
+    return config
+
+
+def test_cache_follows_the_nyuv2_scale_crop_and_logs_its_error(
+        synthetic_rooms_root, tmp_path):
+    config = _pipeline_config(
+        tmp_path, "dict(type='MultiTaskRandomScaleCrop', "
+        'scales=(1.0, 1.2, 1.5))')
+    proc, out = _train(tmp_path / 'w', synthetic_rooms_root, config=config)
+    assert proc.returncode == 0, out[-4000:]
+    lines = [ln for ln in out.splitlines() if 'pseudo-label cache' in ln]
+    built = [ln for ln in lines if 'flips and scale-crops applied' in ln]
+    errors = [ln for ln in lines if 'vs online teacher under scale' in ln]
+    assert len(built) == 2 and len(errors) == 2, out[-3000:]
+    assert 'semantic agreement' in errors[0]
+    assert 'depth abs error' in errors[1] and ' m' in errors[1]
+    assert 'Traceback' not in out
+
+
+def test_cache_refuses_another_random_transform_before_training(
+        synthetic_rooms_root, tmp_path):
+    config = _pipeline_config(tmp_path, "dict(type='PhotoMetricDistortion')")
     proc, out = _train(tmp_path / 'w', synthetic_rooms_root, config=config)
     assert proc.returncode != 0
-    assert 'MultiTaskRandomScaleCrop' in out and 'pseudo_label_cache' in out
+    assert 'PhotoMetricDistortion' in out and 'pseudo_label_cache' in out
     assert 'Traceback' not in out and 'Iter(train)' not in out
 
 

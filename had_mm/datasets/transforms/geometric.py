@@ -29,6 +29,23 @@ def _resize_labels(results: dict, size_wh: Tuple[int, int]) -> None:
                 results[key], size_wh, interpolation='nearest')
 
 
+def scale_crop_size(height: int, width: int, scale: float) -> Tuple[int, int]:
+    """The ``(h, w)`` window that :class:`MultiTaskRandomScaleCrop` crops
+    from a ``height x width`` image to zoom in by ``scale`` (also used by
+    the pseudo-label cache to follow the crop).
+
+    Args:
+        height (int): Image height.
+        width (int): Image width.
+        scale (float): Zoom factor (>= 1).
+
+    Returns:
+        tuple[int, int]: Window height and width.
+    """
+    return (max(1,
+                int(round(height / scale))), max(1, int(round(width / scale))))
+
+
 @TRANSFORMS.register_module()
 class MultiTaskResize(BaseTransform):
     """Resize the image (bilinear) and all labels (nearest) to ``scale``.
@@ -109,7 +126,7 @@ class MultiTaskRandomScaleCrop(BaseTransform):
     def transform(self, results: dict) -> dict:
         s = self.scales[np.random.randint(len(self.scales))]
         h, w = results['img'].shape[:2]
-        ch, cw = max(1, int(round(h / s))), max(1, int(round(w / s)))
+        ch, cw = scale_crop_size(h, w, s)
         y0 = np.random.randint(h - ch + 1)
         x0 = np.random.randint(w - cw + 1)
         results['img'] = mmcv.imresize(results['img'][y0:y0 + ch, x0:x0 + cw],

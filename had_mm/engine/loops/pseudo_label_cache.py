@@ -7,11 +7,17 @@ undone on the outputs, the teacher can run once over the phase's images and
 the cached outputs replace its forward pass in every iteration.
 
 Handled pipelines: loading, ``MultiTaskResize`` (a fixed size),
-``PackMultiTaskInputs`` and ``MultiTaskRandomFlip``, whose flip is applied
-to the cached maps (mirrored along the width; the x component of a normal
-map changes sign). Any other transform (random scale-crop, photometric
-distortion, ...) changes what the teacher sees in a way the cache cannot
-reproduce and is refused by name.
+``PackMultiTaskInputs``, ``MultiTaskRandomFlip``, whose flip is applied to
+the cached maps (mirrored along the width; the x component of a normal map
+changes sign), and ``MultiTaskRandomScaleCrop`` (the NYUv2 configs' zoom):
+the teacher's outputs are cached on the un-augmented image, and a sample's
+crop window is cut out of the cached maps and resized back (bilinear, at
+the decode resolution), with depth divided by the zoom as the transform
+does for the labels, before the flip. This is approximate, since a CNN is
+not scale-equivariant: :func:`build_phase_cache` measures and logs how far
+the cached pseudo-labels are from the online teacher's on a few augmented
+images. Any other transform (photometric distortion, ...) changes what the
+teacher sees in a way the cache cannot reproduce and is refused by name.
 
 The cache stores the raw head outputs at the heads' decode resolution (1/8
 of the input for the HAD reference model), not at input size:
@@ -19,10 +25,13 @@ of the input for the HAD reference model), not at input size:
 heads' channels ``C_j`` (e.g. 288x384 inputs, semantic 13 + depth 1 +
 normal 3 channels: 117 KiB per image, 23 MiB for a 199-image NYUv2 chunk).
 """
+import random
 import time
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
 from torch import Tensor
@@ -30,14 +39,19 @@ from torch.utils.data import DataLoader
 
 from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         LoadMultiTaskImage,
-                                        MultiTaskRandomFlip, MultiTaskResize,
-                                        PackMultiTaskInputs)
+                                        MultiTaskRandomFlip,
+                                        MultiTaskRandomScaleCrop,
+                                        MultiTaskResize, PackMultiTaskInputs)
+from had_mm.datasets.transforms.geometric import scale_crop_size
 
 #: Transforms whose output the teacher sees identically at every visit.
 DETERMINISTIC_TRANSFORMS = (LoadMultiTaskImage, LoadMultiTaskAnnotations,
                             MultiTaskResize, PackMultiTaskInputs)
 #: Random transforms the cache undoes on the outputs.
 INVERTIBLE_TRANSFORMS = (MultiTaskRandomFlip, )
+#: Random transforms the cache follows approximately (crop and zoom of the
+#: cached maps).
+FOLLOWED_TRANSFORMS = (MultiTaskRandomScaleCrop, )
 #: Raw output channel holding the x component of a vector-valued task.
 FLIP_NEGATED_CHANNEL = dict(normal=0)
 
@@ -51,9 +65,11 @@ def cacheable_pipeline(transforms: Sequence) -> Tuple[List, bool]:
 
     Returns:
         tuple[list, bool]: The transforms that load and pack an image
-        without any random flip (label loading dropped: the teacher only
-        needs the image), and whether the pipeline flips images (then the
-        cached maps are flipped per sample at look-up).
+        without any random flip or scale-crop (label loading dropped: the
+        teacher only needs the image), and whether the pipeline flips
+        images (then the cached maps are flipped per sample at look-up;
+        scale-crops are followed per sample too, see
+        :func:`pipeline_scale_crops`).
 
     Raises:
         ValueError: Naming the first transform the cache cannot handle.
@@ -62,6 +78,8 @@ def cacheable_pipeline(transforms: Sequence) -> Tuple[List, bool]:
     for transform in transforms:
         if isinstance(transform, INVERTIBLE_TRANSFORMS):
             flips = flips or transform.prob > 0
+        elif isinstance(transform, FOLLOWED_TRANSFORMS):
+            continue
         elif isinstance(transform, LoadMultiTaskAnnotations):
             continue
         elif isinstance(transform, DETERMINISTIC_TRANSFORMS):
@@ -73,9 +91,25 @@ def cacheable_pipeline(transforms: Sequence) -> Tuple[List, bool]:
                 f'random in a way the cached teacher outputs cannot follow '
                 f'(handled: '
                 f'{", ".join(t.__name__ for t in DETERMINISTIC_TRANSFORMS)}'
-                f', MultiTaskRandomFlip); remove it from the pipeline or set '
+                f', MultiTaskRandomFlip, MultiTaskRandomScaleCrop); remove '
+                f'it from the pipeline or set '
                 f'train_cfg.pseudo_label_cache=False')
     return kept, flips
+
+
+def pipeline_scale_crops(transforms: Sequence) -> bool:
+    """Whether a train pipeline zooms images at random.
+
+    Args:
+        transforms (Sequence): The built transforms.
+
+    Returns:
+        bool: True when it holds a ``MultiTaskRandomScaleCrop`` with a
+        scale other than 1.
+    """
+    return any(
+        isinstance(t, FOLLOWED_TRANSFORMS) and max(t.scales) > 1
+        for t in transforms)
 
 
 def check_cacheable_teacher(teacher) -> None:
@@ -86,7 +120,7 @@ def check_cacheable_teacher(teacher) -> None:
 
     Raises:
         TypeError: When ``teacher`` lacks ``raw_head_outputs`` /
-            ``outputs_from_raw`` (e.g. a heterogeneous teacher).
+            ``outputs_from_raw``.
     """
     missing = [
         name
@@ -96,7 +130,7 @@ def check_cacheable_teacher(teacher) -> None:
     if missing:
         raise TypeError(
             f'pseudo_label_cache needs a teacher with {missing} (a '
-            f'HeterogeneousDensePredictor, the model\'s own copy); '
+            f'HeterogeneousDensePredictor or a HeteroLifelongTeacher); '
             f'{type(teacher).__name__} has not: set '
             f'train_cfg.pseudo_label_cache=False')
 
@@ -105,8 +139,10 @@ class PseudoLabelCache:
     """Raw teacher head outputs of a phase's images, looked up per batch.
 
     Images are keyed by ``img_path`` (any unique metainfo key works, see
-    ``key``); a sample whose metainfo has ``flip=True`` gets its cached maps
-    mirrored along the width, with the x channel of the normal negated.
+    ``key``). A sample whose metainfo has ``scale_crop=(s, y0, x0)`` with
+    ``s > 1`` (``MultiTaskRandomScaleCrop``) gets that window of its cached
+    maps, resized back; one with ``flip=True`` gets them mirrored along the
+    width, with the x channel of the normal negated.
 
     Args:
         tasks (Sequence[str]): The old tasks whose outputs are cached.
@@ -189,7 +225,9 @@ class PseudoLabelCache:
 
     def lookup(self, data_samples: Sequence, tasks: Sequence[str],
                input_size: Tuple[int, int]) -> Dict[str, Tensor]:
-        """Raw teacher outputs of a batch, flipped as its images are.
+        """Raw teacher outputs of a batch, cropped, zoomed and flipped as
+        its images are (depth is not rescaled here: see
+        :meth:`teacher_outputs`).
 
         Args:
             data_samples (Sequence[SegDataSample]): The batch's samples.
@@ -217,6 +255,7 @@ class PseudoLabelCache:
             raise KeyError(f'pseudo-label cache: image {err} is not in the '
                            f'phase cache') from None
         flips = [bool(s.metainfo.get('flip', False)) for s in data_samples]
+        crops = _zoomed_crops(data_samples)
         out = {}
         for task in tasks:
             if task not in self.outputs:
@@ -224,10 +263,88 @@ class PseudoLabelCache:
                                f'{task!r} (cached: {list(self.outputs)})')
             cached = self.outputs[task]
             raw = cached[torch.as_tensor(rows, device=cached.device)]
+            if crops:
+                raw = _zoom_rows(raw, crops, self.input_size)
             if any(flips):
                 raw = _flip_rows(raw, flips, FLIP_NEGATED_CHANNEL.get(task))
             out[task] = raw
         return out
+
+    def teacher_outputs(self, teacher, data_samples: Sequence,
+                        tasks: Sequence[str],
+                        input_size: Tuple[int, int]) -> Dict[str, Tensor]:
+        """The teacher's task outputs of a batch, from the cache.
+
+        :meth:`lookup`, then the teacher's ``outputs_from_raw`` (logits,
+        depth in metres, unit normals at ``input_size``), with the depth of
+        a zoomed sample divided by its zoom, as the transform does for the
+        depth labels.
+
+        Args:
+            teacher (nn.Module): The teacher the cache was computed with.
+            data_samples (Sequence[SegDataSample]): The batch's samples.
+            tasks (Sequence[str]): Tasks to return.
+            input_size (tuple[int, int]): The batch's padded input size.
+
+        Returns:
+            dict[str, Tensor]: ``{task: B x C x H x W}`` outputs.
+        """
+        raw = self.lookup(data_samples, tasks, input_size)
+        out = teacher.outputs_from_raw(raw, tasks, input_size)
+        crops = _zoomed_crops(data_samples)
+        if crops and 'depth' in out:
+            zoom = out['depth'].new_ones(len(data_samples))
+            for i, (s, _, _) in crops.items():
+                zoom[i] = s
+            out['depth'] = out['depth'] / zoom.view(-1, 1, 1, 1)
+        return out
+
+
+def _zoomed_crops(data_samples: Sequence) -> Dict[int, Tuple[float, int, int]]:
+    """``{row: (s, y0, x0)}`` of the samples a scale-crop zoomed in."""
+    crops = {}
+    for i, sample in enumerate(data_samples):
+        crop = sample.metainfo.get('scale_crop')
+        if crop is not None and float(crop[0]) != 1.0:
+            crops[i] = (float(crop[0]), int(crop[1]), int(crop[2]))
+    return crops
+
+
+def _zoom_rows(raw: Tensor, crops: Dict[int, Tuple[float, int, int]],
+               image_size: Tuple[int, int]) -> Tensor:
+    """Cut each zoomed row's crop window out of its map and resize it back.
+
+    The window ``[y0, y0 + h/s) x [x0, x0 + w/s)`` of the ``h x w`` image
+    (in input pixels, :func:`scale_crop_size`) is resampled bilinearly at
+    the map's own (decode) resolution, pixel centres as the transform's
+    resize; an affine grid per row does all rows in one call.
+
+    Args:
+        raw (Tensor): ``B x C x h' x w'`` maps of un-augmented images.
+        crops (dict[int, tuple]): ``{row: (s, y0, x0)}``, s > 1.
+        image_size (tuple[int, int]): The image size the crops are in.
+
+    Returns:
+        Tensor: ``raw`` with the zoomed rows replaced.
+    """
+    height, width = image_size
+    rows = sorted(crops)
+    theta = raw.new_zeros(len(rows), 2, 3)
+    for k, i in enumerate(rows):
+        s, y0, x0 = crops[i]
+        ch, cw = scale_crop_size(height, width, s)
+        # normalised output coords [-1, 1] -> the window, in the source's
+        theta[k, 0, 0] = cw / width
+        theta[k, 0, 2] = (2 * x0 + cw) / width - 1
+        theta[k, 1, 1] = ch / height
+        theta[k, 1, 2] = (2 * y0 + ch) / height - 1
+    index = torch.as_tensor(rows, device=raw.device)
+    src = raw[index]
+    grid = F.affine_grid(theta, list(src.shape), align_corners=False)
+    raw = raw.clone()
+    raw[index] = F.grid_sample(
+        src, grid, mode='bilinear', padding_mode='border', align_corners=False)
+    return raw
 
 
 def _flip_rows(raw: Tensor, flips: List[bool],
@@ -282,7 +399,8 @@ def compute_pseudo_label_cache(teacher,
         size = tuple(inputs.shape[2:])
         if cache is None:
             cache = PseudoLabelCache(tasks, size, key=key)
-        raw = teacher.raw_head_outputs(teacher.extract_feat(inputs), tasks)
+        raw = teacher.raw_head_outputs(
+            teacher.extract_feat(inputs), tasks, input_size=size)
         cache.add(data['data_samples'], raw, size)
     if cache is None:
         raise ValueError('pseudo-label cache: the phase has no images')
@@ -298,22 +416,26 @@ def build_phase_cache(teacher,
     """The pseudo-label cache of one phase's dataset.
 
     Args:
-        teacher (HeterogeneousDensePredictor): The frozen teacher.
+        teacher (HeterogeneousDensePredictor | HeteroLifelongTeacher): The
+            frozen teacher.
         tasks (Sequence[str]): Old tasks to cache.
         dataset (BaseDataset): The phase's train dataset; its pipeline is
-            checked with :func:`cacheable_pipeline` and run without flips.
+            checked with :func:`cacheable_pipeline` and run without flips
+            and scale-crops.
         data_preprocessor (nn.Module, optional): Defaults to the
             teacher's.
         batch_size (int): Batch size of the cache pass.
         num_workers (int): Loader workers of the cache pass.
 
     Returns:
-        PseudoLabelCache: The cache, logged with its memory.
+        PseudoLabelCache: The cache, logged with its memory (and, when the
+        pipeline zooms, with its distance to the online teacher).
     """
     import copy
 
     from mmengine.dataset import Compose
     kept, flips = cacheable_pipeline(dataset.pipeline.transforms)
+    zooms = pipeline_scale_crops(dataset.pipeline.transforms)
     plain = copy.copy(dataset)
     plain.pipeline = Compose(kept)
     loader = DataLoader(
@@ -325,23 +447,131 @@ def build_phase_cache(teacher,
     start = time.perf_counter()
     cache = compute_pseudo_label_cache(teacher, tasks, loader,
                                        data_preprocessor)
-    if flips:
-        _check_flip_without_padding(plain, cache)
+    if flips or zooms:
+        _check_no_padding(plain, cache, flips, zooms)
+    followed = [
+        name for name, on in (('flips', flips), ('scale-crops', zooms)) if on
+    ]
     print_log(
         f'{cache.describe()}, computed in '
         f'{time.perf_counter() - start:.1f} s' +
-        (' (flips applied to the cached maps)' if flips else ''),
+        (f' ({" and ".join(followed)} applied to the cached maps)'
+         if followed else ''),
         logger='current')
+    if zooms:
+        errors = measure_cache_error(teacher, tasks, dataset, cache,
+                                     data_preprocessor, batch_size)
+        print_log(format_cache_error(errors), logger='current')
     return cache
 
 
-def _check_flip_without_padding(dataset, cache: PseudoLabelCache) -> None:
-    """A flipped image padded on the right is not the mirror of the
-    unflipped padded one: refuse width padding with flips."""
-    img_w = dataset[0]['inputs'].shape[-1]
-    if img_w != cache.input_size[1]:
+def _check_no_padding(dataset, cache: PseudoLabelCache, flips: bool,
+                      zooms: bool) -> None:
+    """A flipped (or zoomed) padded image is not the mirror (zoom) of the
+    cached padded one: refuse padding with flips and scale-crops."""
+    img_h, img_w = dataset[0]['inputs'].shape[-2:]
+    pad_h, pad_w = cache.input_size
+    if flips and img_w != pad_w:
         raise ValueError(
             f'pseudo_label_cache: images {img_w} px wide are padded to '
-            f'{cache.input_size[1]} (size_divisor), so a flipped image is '
-            f'not the mirror of the cached one; resize to a multiple of '
-            f'the size divisor (MultiTaskResize) or drop the flip')
+            f'{pad_w} (size_divisor), so a flipped image is not the mirror '
+            f'of the cached one; resize to a multiple of the size divisor '
+            f'(MultiTaskResize) or drop the flip')
+    if zooms and (img_h, img_w) != (pad_h, pad_w):
+        raise ValueError(
+            f'pseudo_label_cache: {img_h}x{img_w} images are padded to '
+            f'{pad_h}x{pad_w} (size_divisor), so a scale-crop of an image '
+            f'is not the zoom of the cached maps; resize to a multiple of '
+            f'the size divisor (MultiTaskResize) or drop the scale-crop')
+
+
+@torch.no_grad()
+def measure_cache_error(teacher,
+                        tasks: Sequence[str],
+                        dataset,
+                        cache: PseudoLabelCache,
+                        data_preprocessor=None,
+                        batch_size: int = 8,
+                        num_images: int = 16,
+                        seed: int = 0) -> Dict[str, float]:
+    """How far the cached pseudo-labels are from the online teacher's.
+
+    Runs the phase's full train pipeline (random scale-crops and flips,
+    drawn from ``seed``; the global random states are restored after) over
+    the first ``num_images`` images, and compares the teacher on the
+    augmented images with :meth:`PseudoLabelCache.teacher_outputs`.
+
+    Args:
+        teacher (nn.Module): The teacher the cache was computed with.
+        tasks (Sequence[str]): The cached tasks.
+        dataset (BaseDataset): The phase's dataset (full pipeline).
+        cache (PseudoLabelCache): The cache.
+        data_preprocessor (nn.Module, optional): Defaults to the
+            teacher's.
+        batch_size (int): Images per teacher pass. Defaults to 8.
+        num_images (int): Images compared. Defaults to 16.
+        seed (int): Seed of the augmentations. Defaults to 0.
+
+    Returns:
+        dict[str, float]: ``images`` and ``zoomed`` (counts), and per task:
+        ``semantic`` / ``saliency`` pixel agreement (fraction of pixels
+        with the same pseudo-label), ``depth`` mean absolute error (m),
+        ``normal`` mean angle (degrees).
+    """
+    preprocess = data_preprocessor or teacher.data_preprocessor
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        items = [dataset[i] for i in range(min(num_images, len(dataset)))]
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
+    sums = {task: 0.0 for task in tasks}
+    zoomed, pixels = 0, 0
+    for start in range(0, len(items), batch_size):
+        data = preprocess(
+            pseudo_collate(items[start:start + batch_size]), True)
+        inputs, samples = data['inputs'], data['data_samples']
+        size = tuple(inputs.shape[2:])
+        online = teacher.head_outputs(
+            teacher.extract_feat(inputs), tasks, size)
+        cached = cache.teacher_outputs(teacher, samples, tasks, size)
+        zoomed += len(_zoomed_crops(samples))
+        pixels += inputs.shape[0] * size[0] * size[1]
+        for task in tasks:
+            sums[task] += float(
+                _pixel_error(task, online[task], cached[task]).sum())
+    errors = {task: sums[task] / pixels for task in tasks}
+    errors.update(images=len(items), zoomed=zoomed)
+    return errors
+
+
+def _pixel_error(task: str, online: Tensor, cached: Tensor) -> Tensor:
+    """Per-pixel agreement (semantic, saliency) or error (depth: m;
+    normal: degrees) of two ``B x C x H x W`` outputs."""
+    online, cached = online.float(), cached.float()
+    if task == 'semantic':
+        return (online.argmax(1) == cached.argmax(1)).float()
+    if task == 'saliency':
+        return ((online > 0) == (cached > 0)).float()
+    if task == 'depth':
+        return (online - cached).abs()
+    cos = (online * cached).sum(1).clamp(-1.0, 1.0)
+    return torch.rad2deg(torch.arccos(cos))
+
+
+def format_cache_error(errors: Dict[str, float]) -> str:
+    """One log line of :func:`measure_cache_error`'s figures."""
+    parts = []
+    for task, value in errors.items():
+        if task == 'semantic' or task == 'saliency':
+            parts.append(f'{task} agreement {100 * value:.1f} %')
+        elif task == 'depth':
+            parts.append(f'depth abs error {value:.3f} m')
+        elif task == 'normal':
+            parts.append(f'normal angle {value:.2f} deg')
+    return (f'pseudo-label cache vs online teacher under scale-crop '
+            f'({errors["images"]} augmented images, {errors["zoomed"]} '
+            f'zoomed): ' + ', '.join(parts))

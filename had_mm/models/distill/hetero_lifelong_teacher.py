@@ -167,17 +167,47 @@ class HeteroLifelongTeacher(BaseModule):
         return torch.stack(
             adapter(feats, adapter.output_size(input_size)), dim=0).sum(dim=0)
 
-    def head_outputs(self, feats: Sequence[Tensor], tasks: Sequence[str],
-                     size) -> Dict[str, Tensor]:
-        """Pseudo-labels of ``tasks`` at ``size`` (as the student's
-        :meth:`head_outputs`: logits, depth in metres, unit normals)."""
+    def raw_head_outputs(self, feats: Sequence[Tensor], tasks: Sequence[str],
+                         input_size) -> Dict[str, Tensor]:
+        """The fitted adapters' raw outputs, at the student's decode
+        resolution (what the pseudo-label cache stores).
+
+        Args:
+            feats (list[Tensor]): Maps of :meth:`extract_feat`.
+            tasks (Sequence[str]): Tasks (fitted adapters).
+            input_size (tuple[int, int]): The padded input size.
+
+        Returns:
+            dict[str, Tensor]: ``{task: B x C x h x w}``, not activated.
+        """
         missing = [t for t in tasks if t not in self._fitted_tasks]
         if missing:
             raise RuntimeError(
                 f'the heterogeneous teacher has no fitted adapter for '
                 f'{missing} (fitted: {self._fitted_tasks})')
-        raw = {task: self._adapt(task, feats, size) for task in tasks}
+        return {task: self._adapt(task, feats, input_size) for task in tasks}
+
+    def outputs_from_raw(self, raw: Dict[str, Tensor], tasks: Sequence[str],
+                         size) -> Dict[str, Tensor]:
+        """Task outputs at ``size`` from raw outputs, post-processed by the
+        student's heads (depth activation, normal normalisation).
+
+        Args:
+            raw (dict[str, Tensor]): Outputs of :meth:`raw_head_outputs`.
+            tasks (Sequence[str]): Tasks to convert.
+            size (tuple[int, int]): Output ``(H, W)``.
+
+        Returns:
+            dict[str, Tensor]: As the student's ``outputs_from_raw``.
+        """
         return self._student.outputs_from_raw(raw, tasks, size)
+
+    def head_outputs(self, feats: Sequence[Tensor], tasks: Sequence[str],
+                     size) -> Dict[str, Tensor]:
+        """Pseudo-labels of ``tasks`` at ``size`` (as the student's
+        :meth:`head_outputs`: logits, depth in metres, unit normals)."""
+        return self.outputs_from_raw(
+            self.raw_head_outputs(feats, tasks, size), tasks, size)
 
     # ------------------------------------------------------------- fitting
     def fit(self, task: str, student: nn.Module, batches, num_iters: int,

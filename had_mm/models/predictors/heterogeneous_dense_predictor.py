@@ -173,13 +173,18 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         feats = self.backbone(inputs)
         return self.neck(feats) if self.neck is not None else feats
 
-    def raw_head_outputs(self, feats,
-                         tasks: Sequence[str]) -> Dict[str, Tensor]:
+    def raw_head_outputs(self,
+                         feats,
+                         tasks: Sequence[str],
+                         input_size=None) -> Dict[str, Tensor]:
         """Raw head outputs at the heads' (decode) resolution.
 
         Args:
             feats (list[Tensor]): Features of :meth:`extract_feat`.
             tasks (Sequence[str]): Tasks whose heads run.
+            input_size (tuple[int, int], optional): Unused (the heads'
+                resolution follows the features); a teacher whose outputs
+                depend on it (HeteroLifelongTeacher) takes the same call.
 
         Returns:
             dict[str, Tensor]: ``{task: B x C x h x w}``, not activated.
@@ -266,11 +271,10 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         size = inputs.shape[2:]
         with torch.no_grad():
             if self._pseudo_label_cache is not None:
-                # the teacher's raw outputs of these images, computed once
-                # per phase (the teacher is this class)
-                raw = self._pseudo_label_cache.lookup(data_samples, old,
-                                                      tuple(size))
-                t_out = teacher.outputs_from_raw(raw, old, size)
+                # the teacher's outputs of these images, from raw outputs
+                # computed once per phase (augmentations followed)
+                t_out = self._pseudo_label_cache.teacher_outputs(
+                    teacher, data_samples, old, tuple(size))
             else:
                 # one teacher backbone pass serves every old head
                 t_out = teacher.head_outputs(
