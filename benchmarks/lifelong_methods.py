@@ -32,6 +32,7 @@ import csv
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import threading
@@ -172,22 +173,46 @@ def plan_runs(args) -> List[dict]:
 
 
 def result_path(args, run: dict) -> str:
+    """Where the run writes its result in the work dir."""
     name = ('lifelong/lifelong_report.json'
             if run['kind'] != 'joint' else 'joint_result.json')
     return osp.join(args.work_dir, run['work_dir'], name)
 
 
-def finished(args, run: dict) -> bool:
-    """Whether a run has its final result (a lifelong report is written
-    after every phase, so it must hold every phase's row)."""
-    path = result_path(args, run)
+def archive_path(args, run: dict) -> str:
+    """The committed copy of a finished run's result: work dirs are not
+    kept between machines, so the grid resumes from these."""
+    return osp.join(args.results_dir, 'lifelong_synthetic_runs',
+                    run['work_dir'], osp.basename(result_path(args, run)))
+
+
+def _complete(path: str, run: dict) -> bool:
     if not osp.isfile(path):
         return False
     if run['kind'] == 'joint':
         return True
     with open(path) as f:
         report = json.load(f)
+    # a lifelong report is written after every phase
     return len(report['matrix']) == len(report['tasks'])
+
+
+def finished_result(args, run: dict) -> Optional[str]:
+    """The final result file of a run (work dir, else archive), or None;
+    a result found only in the work dir is archived."""
+    path = result_path(args, run)
+    archived = archive_path(args, run)
+    if _complete(path, run):
+        if not osp.isfile(archived):
+            os.makedirs(osp.dirname(archived), exist_ok=True)
+            shutil.copyfile(path, archived)
+        return path
+    return archived if _complete(archived, run) else None
+
+
+def finished(args, run: dict) -> bool:
+    """Whether a run has its final result."""
+    return finished_result(args, run) is not None
 
 
 def _joint_metrics(work_dir: str) -> Optional[dict]:
@@ -294,7 +319,7 @@ def collect(args, runs: List[dict]) -> List[dict]:
     for run in runs:
         if run['work_dir'] not in done or run['kind'] == 'single':
             continue
-        with open(result_path(args, run)) as f:
+        with open(finished_result(args, run)) as f:
             res = json.load(f)
         if run['kind'] == 'joint':
             refs = _references(args, runs, done, run['regime'], run['seed'],
@@ -346,7 +371,7 @@ def _references(args, runs, done, regime, seed, order) -> Optional[dict]:
             continue
         if run['work_dir'] not in done:
             continue
-        with open(result_path(args, run)) as f:
+        with open(finished_result(args, run)) as f:
             vals.setdefault(run['task'],
                             []).append(json.load(f)['matrix'][-1][0])
     if set(vals) != set(TASKS):
@@ -359,7 +384,7 @@ def reference_rows(args, runs) -> List[dict]:
     rows = []
     for run in runs:
         if run['kind'] == 'single' and finished(args, run):
-            with open(result_path(args, run)) as f:
+            with open(finished_result(args, run)) as f:
                 value = json.load(f)['matrix'][-1][0]
             rows.append(
                 dict(
