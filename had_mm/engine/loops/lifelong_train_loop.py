@@ -15,6 +15,7 @@ from mmengine.runner import BaseLoop
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
+from had_mm.datasets.dataset_check import check_dataset, check_valid_pixels
 from had_mm.datasets.nyuv2_multitask_dataset import check_tasks
 from had_mm.evaluation.lifelong_report import (build_report, format_summary,
                                                write_report)
@@ -25,6 +26,9 @@ from ..hooks.lifelong_state_hook import LifelongStateHook
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
 
 SPLIT_RULES = ('contiguous', 'all')
+#: ``check_data='auto'`` reads every file before training up to this many
+#: train + validation images (NYUv2 has 1449).
+CHECK_DATA_MAX_IMAGES = 2000
 
 
 def _is_positive_int(value) -> bool:
@@ -117,6 +121,14 @@ class LifelongTrainLoop(BaseLoop):
         channels_last (bool): Train (model, teacher and inputs) in the
             channels_last memory format, on a GPU or a CPU. Defaults to
             False.
+        check_data (bool | str): Before training, read every file of every
+            phase's chunk and of the validation set once (sizes, dtypes,
+            class range, finiteness; see
+            :func:`~had_mm.datasets.dataset_check.check_dataset`) and
+            require valid validation pixels for every task, so that a bad
+            file fails in second 1 rather than when a batch reads it.
+            ``'auto'`` (default): when train and validation sets hold at
+            most :data:`CHECK_DATA_MAX_IMAGES` images together.
     """
 
     #: The keys a phase dict may have (subclasses whose phases are not
@@ -138,7 +150,8 @@ class LifelongTrainLoop(BaseLoop):
                  progress_bar: bool = True,
                  teacher: Optional[dict] = None,
                  pseudo_label_cache: bool = False,
-                 channels_last: bool = False) -> None:
+                 channels_last: bool = False,
+                 check_data: Union[bool, str] = 'auto') -> None:
         self._runner = runner
         if not isinstance(dataloader, dict):
             raise TypeError('LifelongTrainLoop builds one dataloader per '
@@ -152,7 +165,8 @@ class LifelongTrainLoop(BaseLoop):
                 distill_weight=distill_weight,
                 split=split,
                 num_chunks=num_chunks,
-                teacher=teacher))
+                teacher=teacher,
+                check_data=check_data))
         if problems:
             raise ValueError('; '.join(problems))
         self.dataloader_cfg = copy.deepcopy(dataloader)
@@ -169,6 +183,7 @@ class LifelongTrainLoop(BaseLoop):
         self.progress_bar = progress_bar
         self.pseudo_label_cache = pseudo_label_cache
         self.channels_last = channels_last
+        self.check_data = check_data
         self._epoch = 0  # finished phases
         self._iter = 0  # finished iterations over all phases
         self.matrix: List[List[Optional[float]]] = []
@@ -192,6 +207,7 @@ class LifelongTrainLoop(BaseLoop):
         self._state_hook = LifelongStateHook(self)
         runner.register_hook(self._state_hook, priority='VERY_HIGH')
         self._check_pseudo_label_cache()
+        self._check_data_files()
 
     # ------------------------------------------------------------ set-up
     def _phase_names(self) -> List[str]:
@@ -308,6 +324,9 @@ class LifelongTrainLoop(BaseLoop):
         if num_chunks is not None and not _is_positive_int(num_chunks):
             problems.append(f'train_cfg.num_chunks must be a positive '
                             f'integer, got {num_chunks!r}')
+        if cfg.get('check_data', 'auto') not in (True, False, 'auto'):
+            problems.append(f'train_cfg.check_data must be True, False or '
+                            f"'auto', got {cfg['check_data']!r}")
         for key in ('distill', 'teacher'):
             sub = cfg.get(key)
             if sub is None:
@@ -323,6 +342,32 @@ class LifelongTrainLoop(BaseLoop):
             if target is not None:
                 problems += unknown_kwargs(target, sub, f'train_cfg.{key}')
         return problems
+
+    def _check_data_files(self) -> None:
+        """Read every training and validation file once (``check_data``)
+        and require valid validation pixels for every task."""
+        val_dataset = self.runner.val_loop.dataloader.dataset
+        total = sum(len(d) for d in self.phase_datasets) + len(val_dataset)
+        if self.check_data is False or (self.check_data == 'auto'
+                                        and total > CHECK_DATA_MAX_IMAGES):
+            if self.check_data == 'auto':
+                print_log(
+                    f'data files not checked before training: {total} '
+                    f'images > {CHECK_DATA_MAX_IMAGES} (set '
+                    f'train_cfg.check_data=True to check them, or run '
+                    f'tools/analysis/check_dataset.py)',
+                    logger='current')
+            return
+        for t, dataset in enumerate(self.phase_datasets):
+            check_dataset(
+                dataset, f'the train chunk of phase {t + 1} '
+                f'({self.tasks[t]})')
+        summary = check_dataset(val_dataset, 'the validation set')
+        check_valid_pixels(summary, self.tasks, 'the validation set')
+        print_log(
+            f'data files checked: {total} images (train chunks and '
+            f'validation set)',
+            logger='current')
 
     def _check_val_loop(self) -> None:
         """Checks every lifelong loop needs, whatever its phases are."""
@@ -451,8 +496,7 @@ class LifelongTrainLoop(BaseLoop):
             # finish that phase first, so no finished phase goes unrecorded
             self._epoch = start_phase - 1
             self._fit_hetero_teacher(start_phase - 1)
-            self._evaluate(start_phase - 1)
-            self._save_phase_checkpoint(start_phase - 1)
+            self._evaluate_and_save(start_phase - 1)
             self._epoch = start_phase
         for t in range(start_phase, len(self.phases)):
             resumed = self._iter > self.phase_starts[t]
@@ -502,10 +546,20 @@ class LifelongTrainLoop(BaseLoop):
             print()
         self.runner.call_hook('after_train_epoch')
         self._fit_hetero_teacher(t)
-        self._evaluate(t)
-        self._save_phase_checkpoint(t)
+        self._evaluate_and_save(t)
         self._epoch = t + 1
         model.clear_distillation()
+
+    def _evaluate_and_save(self, t: int) -> None:
+        """Evaluate phase ``t`` and save its checkpoint; if the evaluation
+        fails, the trained phase is saved first (``--resume`` evaluates
+        it again instead of training it again)."""
+        try:
+            self._evaluate(t)
+        except BaseException:
+            self._save_phase_checkpoint(t)
+            raise
+        self._save_phase_checkpoint(t)
 
     def _save_phase_checkpoint(self, t: int) -> None:
         filename = f'phase_{t + 1}_{self.tasks[t]}.pth'

@@ -1,0 +1,136 @@
+"""Read every file of a data set once, before training uses it.
+
+The loading transforms already refuse a bad file (wrong size, class value
+out of range, negative or 8-bit depth, NaN in an image, a truncated PNG),
+but only when a batch reads it, possibly phases into a lifelong run.
+:func:`check_dataset` runs the leading ``Load*`` transforms of a data
+set's pipeline over every sample up front and counts the valid label
+pixels of each task, so that those errors, and a split whose labels of a
+task are all invalid, come before the first iteration.
+``tools/analysis/check_dataset.py`` and the lifelong loop's
+``check_data`` switch use it.
+"""
+from typing import Dict, List, Optional
+
+import numpy as np
+
+#: Label field and the test of a valid pixel, per task.
+_VALID = {
+    'semantic': ('gt_seg_map', lambda a: a != 255),
+    'depth': ('gt_depth_map', lambda a: a > 0),
+    'normal': ('gt_normal', lambda a: np.any(a != 0, axis=-1)),
+    'saliency': ('gt_saliency', lambda a: a != 255),
+}
+
+
+def _loading_transforms(dataset) -> list:
+    """The leading ``Load*`` transforms of the data set's pipeline."""
+    transforms = []
+    for transform in getattr(dataset.pipeline, 'transforms', []):
+        if not type(transform).__name__.startswith('Load'):
+            break
+        transforms.append(transform)
+    return transforms
+
+
+def check_dataset(dataset,
+                  name: str = 'data set',
+                  max_errors: int = 5) -> Dict[str, object]:
+    """Load every sample's files once and summarise them.
+
+    Args:
+        dataset (BaseDataset): The data set (a subset is fine); its
+            pipeline must start with its loading transforms.
+        name (str): How to call it in messages (e.g. ``'train phase 2'``).
+        max_errors (int): Stop after this many bad files.
+
+    Returns:
+        dict: ``images`` (count), ``sizes`` (distinct ``(H, W)``),
+        ``valid_pixels`` and ``pixels`` per task label found.
+
+    Raises:
+        ValueError: One line: the number of bad files found and the first
+            loader error, which names its file.
+    """
+    transforms = _loading_transforms(dataset)
+    num_classes = len(
+        (getattr(dataset, 'metainfo', None) or {}).get('classes') or
+        ()) or None
+    valid: Dict[str, int] = {}
+    pixels: Dict[str, int] = {}
+    sizes = set()
+    errors: List[str] = []
+    for idx in range(len(dataset)):
+        results = dict(dataset.get_data_info(idx))
+        try:
+            for transform in transforms:
+                results = transform(results)
+            _check_classes(results, num_classes)
+        except (OSError, ValueError, KeyError) as err:
+            msg = err.args[0] if isinstance(err, KeyError) and err.args \
+                else str(err)
+            errors.append(msg)
+            if len(errors) >= max_errors:
+                break
+            continue
+        if 'img_shape' in results:
+            sizes.add(tuple(int(s) for s in results['img_shape'][:2]))
+        for task, (field, is_valid) in _VALID.items():
+            if field in results:
+                mask = is_valid(np.asarray(results[field]))
+                valid[task] = valid.get(task, 0) + int(mask.sum())
+                pixels[task] = pixels.get(task, 0) + int(mask.size)
+    if errors:
+        more = (f'at least {len(errors)}'
+                if len(errors) >= max_errors else str(len(errors)))
+        raise ValueError(f'{name}: {more} bad file(s); first: {errors[0]}')
+    return dict(
+        images=len(dataset),
+        sizes=sorted(sizes),
+        valid_pixels=valid,
+        pixels=pixels)
+
+
+def _check_classes(results: dict, num_classes: Optional[int]) -> None:
+    """Class values of an mmseg ``LoadAnnotations`` map (had_mm's loader
+    checks its own) must be classes or 255."""
+    seg = results.get('gt_seg_map')
+    if seg is None or num_classes is None or 'semantic_path' in results:
+        return
+    seg = np.asarray(seg)
+    bad = (seg != 255) & (seg >= num_classes)
+    if bad.any():
+        raise ValueError(
+            f'semantic label "{results.get("seg_map_path")}" holds value '
+            f'{int(seg[bad].max())}, out of range for {num_classes} classes')
+
+
+def check_valid_pixels(summary: Dict[str, object], tasks: List[str],
+                       name: str) -> None:
+    """Refuse a split without a single valid label pixel for a task.
+
+    Args:
+        summary (dict): The output of :func:`check_dataset`.
+        tasks (list[str]): The tasks the split is evaluated (or trained) on.
+        name (str): How to call the split in messages.
+
+    Raises:
+        ValueError: Naming the first task whose labels are all invalid.
+    """
+    for task in tasks:
+        if task not in summary['pixels']:
+            continue
+        if summary['valid_pixels'][task] == 0:
+            raise ValueError(
+                f'{name}: no valid {task} label pixel in its '
+                f'{summary["images"]} images ({task} would be scored on '
+                f'nothing); check the {task} labels (invalid = '
+                f'{_INVALID[task]}) or the data_root')
+
+
+_INVALID = {
+    'semantic': '255',
+    'depth': '0 / NaN / inf',
+    'normal': 'zero vector',
+    'saliency': '255'
+}
