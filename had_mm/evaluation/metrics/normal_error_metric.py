@@ -1,3 +1,4 @@
+import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -7,6 +8,8 @@ from torch import Tensor
 from had_mm.models.utils.unit_normalize import unit_cosine
 from had_mm.registry import METRICS
 from .base_dense_metric import BaseDenseMetric, resize_batch
+
+MEDIAN_MODES = ('histogram', 'exact')
 
 
 def _exact_median(values: np.ndarray) -> float:
@@ -26,6 +29,28 @@ def _exact_median(values: np.ndarray) -> float:
     return float((np.float64(part[k - 1]) + np.float64(part[k])) / 2)
 
 
+def _histogram_median(hist: np.ndarray, width: float) -> float:
+    """Median of the values counted in a histogram of bins ``width`` wide
+    from 0: the centre of the middle value's bin (the mean of the two
+    middle values' centres for an even count), within ``width / 2`` of
+    the exact median.
+
+    Args:
+        hist (np.ndarray): Counts per bin, non-empty in total.
+        width (float): Bin width.
+
+    Returns:
+        float: The median estimate.
+    """
+    n = int(hist.sum())
+    ends = np.cumsum(hist)
+    # 0-based ranks of the middle value(s)
+    ranks = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    centres = [(np.searchsorted(ends, r, side='right') + 0.5) * width
+               for r in ranks]
+    return float(np.mean(centres))
+
+
 @METRICS.register_module()
 class NormalErrorMetric(BaseDenseMetric):
     """Angular error of surface normals over the evaluation set.
@@ -40,16 +65,26 @@ class NormalErrorMetric(BaseDenseMetric):
     every ``t`` of ``thresholds`` (default keys ``within_11.25``,
     ``within_22.5``, ``within_30``).
 
-    The median is exact (to the float32 rounding of the angles, about 1e-6
-    degree): every valid angle of the set is kept on the CPU as float32 (4
-    bytes per valid pixel, e.g. about 0.8 GB for the 654 NYUv2 test images
-    at 480 x 640) and the median (the mean of the two middle values for an
-    even count) is taken once over all of them. The mean and the ``within``
-    counts are accumulated in float64 per sample.
+    The median is streamed by default (``median='histogram'``): each
+    sample keeps a histogram of its angles over ``[0, 180]`` degrees with
+    bins of ``median_bin`` degrees (18000 uint32 counts, 72 KB, whatever
+    the image size), and the median is the centre of the bin holding the
+    middle angle (the mean of the two centres for an even count), so it is
+    within ``median_bin / 2`` degrees (0.005 by default) of the exact
+    median. ``median='exact'`` keeps every valid angle as float32 instead
+    (4 bytes per valid pixel: about 0.8 GB for the 654 NYUv2 test images at
+    480 x 640, gathered on one rank under DDP) and takes the median of all
+    of them (to the float32 rounding of the angles, about 1e-6 degree).
+    The mean and the ``within`` counts are accumulated in float64 per
+    sample in both modes.
 
     Args:
         thresholds (Sequence[float]): Angles (degrees) of the ``within``
             keys. Defaults to ``(11.25, 22.5, 30)``.
+        median (str): ``'histogram'`` (streamed, bounded error) or
+            ``'exact'``. Defaults to ``'histogram'``.
+        median_bin (float): Bin width (degrees) of the histogram median;
+            its error bound is half of it. Defaults to 0.01.
         collect_device (str): Device used to collect results across ranks.
             Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the returned keys. Defaults to None.
@@ -65,6 +100,8 @@ class NormalErrorMetric(BaseDenseMetric):
 
     def __init__(self,
                  thresholds: Sequence[float] = (11.25, 22.5, 30),
+                 median: str = 'histogram',
+                 median_bin: float = 0.01,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -72,7 +109,17 @@ class NormalErrorMetric(BaseDenseMetric):
             collect_device=collect_device,
             prefix=prefix,
             collect_dir=collect_dir)
+        if median not in MEDIAN_MODES:
+            raise ValueError(f'NormalErrorMetric: median must be one of '
+                             f'{", ".join(map(repr, MEDIAN_MODES))}, got '
+                             f'{median!r}')
+        if not 0 < median_bin <= 180:
+            raise ValueError(f'NormalErrorMetric: median_bin must be in (0, '
+                             f'180] degrees, got {median_bin!r}')
         self.thresholds = tuple(float(t) for t in thresholds)
+        self.median = median
+        self.median_bin = float(median_bin)
+        self.num_bins = int(math.ceil(180.0 / self.median_bin))
 
     def process_batch(self, preds: Tensor,
                       gts: Tensor) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -84,9 +131,10 @@ class NormalErrorMetric(BaseDenseMetric):
                 (or non-finite) vector marks an invalid pixel.
 
         Returns:
-            list[tuple[np.ndarray, np.ndarray]]: Per sample, the float32
-            angles (degrees) of its valid pixels, and float64 ``[sum of
-            angles, count valid, count below each threshold...]``.
+            list[tuple[np.ndarray, np.ndarray]]: Per sample, the uint32
+            histogram of its valid angles (``median='histogram'``) or the
+            float32 angles (degrees) themselves (``'exact'``), and float64
+            ``[sum of angles, count valid, count below each threshold...]``.
         """
         preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
         num = gts.shape[0]
@@ -107,6 +155,16 @@ class NormalErrorMetric(BaseDenseMetric):
             valid.sum(1, keepdim=True).to(torch.float64),
             below.sum(1).to(torch.float64)
         ], 1).cpu().numpy()
+        if self.median == 'histogram':
+            bins = (angles / self.median_bin).floor().long().clamp_(
+                0, self.num_bins - 1)
+            # one bincount for the batch: sample i's bins at offset i * B
+            bins = bins + torch.arange(
+                num, device=bins.device)[:, None] * self.num_bins
+            hist = torch.bincount(
+                bins[valid], minlength=num * self.num_bins).reshape(
+                    num, self.num_bins).to(torch.int32).cpu().numpy()
+            return list(zip(hist.astype(np.uint32), stats))
         counts = valid.sum(1).tolist()
         flat = angles[valid].to(torch.float32).cpu().numpy()
         per_sample = np.split(flat, np.cumsum(counts)[:-1])
@@ -133,8 +191,14 @@ class NormalErrorMetric(BaseDenseMetric):
         if n <= 0:
             raise ValueError('no valid normal pixel in the evaluation set; '
                              'check gt_normal')
-        angles = np.concatenate([a for a, _ in results])
-        metrics = dict(mean=float(total[0] / n), median=_exact_median(angles))
+        if self.median == 'histogram':
+            hist = np.zeros(self.num_bins, dtype=np.int64)
+            for counts, _ in results:
+                hist += counts
+            median = _histogram_median(hist, self.median_bin)
+        else:
+            median = _exact_median(np.concatenate([a for a, _ in results]))
+        metrics = dict(mean=float(total[0] / n), median=median)
         for t, count in zip(self.thresholds, total[2:]):
             metrics[f'within_{t:g}'] = float(100.0 * count / n)
         return metrics
