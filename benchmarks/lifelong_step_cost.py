@@ -170,6 +170,8 @@ def make_variants(cfg, args, device, modes=('fp32', )):
         for t in cfg.train_dataloader.dataset.pipeline)
     batch = _batch(args.batch, h, w, num_classes, device, augment)
     variants, caches = {}, {}
+    if args.losses_only:
+        return _loss_variants(args, device, num_classes), caches
     for mode in modes:
         # the same initial weights in every mode
         torch.manual_seed(0)
@@ -506,6 +508,10 @@ def main(argv=None) -> None:
         action='store_true',
         help='also time A, B_t, C_t in the channels_last memory format')
     parser.add_argument(
+        '--losses-only',
+        action='store_true',
+        help='time the D / D0 losses only (no model steps, no data)')
+    parser.add_argument(
         '--data-size',
         type=int,
         nargs=2,
@@ -545,14 +551,16 @@ def main(argv=None) -> None:
     torch.manual_seed(0)
     variants, _ = make_variants(cfg, args, device, modes)
     med = measure(variants, args.reps, args.warmup, device)
-    a = med['A']
     print(f'device {device}, {args.size[0]}x{args.size[1]}, batch '
           f'{args.batch}, {args.reps} reps (medians, ms), torch threads '
           f'{torch.get_num_threads()}')
     print('| variant | median ms | ratios |')
     print('|---|---|---|')
-    print(f'| A (mmseg EncoderDecoder, 1 task) | {a * 1e3:.1f} | 1 |')
-    for t in args.phases:
+    # without A (--losses-only) the D rows give no ratio to it
+    a = med.get('A', float('nan'))
+    if not args.losses_only:
+        print(f'| A (mmseg EncoderDecoder, 1 task) | {a * 1e3:.1f} | 1 |')
+    for t in [] if args.losses_only else args.phases:
         b, c, p = med[f'B_{t}'], med[f'C_{t}'], med[f'P_{t}']
         print(f'| B_{t} (floor, phase {t}) | {b * 1e3:.1f} | '
               f'B/A {b / a:.3f} |')
@@ -567,9 +575,11 @@ def main(argv=None) -> None:
         authors = ''
         if name in AUTHORS_MS and at_authors_size:
             authors = f", D/authors' {d * 1e3 / AUTHORS_MS[name]:.3f}"
+        to_a = '' if args.losses_only else (
+            f'D/A {d / a:.4f}, D0/A {d0 / a:.4f}, (D-D0)/A '
+            f'{(d - d0) / a:.4f}, ')
         print(f'| D {LOSS_LABELS.get(name, name)} (HAD loss) | {d * 1e3:.2f}'
-              f' | D/A {d / a:.4f}, D0/A {d0 / a:.4f}, (D-D0)/A '
-              f'{(d - d0) / a:.4f}, D/D0 {d / d0:.3f}{authors} |')
+              f' | {to_a}D0 {d0 * 1e3:.2f} ms, D/D0 {d / d0:.3f}{authors} |')
     if not at_authors_size:
         print(f"(D/authors': the authors' figures are for "
               f'{AUTHORS_SIZE[0]}x{AUTHORS_SIZE[1]}, batch {AUTHORS_BATCH}: '
@@ -578,7 +588,7 @@ def main(argv=None) -> None:
     if len(modes) > 1:
         print_modes(med, modes, args.phases)
     print(_peak_memory(device))
-    if args.no_data:
+    if args.no_data or args.losses_only:
         return
     from had_mm.registry import MODELS
     model, optim = build(cfg, device)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from ..utils import unit_normalize
+from ..utils import inverse_norm
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label, upcast_half)
 
@@ -147,7 +147,9 @@ class DBHADLoss(nn.Module):
         source = student_out if self.group_by == 'student' else pseudo
         source = upcast_half(source.detach())
         if self.task == 'normal':
-            value = unit_normalize(source).mean(dim=1)
+            # the channel mean of unit_normalize(source), from channel
+            # sums: no normalised 3-channel map
+            value = source.sum(dim=1) * inverse_norm(source) / source.shape[1]
         else:
             value = source.reshape(loss_map.shape)
         edges = value.new_tensor(self.bin_edges)

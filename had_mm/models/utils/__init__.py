@@ -1,3 +1,3 @@
-from .unit_normalize import unit_cosine, unit_normalize
+from .unit_normalize import inverse_norm, unit_cosine, unit_normalize
 
-__all__ = ['unit_cosine', 'unit_normalize']
+__all__ = ['inverse_norm', 'unit_cosine', 'unit_normalize']

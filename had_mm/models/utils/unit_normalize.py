@@ -58,8 +58,22 @@ def unit_cosine(a: Tensor,
         a = a.float()
     if b.dtype in (torch.float16, torch.bfloat16):
         b = b.float()
-    floor = eps * eps
     dot = (a * b).sum(dim=dim)
-    inv_a = (a * a).sum(dim=dim).clamp(min=floor).rsqrt()
-    inv_b = (b * b).sum(dim=dim).clamp(min=floor).rsqrt()
-    return dot * inv_a * inv_b
+    return dot * inverse_norm(a, dim, eps) * inverse_norm(b, dim, eps)
+
+
+def inverse_norm(x: Tensor, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``1 / max(||x||, eps)`` along ``dim`` (removed), from a sum.
+
+    For quantities of a unit vector that need no normalised map, e.g. its
+    channel mean ``x.sum(dim) * inverse_norm(x, dim) / C``.
+
+    Args:
+        x (Tensor): Input (float32 or wider: half inputs are not upcast).
+        dim (int): Dimension of the vectors. Defaults to 1.
+        eps (float): Lower bound of the norm. Defaults to 1e-12.
+
+    Returns:
+        Tensor: The inverse norms.
+    """
+    return (x * x).sum(dim=dim).clamp(min=eps * eps).rsqrt()

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from had_mm.models.utils import unit_cosine, unit_normalize
+from had_mm.models.utils import inverse_norm, unit_cosine, unit_normalize
 
 
 def _normals(dtype, zero_pixels=True):
@@ -117,3 +117,15 @@ def test_unit_cosine_half_inputs_give_float32():
     out = unit_cosine(a, a)
     assert out.dtype == torch.float32
     torch.testing.assert_close(out, torch.tensor([[[0.0, 1.0]]]))
+
+
+def test_inverse_norm_and_the_channel_mean_of_a_unit_vector():
+    x = _normals(torch.float64)
+    inv = inverse_norm(x)
+    assert inv.shape == (2, 5, 7)
+    valid = x.abs().sum(1) > 0
+    torch.testing.assert_close(inv[valid], 1 / x.norm(dim=1)[valid])
+    assert torch.all(inv[~valid] == 1e12)  # 1 / eps
+    torch.testing.assert_close(
+        x.sum(1) * inv / 3,
+        F.normalize(x, dim=1).mean(1))
