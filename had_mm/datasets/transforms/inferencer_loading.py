@@ -59,6 +59,8 @@ class MultiTaskInferencerLoader(BaseTransform):
         if not osp.isfile(path):
             raise FileNotFoundError(f'image "{path}" does not exist')
         results['img_path'] = path
+        if path.endswith('.npy'):
+            return self.from_file(results)  # its errors name the problem
         try:
             return self.from_file(results)
         except ValueError:
