@@ -33,9 +33,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
+from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.logging import print_log
 from torch import Tensor
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         LoadMultiTaskImage,
@@ -429,7 +430,10 @@ def build_phase_cache(teacher,
 
     Returns:
         PseudoLabelCache: The cache, logged with its memory (and, when the
-        pipeline zooms, with its distance to the online teacher).
+        pipeline zooms, with its distance to the online teacher). Under
+        DDP each rank runs the teacher on every ``world_size``-th image
+        only and the shards are gathered, so every rank holds the same,
+        whole cache.
     """
     import copy
 
@@ -438,15 +442,22 @@ def build_phase_cache(teacher,
     zooms = pipeline_scale_crops(dataset.pipeline.transforms)
     plain = copy.copy(dataset)
     plain.pipeline = Compose(kept)
+    # under DDP each rank runs the teacher on its shard only, and the
+    # shards are then shared: the sampler may give a rank any image
+    rank, world_size = get_dist_info()
+    shard = plain if world_size == 1 else Subset(
+        plain, range(rank, len(plain), world_size))
     loader = DataLoader(
-        plain,
+        shard,
         batch_size=batch_size,
         shuffle=False,
         num_workers=num_workers,
         collate_fn=pseudo_collate)
     start = time.perf_counter()
-    cache = compute_pseudo_label_cache(teacher, tasks, loader,
-                                       data_preprocessor)
+    cache = compute_pseudo_label_cache(
+        teacher, tasks, loader, data_preprocessor) if len(shard) else None
+    if world_size > 1:
+        cache = share_cache_shards(cache, tasks, _device_of(teacher))
     if flips or zooms:
         _check_no_padding(plain, cache, flips, zooms)
     followed = [
@@ -455,6 +466,8 @@ def build_phase_cache(teacher,
     print_log(
         f'{cache.describe()}, computed in '
         f'{time.perf_counter() - start:.1f} s' +
+        (f' (this rank ran the teacher on {len(shard)} of them)'
+         if world_size > 1 else '') +
         (f' ({" and ".join(followed)} applied to the cached maps)'
          if followed else ''),
         logger='current')
@@ -463,6 +476,57 @@ def build_phase_cache(teacher,
                                      data_preprocessor, batch_size)
         print_log(format_cache_error(errors), logger='current')
     return cache
+
+
+def _device_of(module) -> torch.device:
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device('cpu')
+
+
+def share_cache_shards(cache: Optional[PseudoLabelCache],
+                       tasks: Sequence[str],
+                       device: torch.device,
+                       key: str = 'img_path') -> PseudoLabelCache:
+    """Give every rank the whole cache from each rank's shard of it.
+
+    Args:
+        cache (PseudoLabelCache | None): This rank's shard (None when the
+            rank had no image).
+        tasks (Sequence[str]): The cached tasks.
+        device (torch.device): Where this rank keeps the outputs.
+        key (str): Metainfo key naming an image. Defaults to 'img_path'.
+
+    Returns:
+        PseudoLabelCache: The cache of all ranks' images, the same on
+        every rank.
+
+    Raises:
+        ValueError: If the shards have different input sizes or no rank
+            had an image.
+    """
+    local = None
+    if cache is not None:
+        keys = sorted(cache.index, key=cache.index.get)
+        # CPU tensors: a pickled CUDA tensor would land on the sender's GPU
+        local = (cache.input_size, keys, {
+            t: o.cpu()
+            for t, o in cache.outputs.items()
+        })
+    shards = [s for s in all_gather_object(local) if s is not None]
+    if not shards:
+        raise ValueError('pseudo-label cache: the phase has no images')
+    full = PseudoLabelCache(tasks, shards[0][0], key=key)
+    for size, keys, outputs in shards:
+        if tuple(size) != full.input_size:
+            raise ValueError(
+                f'pseudo-label cache: images of one phase must share one '
+                f'input size, got {tuple(size)} and {full.input_size}; add '
+                f'MultiTaskResize to the train pipeline')
+        for key in keys:
+            full.index[key] = len(full.index)
+        for task in tasks:
+            full._parts[task].append(outputs[task].to(device))
+    return full.finalize()
 
 
 def _check_no_padding(dataset, cache: PseudoLabelCache, flips: bool,
