@@ -61,14 +61,21 @@ def check_dataset(dataset,
     sizes = set()
     errors: List[str] = []
     for idx in range(len(dataset)):
-        results = dict(dataset.get_data_info(idx))
+        info = dict(dataset.get_data_info(idx))
+        results = dict(info)
         try:
             for transform in transforms:
                 results = transform(results)
             _check_classes(results, num_classes)
-        except (OSError, ValueError, KeyError) as err:
+        except Exception as err:  # any loader's, e.g. mmseg's
             msg = err.args[0] if isinstance(err, KeyError) and err.args \
                 else str(err)
+            if not any(
+                    str(v) in msg
+                    for k, v in info.items() if k.endswith('_path')):
+                # a loader that does not name the file: name the sample's
+                paths = [str(v) for k, v in info.items() if k.endswith('path')]
+                msg = f'{", ".join(paths)}: {type(err).__name__}: {msg}'
             errors.append(msg)
             if len(errors) >= max_errors:
                 break
