@@ -277,14 +277,17 @@ def build_inference_pipeline(cfg: Config) -> Compose:
     except AttributeError:
         raise ValueError('the config has no test_dataloader.dataset.pipeline '
                          'to prepare images with') from None
-    pipeline = [t for t in pipeline if t['type'] not in _LABEL_LOADERS]
-    loaders = [
-        i for i, t in enumerate(pipeline) if t["type"] in _IMAGE_LOADERS
-    ]
+
+    def name(transform):  # without a scope prefix ('had_mm.X')
+        return str(transform['type']).split('.')[-1]
+
+    pipeline = [t for t in pipeline if name(t) not in _LABEL_LOADERS]
+    loaders = [i for i, t in enumerate(pipeline) if name(t) in _IMAGE_LOADERS]
     if not loaders:
         raise ValueError(f'the test pipeline has no image loader (one of '
                          f'{", ".join(_IMAGE_LOADERS)})')
-    pipeline[loaders[0]] = dict(type='MultiTaskInferencerLoader')
+    # scoped, so that a config whose default scope is mmseg finds it
+    pipeline[loaders[0]] = dict(type='had_mm.MultiTaskInferencerLoader')
     init_default_scope(cfg.get('default_scope', 'had_mm'))
     return Compose(pipeline)
 

@@ -30,7 +30,7 @@ class DepthHead(DenseTaskHead):
 
     def __init__(self,
                  body: dict,
-                 loss: dict = dict(type='MaskedL1Loss'),
+                 loss: dict = dict(type='had_mm.MaskedL1Loss'),
                  activation: str = 'sigmoid',
                  max_depth: float = 10.0,
                  min_depth: float = 1e-3,

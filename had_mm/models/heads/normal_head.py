@@ -24,7 +24,7 @@ class NormalHead(DenseTaskHead):
 
     def __init__(self,
                  body: dict,
-                 loss: dict = dict(type='CosineNormalLoss'),
+                 loss: dict = dict(type='had_mm.CosineNormalLoss'),
                  **kwargs) -> None:
         super().__init__(body, loss, **kwargs)
 

@@ -24,7 +24,7 @@ class SaliencyHead(DenseTaskHead):
 
     def __init__(self,
                  body: dict,
-                 loss: dict = dict(type='BalancedBCELoss'),
+                 loss: dict = dict(type='had_mm.BalancedBCELoss'),
                  **kwargs) -> None:
         super().__init__(body, loss, **kwargs)
 
