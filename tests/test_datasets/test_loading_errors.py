@@ -67,14 +67,14 @@ def test_truncated_label_png_names_the_file(synthetic_rooms_root, tmp_path,
     with pytest.raises(ValueError) as err:
         _labels(path, task)
     msg = str(err.value)
-    assert path in msg and 'truncated' in msg and '\n' not in msg
+    assert path in msg and 'truncated or corrupt' in msg and '\n' not in msg
 
 
 def test_truncated_image_names_the_file(synthetic_rooms_root, tmp_path):
     path = _truncate(_first(synthetic_rooms_root, 'image'), tmp_path / 'x.png')
     with pytest.raises(ValueError) as err:
         LoadMultiTaskImage().transform(dict(img_path=path))
-    assert path in str(err.value) and 'truncated' in str(err.value)
+    assert path in str(err.value) and 'truncated or corrupt' in str(err.value)
 
 
 def test_out_of_range_class_is_reported_as_stored(synthetic_rooms_root,

@@ -51,7 +51,7 @@ def test_truncated_label_of_the_last_phase_fails_at_start(rooms, tmp_path):
     open(victim, 'wb').write(data[:len(data) // 2])
     line = _error_line(*_train(tmp_path / 'w', rooms))
     assert 'the train chunk of phase 3 (normal)' in line
-    assert victim in line and 'truncated' in line
+    assert victim in line and 'truncated or corrupt' in line
 
 
 def test_all_invalid_validation_depth_fails_at_start(rooms, tmp_path):
