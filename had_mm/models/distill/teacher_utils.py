@@ -7,7 +7,8 @@ import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 from mmseg.utils import ConfigType
 
-from had_mm.engine.distill import check_state_dict, load_weights
+from had_mm.engine.checkpoint import (check_checkpoint_path, check_state_dict,
+                                      load_weights)
 from had_mm.registry import MODELS
 
 
@@ -19,6 +20,8 @@ def check_teacher_ckpt_path(teacher_ckpt: Optional[str],
         raise ValueError(
             f'{key} is required: train the teacher with tools/train.py on '
             f'its config and pass its checkpoint (--cfg-options {key}=PATH).')
+    if '://' not in teacher_ckpt and osp.isdir(teacher_ckpt):
+        check_checkpoint_path(teacher_ckpt, f'teacher checkpoint ({key})')
     if '://' not in teacher_ckpt and not osp.isfile(teacher_ckpt):
         raise FileNotFoundError(
             f'teacher checkpoint "{teacher_ckpt}" does not exist; train the '
