@@ -201,10 +201,13 @@ print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__,
       'mmseg', mmseg.__version__, 'had_mm', had_mm.__version__)
 assert torch.cuda.is_available(), 'torch sees no GPU'
 EOF
+    local rc=$?
     nvidia-smi || true
+    return $rc
 }
 
 export -f install_wheels build_mmcv env_report
+[[ $DRY_RUN == 1 ]] || mkdir -p "$WORK"
 step install 60 "$OUTDIR/env.txt" install_wheels || exit 1
 step build_mmcv 300 "$OUTDIR/mmcv_build.log" build_mmcv
 build_rc=$?
@@ -251,7 +254,8 @@ smoke() {
 }
 dist_smoke() {
     PYTHONPATH="$SITE" PYTHON="$PY" PORT=29533 bash "$ROOT/tools/dist_train.sh" \
-        "$SMOKE_CFG" 1 --work-dir "$WORK/dist"
+        "$SMOKE_CFG" 1 --work-dir "$WORK/dist" --cfg-options \
+        train_cfg.phases.0.max_iters=10 train_cfg.phases.1.max_iters=10
 }
 export -f smoke dist_smoke
 step lifelong_smoke 120 "$OUTDIR/smoke_lifelong.log" smoke
@@ -264,9 +268,9 @@ if [[ $DRY_RUN == 0 ]]; then
     grep -E '^(\||device|peak|\(D)' "$OUTDIR/step_cost.txt" >> "$SUMMARY" \
         || true
     note "== smoke runs: last training lines"
-    grep -h 'Iter(train)' "$OUTDIR/smoke_lifelong.log" | tail -n 2 \
-        >> "$SUMMARY" || true
-    grep -h 'Iter(train)' "$OUTDIR/dist_train.log" | tail -n 1 \
-        >> "$SUMMARY" || true
+    grep -h 'Iter(train)' "$OUTDIR/smoke_lifelong.log" 2>/dev/null \
+        | tail -n 2 >> "$SUMMARY" || true
+    grep -h 'Iter(train)' "$OUTDIR/dist_train.log" 2>/dev/null \
+        | tail -n 1 >> "$SUMMARY" || true
 fi
 note "total: $(($(date +%s) - START)) s"
