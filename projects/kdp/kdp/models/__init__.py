@@ -31,20 +31,26 @@ take ``begin_task(task_id, num_tasks)`` (the classifier passes its
 ``prefixes = {layer: (keys, values)}``, ``B x P x D`` each.
 """
 from .continual_distiller import ContinualDistiller
-from .distill import BaseDistill, DistTokenKD, KDPDistill, LogitKD, soft_kl
+from .distill import (AttentionFusion, BaseDistill, BaseFeatureDistill,
+                      DistTokenKD, DKDDistill, FitNetsDistill, KDPDistill,
+                      LogitKD, ReviewKDDistill, soft_kl, tokens_to_map)
+from .losses import DKDLoss, HCLLoss, HintLoss
 from .prompt_continual_classifier import (DEFAULT_DATA_PREPROCESSOR,
                                           PromptContinualClassifier)
-from .prompted_vit import PromptedViT, encode_tokens, prefix_attention
+from .prompted_vit import (PromptedViT, encode_tokens,
+                           encode_tokens_and_features, prefix_attention)
 from .prompts import (BasePromptPool, CODAPrompt, DualPrompt, KDPPrompt,
                       L2PPrompt)
 from .utils import (check_prompt_layers, check_prompt_length,
                     load_vit_checkpoint, merge_prefixes, split_prefix)
 
 __all__ = [
-    'BaseDistill', 'BasePromptPool', 'CODAPrompt', 'ContinualDistiller',
-    'DEFAULT_DATA_PREPROCESSOR', 'DistTokenKD', 'DualPrompt', 'KDPDistill',
-    'KDPPrompt', 'L2PPrompt', 'LogitKD', 'PromptContinualClassifier',
-    'PromptedViT', 'check_prompt_layers', 'check_prompt_length',
-    'encode_tokens', 'load_vit_checkpoint', 'merge_prefixes',
-    'prefix_attention', 'soft_kl', 'split_prefix'
+    'AttentionFusion', 'BaseDistill', 'BaseFeatureDistill', 'BasePromptPool',
+    'CODAPrompt', 'ContinualDistiller', 'DEFAULT_DATA_PREPROCESSOR',
+    'DKDDistill', 'DKDLoss', 'DistTokenKD', 'DualPrompt', 'FitNetsDistill',
+    'HCLLoss', 'HintLoss', 'KDPDistill', 'KDPPrompt', 'L2PPrompt', 'LogitKD',
+    'PromptContinualClassifier', 'PromptedViT', 'ReviewKDDistill',
+    'check_prompt_layers', 'check_prompt_length', 'encode_tokens',
+    'encode_tokens_and_features', 'load_vit_checkpoint', 'merge_prefixes',
+    'prefix_attention', 'soft_kl', 'split_prefix', 'tokens_to_map'
 ]

@@ -63,10 +63,14 @@ class ContinualDistiller(BaseModel):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         # one draw from the global stream seeds both models' own streams
         self._build_seed = int(torch.randint(2**31 - 2, ()).item())
+        # the teacher first: a feature mode of the student needs its shape
+        # (each model has its own random stream, so the order is free)
+        teacher_model = None if teacher is None else self._build(
+            teacher, 'teacher', self._build_seed + 1)
+        student = self._with_teacher_shape(student, teacher_model)
         self.student = self._build(student, 'student', self._build_seed)
-        if teacher is not None:
-            self.teacher = self._build(teacher, 'teacher',
-                                       self._build_seed + 1)
+        if teacher_model is not None:
+            self.teacher = teacher_model
             if self.teacher.num_classes != self.student.num_classes:
                 raise ValueError(
                     f'ContinualDistiller: the teacher has '
@@ -75,6 +79,10 @@ class ContinualDistiller(BaseModel):
             if self.teacher.distill is not None:
                 raise ValueError('ContinualDistiller: the teacher cannot '
                                  'have a distill mode')
+            if self.student.distill is not None:
+                # fail at build time, not after the first teacher stage
+                self.student.distill.check_teacher(self.teacher.backbone,
+                                                   self.student.backbone)
         else:
             self.teacher = None
             if self.student.distill is not None:
@@ -97,6 +105,33 @@ class ContinualDistiller(BaseModel):
                     torch.manual_seed(self._build_seed + offset)
                     model.init_weights()
         self._is_init = True
+
+    @staticmethod
+    def _with_teacher_shape(
+            student: dict,
+            teacher: Optional[PromptContinualClassifier]) -> dict:
+        """The student config with its feature mode's ``teacher_dims`` and
+        ``teacher_num_layers`` filled in from the teacher's backbone."""
+        distill = dict(student).get('distill')
+        if teacher is None or distill is None:
+            return student
+        mode = distill.get('type')
+        mode = MODELS.get(mode) if isinstance(mode, str) else mode
+        if not getattr(mode, 'needs_teacher_shape', False):
+            return student
+        student = copy.deepcopy(dict(student))
+        distill = dict(distill)
+        vit = teacher.backbone
+        for key, value in (('teacher_dims', vit.embed_dims),
+                           ('teacher_num_layers', vit.num_layers)):
+            if distill.get(key) is not None and distill[key] != value:
+                raise ValueError(
+                    f'ContinualDistiller: student.distill.{key}='
+                    f'{distill[key]} differs from the teacher\'s backbone '
+                    f'({key}={value}); leave it out')
+            distill[key] = value
+        student['distill'] = distill
+        return student
 
     @staticmethod
     def _build(cfg: dict, name: str, seed: int) -> PromptContinualClassifier:

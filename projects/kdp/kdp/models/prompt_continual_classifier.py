@@ -12,7 +12,7 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from .distill.base_distill import BaseDistill
-from .prompted_vit import encode_tokens
+from .prompted_vit import encode_tokens, encode_tokens_and_features
 from .prompts.base_prompt_pool import BasePromptPool
 from .utils import load_vit_checkpoint, merge_prefixes
 
@@ -56,7 +56,8 @@ class PromptContinualClassifier(BaseModel):
     Losses (:meth:`loss`): ``loss_ce`` (cross-entropy of ``last(CLS)``) and
     ``loss_prompt`` (the pool's loss); with a ``distill`` mode and a teacher
     (:meth:`set_teacher`), the mode's terms (``loss_ce`` weighted by ``1 -
-    a``, ``loss_kd``) against the teacher's CLS logits, computed without
+    a``, ``loss_kd``, ...) against the teacher's CLS logits (and, for a
+    feature mode, the teacher's layer outputs), computed without
     gradients.
 
     Trainable: the prompt pool, the distillation mode's tokens / prompts /
@@ -85,9 +86,12 @@ class PromptContinualClassifier(BaseModel):
             ViT (only with ``query``). Defaults to None.
         distill (dict, optional): Distillation mode: ``dict(type=
             'KDPDistill', alpha=0.5, temperature=2.0, prompt_length=6)``,
-            ``dict(type='LogitKD', ...)`` or ``dict(type='DistTokenKD',
-            ...)``; ``embed_dims``, ``num_layers``, ``num_classes`` are
-            filled in. None: no distillation. Defaults to None.
+            ``dict(type='LogitKD', ...)``, ``'DistTokenKD'``,
+            ``'DKDDistill'``, ``'FitNetsDistill'`` or ``'ReviewKDDistill'``;
+            ``embed_dims``, ``num_layers``, ``num_classes`` are filled in
+            (and, in a :class:`ContinualDistiller`, a feature mode's
+            ``teacher_dims`` and ``teacher_num_layers``). None: no
+            distillation. Defaults to None.
         num_tasks (int, optional): Number of tasks, given to the prompt
             pool. None: ``ceil(num_classes / task size)`` at
             :meth:`begin_task`. Defaults to None.
@@ -168,7 +172,8 @@ class PromptContinualClassifier(BaseModel):
             if not isinstance(self.distill, BaseDistill):
                 raise TypeError(f'distill: {type(self.distill).__name__} '
                                 f'is not a distillation mode (KDPDistill, '
-                                f'LogitKD, DistTokenKD)')
+                                f'LogitKD, DistTokenKD, DKDDistill, '
+                                f'FitNetsDistill, ReviewKDDistill)')
             self.distill.check_depth(depth)
         else:
             self.distill = None
@@ -234,6 +239,8 @@ class PromptContinualClassifier(BaseModel):
             raise ValueError(f'set_teacher: the teacher has '
                              f'{teacher.num_classes} classes, the student '
                              f'{self.num_classes}')
+        if self.distill is not None:
+            self.distill.check_teacher(teacher.backbone, self.backbone)
         if freeze:
             teacher.requires_grad_(False)
         teacher.eval()
@@ -333,6 +340,49 @@ class PromptContinualClassifier(BaseModel):
         with torch.no_grad():
             return encode_tokens(self.query_vit, inputs)[:, 0]
 
+    def forward_outputs(
+        self,
+        inputs: Tensor,
+        train: bool = False,
+        feature_layers: Sequence[int] = ()
+    ) -> Tuple[Tensor, Optional[Tensor], Tensor, Dict[int, Tensor], Tuple[
+            int, int]]:
+        """Logits of both heads, the prompt loss and layer outputs.
+
+        Args:
+            inputs (Tensor): Pre-processed images, ``B x 3 x H x W``.
+            train (bool): Training-time prompt selection. Defaults to
+                False.
+            feature_layers (Sequence[int]): Backbone layers whose output
+                tokens to return. Defaults to ``()``.
+
+        Returns:
+            tuple: ``last(CLS)`` (``B x num_classes``), the token head's
+            logits (None without a token), the prompt loss, ``{layer: B x
+            (1 + HW) x D}`` (the distillation mode's extra tokens dropped)
+            and the patch grid ``(H, W)``.
+        """
+        batch = inputs.shape[0]
+        prefixes, prompt_loss = {}, None
+        if self.prompt is not None:
+            prefixes, prompt_loss = self.prompt(
+                self.extract_query(inputs), train=train)
+        tokens = None
+        if self.distill is not None:
+            distill_prefixes, tokens = self.distill.prompts(batch)
+            prefixes = merge_prefixes(prefixes, distill_prefixes)
+        feats, layer_feats, grid = encode_tokens_and_features(
+            self.backbone, inputs, prefixes, tokens, feature_layers)
+        cls_logits = self.last(feats[:, 0])
+        token_logits = None
+        if tokens is not None:
+            num = tokens.shape[1]
+            token_logits = self.distill.token_logits(feats[:, -num:])
+            layer_feats = {i: f[:, :-num] for i, f in layer_feats.items()}
+        if prompt_loss is None:
+            prompt_loss = cls_logits.new_zeros(())
+        return cls_logits, token_logits, prompt_loss, layer_feats, grid
+
     def forward_logits(
             self,
             inputs: Tensor,
@@ -349,24 +399,7 @@ class PromptContinualClassifier(BaseModel):
             num_classes``), the token head's logits (None without a token)
             and the prompt loss.
         """
-        batch = inputs.shape[0]
-        prefixes, prompt_loss = {}, None
-        if self.prompt is not None:
-            prefixes, prompt_loss = self.prompt(
-                self.extract_query(inputs), train=train)
-        tokens = None
-        if self.distill is not None:
-            distill_prefixes, tokens = self.distill.prompts(batch)
-            prefixes = merge_prefixes(prefixes, distill_prefixes)
-        feats = encode_tokens(self.backbone, inputs, prefixes, tokens)
-        cls_logits = self.last(feats[:, 0])
-        token_logits = None
-        if tokens is not None:
-            token_logits = self.distill.token_logits(feats[:,
-                                                           -tokens.shape[1]:])
-        if prompt_loss is None:
-            prompt_loss = cls_logits.new_zeros(())
-        return cls_logits, token_logits, prompt_loss
+        return self.forward_outputs(inputs, train)[:3]
 
     def predict_logits(self, inputs: Tensor) -> Tensor:
         """The inference logits (not masked).
@@ -397,6 +430,25 @@ class PromptContinualClassifier(BaseModel):
         """
         with torch.no_grad():
             return self.forward_logits(inputs, train=False)[0]
+
+    def teacher_outputs(
+        self, inputs: Tensor, feature_layers: Sequence[int]
+    ) -> Tuple[Tensor, Dict[int, Tensor], Tuple[int, int]]:
+        """This model's CLS logits and layer outputs as a teacher
+        (test-time prompt selection, no gradient).
+
+        Args:
+            inputs (Tensor): Pre-processed images.
+            feature_layers (Sequence[int]): Backbone layers to return.
+
+        Returns:
+            tuple: ``last(CLS)`` (``B x num_classes``), ``{layer: B x (1 +
+            HW) x D}`` and the patch grid.
+        """
+        with torch.no_grad():
+            outputs = self.forward_outputs(
+                inputs, train=False, feature_layers=feature_layers)
+        return outputs[0], outputs[3], outputs[4]
 
     def mask_unseen(self, logits: Tensor) -> Tensor:
         """Mask the logits of unseen classes (``>= classes_seen``) to
@@ -490,22 +542,45 @@ class PromptContinualClassifier(BaseModel):
                 f'loss: label {int(gt_label[outside][0])} is outside the '
                 f'current task classes [{start}, {end}) (call begin_task '
                 f'with the task\'s classes)')
-        cls_logits, token_logits, prompt_loss = self.forward_logits(
-            inputs, train=True)
+        if self.distill is not None and self.teacher is None:
+            raise RuntimeError(
+                f'loss: distill={type(self.distill).__name__} needs a '
+                f'teacher; call set_teacher() (or use a '
+                f'ContinualDistiller with a teacher)')
+        student_layers = () if self.distill is None else \
+            self.distill.student_layers
+        cls_logits, token_logits, prompt_loss, student_feats, grid = \
+            self.forward_outputs(inputs, train=True,
+                                 feature_layers=student_layers)
         if self.distill is None:
             losses = dict(
                 loss_ce=BaseDistill.ce(cls_logits, gt_label,
                                        self.task_classes))
-        else:
-            if self.teacher is None:
-                raise RuntimeError(
-                    f'loss: distill={type(self.distill).__name__} needs a '
-                    f'teacher; call set_teacher() (or use a '
-                    f'ContinualDistiller with a teacher)')
+        elif not student_layers and not self.distill.teacher_layers:
             teacher_logits = self.teacher.teacher_logits(inputs)
             losses = self.distill.loss(cls_logits, token_logits,
                                        teacher_logits, gt_label,
                                        self.task_classes)
+        else:
+            # feature modes: the layer outputs of both ViTs
+            teacher_logits, teacher_feats, teacher_grid = \
+                self.teacher.teacher_outputs(inputs,
+                                             self.distill.teacher_layers)
+            if teacher_grid != grid:
+                raise ValueError(
+                    f'loss: the teacher\'s patch grid {teacher_grid} '
+                    f'differs from the student\'s {grid}; '
+                    f'{type(self.distill).__name__} needs the same '
+                    f'img_size / patch_size in both ViTs')
+            losses = self.distill.loss(
+                cls_logits,
+                token_logits,
+                teacher_logits,
+                gt_label,
+                self.task_classes,
+                student_feats=student_feats,
+                teacher_feats=teacher_feats,
+                patch_resolution=grid)
         losses['loss_prompt'] = prompt_loss
         return losses
 

@@ -1,4 +1,4 @@
-from typing import Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -67,11 +67,15 @@ def prefix_attention(attn: nn.Module,
     return out
 
 
-def encode_tokens(vit: VisionTransformer,
-                  x: Tensor,
-                  prefixes: Optional[Prefixes] = None,
-                  extra_tokens: Optional[Tensor] = None) -> Tensor:
-    """Run an mmpretrain ``VisionTransformer`` with prompts.
+def encode_tokens_and_features(
+    vit: VisionTransformer,
+    x: Tensor,
+    prefixes: Optional[Prefixes] = None,
+    extra_tokens: Optional[Tensor] = None,
+    out_layers: Sequence[int] = ()
+) -> Tuple[Tensor, Dict[int, Tensor], Tuple[int, int]]:
+    """Run an mmpretrain ``VisionTransformer`` with prompts, keeping the
+    outputs of some layers.
 
     The same computation as ``VisionTransformer.forward`` (patch embedding,
     class token, position embedding, pre-norm, layers, final norm), plus:
@@ -80,7 +84,9 @@ def encode_tokens(vit: VisionTransformer,
       input of layer 0 (after the position embedding; they get none), so
       they flow through every block (e.g. the KDP / DeiT tokens);
     - ``prefixes[i]`` given to layer ``i``'s attention (see
-      :func:`prefix_attention`); the other layers run unchanged.
+      :func:`prefix_attention`); the other layers run unchanged;
+    - the output tokens of every layer of ``out_layers`` (for feature
+      distillation).
 
     Args:
         vit (VisionTransformer): The ViT (any arch).
@@ -89,12 +95,23 @@ def encode_tokens(vit: VisionTransformer,
             prefix keys and values. Defaults to None.
         extra_tokens (Tensor, optional): ``E x D`` or ``B x E x D`` tokens.
             Defaults to None.
+        out_layers (Sequence[int]): Layers whose output tokens to return
+            (0-based). Defaults to ``()``.
 
     Returns:
-        Tensor: The output tokens after the final norm, ``B x (1 + HW + E)
-        x D``: class token first, the extra tokens last.
+        tuple[Tensor, dict[int, Tensor], tuple[int, int]]: The output
+        tokens after the final norm, ``B x (1 + HW + E) x D`` (class token
+        first, the extra tokens last); ``{layer: B x (1 + HW + E) x D}``,
+        the outputs of the blocks of ``out_layers`` (before the final
+        norm); the patch grid ``(H, W)``.
     """
     prefixes = prefixes or {}
+    out_layers = set(out_layers)
+    beyond = sorted(i for i in out_layers if not 0 <= i < len(vit.layers))
+    if beyond:
+        raise ValueError(f'encode_tokens: out_layers {beyond} lie beyond the '
+                         f'ViT depth {len(vit.layers)} (valid layers are '
+                         f'0..{len(vit.layers) - 1})')
     batch = x.shape[0]
     x, patch_resolution = vit.patch_embed(x)
     if vit.cls_token is not None:
@@ -112,6 +129,7 @@ def encode_tokens(vit: VisionTransformer,
             extra_tokens = extra_tokens.unsqueeze(0)
         x = torch.cat([x, extra_tokens.expand(batch, -1, -1).to(x.dtype)],
                       dim=1)
+    features = {}
     for i, layer in enumerate(vit.layers):
         prefix = prefixes.get(i)
         if prefix is None:
@@ -120,9 +138,34 @@ def encode_tokens(vit: VisionTransformer,
             # TransformerEncoderLayer.forward with a prefixed attention
             x = x + prefix_attention(layer.attn, layer.ln1(x), prefix)
             x = layer.ffn(layer.ln2(x), identity=x)
+        if i in out_layers:
+            features[i] = x
     if vit.final_norm:
         x = vit.ln1(x)
-    return x
+    return x, features, tuple(patch_resolution)
+
+
+def encode_tokens(vit: VisionTransformer,
+                  x: Tensor,
+                  prefixes: Optional[Prefixes] = None,
+                  extra_tokens: Optional[Tensor] = None) -> Tensor:
+    """Run an mmpretrain ``VisionTransformer`` with prompts.
+
+    See :func:`encode_tokens_and_features` (without layer outputs).
+
+    Args:
+        vit (VisionTransformer): The ViT (any arch).
+        x (Tensor): Images, ``B x 3 x H x W``.
+        prefixes (dict[int, tuple[Tensor, Tensor]], optional): Per-layer
+            prefix keys and values. Defaults to None.
+        extra_tokens (Tensor, optional): ``E x D`` or ``B x E x D`` tokens.
+            Defaults to None.
+
+    Returns:
+        Tensor: The output tokens after the final norm, ``B x (1 + HW + E)
+        x D``: class token first, the extra tokens last.
+    """
+    return encode_tokens_and_features(vit, x, prefixes, extra_tokens)[0]
 
 
 @MODELS.register_module()

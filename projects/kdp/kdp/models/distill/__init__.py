@@ -1,6 +1,14 @@
 from .base_distill import BaseDistill, soft_kl
+from .base_feature_distill import BaseFeatureDistill
 from .dist_token_kd import DistTokenKD
+from .dkd_distill import DKDDistill
+from .fitnets_distill import FitNetsDistill
 from .kdp_distill import KDPDistill
 from .logit_kd import LogitKD
+from .review_kd_distill import AttentionFusion, ReviewKDDistill, tokens_to_map
 
-__all__ = ['BaseDistill', 'DistTokenKD', 'KDPDistill', 'LogitKD', 'soft_kl']
+__all__ = [
+    'AttentionFusion', 'BaseDistill', 'BaseFeatureDistill', 'DKDDistill',
+    'DistTokenKD', 'FitNetsDistill', 'KDPDistill', 'LogitKD',
+    'ReviewKDDistill', 'soft_kl', 'tokens_to_map'
+]

@@ -1,6 +1,7 @@
 from typing import Dict, Optional, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
@@ -35,6 +36,15 @@ class BaseDistill(BaseModule):
     against the teacher's CLS logits (:meth:`loss`). Its parameters are
     trained with the student's prompts and head.
 
+    A feature mode (FitNets, ReviewKD) also names the layers whose output
+    tokens it distils (:attr:`student_layers`, :attr:`teacher_layers`);
+    the classifier then passes ``student_feats`` and ``teacher_feats``
+    (``{layer: B x (1 + HW) x D}``, class token first, the mode's extra
+    tokens dropped) and ``patch_resolution`` to :meth:`loss`. A mode with
+    ``needs_teacher_shape = True`` takes ``teacher_dims`` and
+    ``teacher_num_layers``, which :class:`ContinualDistiller` fills in
+    from its teacher.
+
     Args:
         embed_dims (int): The student ViT's embedding dimension.
         num_classes (int): Number of classes of the whole sequence.
@@ -48,6 +58,11 @@ class BaseDistill(BaseModule):
 
     #: Number of tokens appended at the input of layer 0.
     num_tokens = 0
+    #: Whether ``__init__`` takes ``teacher_dims`` and ``teacher_num_layers``
+    #: (filled in by :class:`ContinualDistiller` from its teacher).
+    needs_teacher_shape = False
+    #: Whether ``alpha`` mixes CE and KD (so must lie in [0, 1]).
+    alpha_is_mix = True
 
     def __init__(self,
                  embed_dims: int,
@@ -57,9 +72,12 @@ class BaseDistill(BaseModule):
                  temperature: float = 2.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not 0 <= alpha <= 1:
+        if self.alpha_is_mix and not 0 <= alpha <= 1:
             raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
                              f'in [0, 1]')
+        if alpha < 0:
+            raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
+                             f'non-negative')
         if temperature <= 0:
             raise ValueError(f'{type(self).__name__}: temperature='
                              f'{temperature} must be positive')
@@ -69,11 +87,32 @@ class BaseDistill(BaseModule):
         self.alpha = float(alpha)
         self.temperature = float(temperature)
 
+    @property
+    def student_layers(self) -> Tuple[int, ...]:
+        """tuple[int]: The student layers whose outputs :meth:`loss` needs
+        (none for a logit mode)."""
+        return ()
+
+    @property
+    def teacher_layers(self) -> Tuple[int, ...]:
+        """tuple[int]: The teacher layers whose outputs :meth:`loss` needs
+        (none for a logit mode)."""
+        return ()
+
     def check_depth(self, num_layers: int) -> None:
         """Check the prompt layers against the backbone depth.
 
         Args:
             num_layers (int): The backbone depth.
+        """
+
+    def check_teacher(self, teacher_vit: nn.Module,
+                      student_vit: nn.Module) -> None:
+        """Check that the teacher's ViT fits this mode (default: any).
+
+        Args:
+            teacher_vit (nn.Module): The teacher's backbone ViT.
+            student_vit (nn.Module): The student's backbone ViT.
         """
 
     def prompts(self, batch_size: int) -> Tuple[Prefixes, Optional[Tensor]]:

@@ -27,6 +27,10 @@ class BasePromptPool(BaseModule):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
+    #: Buffers that checkpoints written before they existed lack; loading
+    #: such a checkpoint keeps their current values.
+    optional_buffers: Tuple[str, ...] = ()
+
     def __init__(self,
                  embed_dims: int,
                  key_dims: Optional[int] = None,
@@ -41,6 +45,14 @@ class BasePromptPool(BaseModule):
         self.task_id = 0
         self.num_tasks = 1
         self._num_layers_arg = num_layers
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        # an older checkpoint without the selection / re-init state loads
+        # with the current values (so strict loading still works)
+        for name in self.optional_buffers:
+            state_dict.setdefault(prefix + name, getattr(self, name))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _check_after_init(self) -> None:
         """Run :meth:`check_depth` if ``num_layers`` was given."""

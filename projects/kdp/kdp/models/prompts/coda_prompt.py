@@ -19,6 +19,54 @@ def _orthogonal_(param: Tensor) -> None:
         param.copy_(flat.view_as(param))
 
 
+def gram_schmidt_new_rows(old: Tensor, num_new: int,
+                          generator: torch.Generator) -> Tensor:
+    """``num_new`` random unit rows orthogonal to each other and to the rows
+    of ``old``.
+
+    Random normal vectors are orthogonalised by modified Gram-Schmidt
+    against an orthonormal basis of ``old``'s rows and then against each
+    other, each pass done twice (one pass loses orthogonality to rounding),
+    in float64.
+
+    Args:
+        old (Tensor): ``n x d`` rows to be orthogonal to (any, e.g. the
+            trained components of earlier tasks; ``n`` may be 0).
+        num_new (int): Number of new rows, with ``n + num_new <= d``.
+        generator (torch.Generator): The random stream of the draws.
+
+    Returns:
+        Tensor: ``num_new x d`` in ``old``'s dtype and device.
+    """
+    dims = old.shape[1]
+    if old.shape[0] + num_new > dims:
+        raise ValueError(f'gram_schmidt_new_rows: {old.shape[0]} old + '
+                         f'{num_new} new rows cannot be orthogonal in '
+                         f'{dims} dimensions')
+    basis = []
+
+    def orthogonalise(vec: Tensor) -> Tensor:
+        for _ in range(2):
+            for unit in basis:
+                vec = vec - (vec @ unit) * unit
+        return vec
+
+    for row in old.detach().to('cpu', torch.float64):
+        norm_before = row.norm()
+        row = orthogonalise(row)
+        # skip rows (numerically) in the span of the earlier ones
+        if row.norm() > 1e-10 * max(float(norm_before), 1.0):
+            basis.append(row / row.norm())
+    new = []
+    while len(new) < num_new:
+        vec = orthogonalise(
+            torch.randn(dims, generator=generator, dtype=torch.float64))
+        if vec.norm() > 1e-6:  # a draw in the span: draw again
+            basis.append(vec / vec.norm())
+            new.append(basis[-1])
+    return torch.stack(new).to(old.device, old.dtype)
+
+
 def _ortho_penalty(mat: Tensor) -> Tensor:
     """``mean((M M^T - I)^2)`` for ``M`` of shape ``rows x dims``."""
     gram = mat @ mat.t()
@@ -44,6 +92,17 @@ class CODAPrompt(BasePromptPool):
     the earlier tasks are detached (frozen), so only task ``t``'s range
     learns. Components are initialised orthogonal.
 
+    With ``gram_schmidt`` (on by default, as in CODA-Prompt), at the start
+    of every new task ``t > 0`` (:meth:`begin_task`) the components, keys
+    and attention vectors of task ``t``'s range are re-initialised per
+    layer by Gram-Schmidt: random unit vectors orthogonal to those of the
+    earlier tasks' ranges (as trained) and to each other (the components
+    flattened to ``length * embed_dims``). This needs ``pool_size <=
+    key_dims`` and ``pool_size <= length * embed_dims``. The draws come
+    from the pool's own random stream (seeded at construction), and the
+    buffer :attr:`reinit_task` records the last re-initialised task so a
+    task is never re-initialised twice.
+
     Prompt loss (training): ``ortho_weight * sum_layers (ortho(K) +
     ortho(A) + ortho(P))`` over the used components, ``ortho(M) = mean((M
     M^T - I)^2)``; with the default ``ortho_weight=0`` it is 0.
@@ -58,10 +117,14 @@ class CODAPrompt(BasePromptPool):
             (0, 1, 2, 3, 4).
         ortho_weight (float): Weight of the orthogonality loss. Defaults
             to 0.
+        gram_schmidt (bool): Re-initialise each new task's components
+            orthogonal to the earlier ones. Defaults to True.
         num_layers (int, optional): The backbone depth, to check
             ``layers`` at construction. Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
+
+    optional_buffers = ('reinit_task', )
 
     def __init__(self,
                  embed_dims: int,
@@ -70,6 +133,7 @@ class CODAPrompt(BasePromptPool):
                  length: int = 8,
                  layers: Sequence[int] = (0, 1, 2, 3, 4),
                  ortho_weight: float = 0.,
+                 gram_schmidt: bool = True,
                  num_layers: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(embed_dims, key_dims, num_layers, init_cfg)
@@ -92,6 +156,18 @@ class CODAPrompt(BasePromptPool):
             for j in range(n_layers):
                 _orthogonal_(param.data[j])
         self._check_after_init()
+        self.gram_schmidt = bool(gram_schmidt)
+        room = min(self.key_dims, length * embed_dims)
+        if self.gram_schmidt and pool_size > room:
+            raise ValueError(
+                f'{name}: gram_schmidt needs pool_size={pool_size} <= '
+                f'min(key_dims, length * embed_dims)={room} (orthogonal '
+                f'components); use a smaller pool or gram_schmidt=False')
+        self.register_buffer('reinit_task', torch.zeros((), dtype=torch.long))
+        # peeked without advancing the global stream, so every other
+        # parameter is initialised as without Gram-Schmidt
+        with torch.random.fork_rng(devices=[]):
+            self._seed = int(torch.randint(2**31 - 1, ()).item())
 
     def layer_args(self) -> Dict[str, Tuple[int, ...]]:
         """The layer arguments: ``{'layers': ...}``."""
@@ -111,6 +187,21 @@ class CODAPrompt(BasePromptPool):
                 f'the number of tasks {num_tasks} (each task needs its own '
                 f'components)')
         super().begin_task(task_id, num_tasks)
+        if self.gram_schmidt and self.task_id > int(self.reinit_task):
+            self.reinit_task_range()
+            self.reinit_task.fill_(self.task_id)
+
+    @torch.no_grad()
+    def reinit_task_range(self) -> None:
+        """Re-initialise the current task's components, keys and attention
+        vectors by Gram-Schmidt against the earlier tasks' (per layer)."""
+        start, end = self.task_range
+        gen = torch.Generator().manual_seed(self._seed + self.task_id)
+        for param in (self.components, self.keys, self.attention):
+            for j in range(param.shape[0]):
+                rows = param[j].flatten(1)
+                rows[start:end] = gram_schmidt_new_rows(
+                    rows[:start], end - start, gen)
 
     @property
     def task_range(self) -> Tuple[int, int]:

@@ -1,0 +1,83 @@
+from typing import Dict, Optional, Tuple
+
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from ..losses import DKDLoss
+from .base_distill import BaseDistill
+
+
+@MODELS.register_module()
+class DKDDistill(BaseDistill):
+    """Decoupled knowledge distillation (DKD) on the CLS head.
+
+    ``L = (1 - w) CE(last(CLS), y) + w T^2 (alpha TCKD + beta NCKD)``
+    between ``last(CLS)`` and the teacher's CLS logits, over the current
+    task's classes (the target class ``y`` is inside them; see
+    :class:`DKDLoss`). Inference uses ``last(CLS)``; no extra token or
+    prompt. The defaults are the KDP authors' DKD baseline: ``w = 0.5``,
+    ``alpha = 1``, ``beta = 4``, ``T = 4``. DKD's epoch warm-up of the KD
+    weight is not used (the continual loop restarts at each task).
+
+    Here ``alpha`` is the TCKD weight (not a CE / KD mix; that is
+    ``kd_weight``).
+
+    Args:
+        embed_dims (int): The student ViT's embedding dimension.
+        num_classes (int): Number of classes.
+        num_layers (int, optional): The student ViT's depth. Defaults to
+            None.
+        kd_weight (float): Weight ``w`` of the DKD term, in ``[0, 1]``; CE
+            has ``1 - w``. Defaults to 0.5.
+        alpha (float): TCKD weight. Defaults to 1.0.
+        beta (float): NCKD weight. Defaults to 4.0.
+        temperature (float): Temperature ``T``. Defaults to 4.0.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    alpha_is_mix = False
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_classes: int,
+                 num_layers: Optional[int] = None,
+                 kd_weight: float = 0.5,
+                 alpha: float = 1.0,
+                 beta: float = 4.0,
+                 temperature: float = 4.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(embed_dims, num_classes, num_layers, alpha,
+                         temperature, init_cfg)
+        if not 0 <= kd_weight <= 1:
+            raise ValueError(f'DKDDistill: kd_weight={kd_weight} must be in '
+                             f'[0, 1]')
+        self.kd_weight = float(kd_weight)
+        self.beta = float(beta)
+        self.dkd = DKDLoss(alpha=alpha, beta=beta, temperature=temperature)
+
+    def loss(self, cls_logits: Tensor, token_logits: Optional[Tensor],
+             teacher_logits: Tensor, gt_label: Tensor,
+             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
+        """``loss_ce``, ``loss_tckd`` and ``loss_nckd``.
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
+            token_logits (Tensor | None): Unused.
+            teacher_logits (Tensor): The teacher's CLS logits.
+            gt_label (Tensor): ``B`` labels inside ``task_classes``.
+            task_classes (tuple[int, int]): The current ``[start, end)``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_ce`` (times ``1 - w``), ``loss_tckd``
+            (times ``w alpha``) and ``loss_nckd`` (times ``w beta``), the
+            last two with ``T^2``.
+        """
+        start, end = task_classes
+        tckd, nckd = self.dkd.decoupled(cls_logits[:, start:end],
+                                        teacher_logits[:, start:end],
+                                        gt_label - start)
+        return dict(
+            loss_ce=(1 - self.kd_weight) *
+            self.ce(cls_logits, gt_label, task_classes),
+            loss_tckd=self.kd_weight * self.dkd.alpha * tckd,
+            loss_nckd=self.kd_weight * self.dkd.beta * nckd)

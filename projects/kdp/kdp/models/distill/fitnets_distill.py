@@ -1,0 +1,116 @@
+from typing import Dict, Optional, Tuple
+
+import torch.nn as nn
+from torch import Tensor
+
+from had_mm.registry import MODELS
+from ..losses import HintLoss
+from .base_feature_distill import BaseFeatureDistill
+
+
+@MODELS.register_module()
+class FitNetsDistill(BaseFeatureDistill):
+    """FitNets: a feature hint on one ViT layer through a learned
+    regressor.
+
+    The output tokens (class token and patch tokens) of the student's
+    layer ``student_layer`` go through a linear regressor ``D_s -> D_t``
+    and are pulled to the teacher's tokens of ``teacher_layer``:
+
+    ``L = (1 - a) CE + a T^2 KL(z_T || last(CLS)) + hint_weight mean((W
+    f_s + b - f_t)^2)``
+
+    (CE and KL over the current task's classes, see
+    :class:`BaseFeatureDistill`; ``a = 0`` is the original FitNets loss,
+    CE plus the hint, trained in one stage). The regressor is trained with
+    the prompts and is not used at inference (``last(CLS)``). The defaults
+    follow the KDP authors' FitNets baseline: the last layer, ``hint_weight
+    = 0.1``, ``a = 0.5``, ``T = 2``.
+
+    Args:
+        embed_dims (int): The student ViT's embedding dimension.
+        num_classes (int): Number of classes.
+        num_layers (int): The student ViT's depth.
+        alpha (float): Weight ``a`` of the logit KD term. Defaults to 0.5.
+        temperature (float): Temperature ``T``. Defaults to 2.0.
+        student_layer (int): The hinted student layer (negative: from the
+            end). Defaults to -1 (the last).
+        teacher_layer (int, optional): The hint layer of the teacher.
+            Defaults to None: the same relative depth as ``student_layer``
+            (:meth:`map_layer`).
+        hint_weight (float): Weight of the hint. Defaults to 0.1.
+        teacher_dims (int, optional): The teacher ViT's width. Defaults to
+            None: ``embed_dims``.
+        teacher_num_layers (int, optional): The teacher ViT's depth.
+            Defaults to None: ``num_layers``.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_classes: int,
+                 num_layers: Optional[int] = None,
+                 alpha: float = 0.5,
+                 temperature: float = 2.0,
+                 student_layer: int = -1,
+                 teacher_layer: Optional[int] = None,
+                 hint_weight: float = 0.1,
+                 teacher_dims: Optional[int] = None,
+                 teacher_num_layers: Optional[int] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(embed_dims, num_classes, num_layers, alpha,
+                         temperature, teacher_dims, teacher_num_layers,
+                         init_cfg)
+        student, teacher = self.resolve_layers(
+            (student_layer, ), None if teacher_layer is None else
+            (teacher_layer, ), ('student_layer', 'teacher_layer'))
+        self.student_layer, self.teacher_layer = student[0], teacher[0]
+        self.regressor = nn.Linear(embed_dims, self.teacher_dims)
+        self.hint = HintLoss(loss_weight=hint_weight)
+
+    @property
+    def student_layers(self) -> Tuple[int, ...]:
+        """tuple[int]: ``(student_layer, )``."""
+        return (self.student_layer, )
+
+    @property
+    def teacher_layers(self) -> Tuple[int, ...]:
+        """tuple[int]: ``(teacher_layer, )``."""
+        return (self.teacher_layer, )
+
+    def loss(
+        self,
+        cls_logits: Tensor,
+        token_logits: Optional[Tensor],
+        teacher_logits: Tensor,
+        gt_label: Tensor,
+        task_classes: Tuple[int, int],
+        student_feats: Optional[Dict[int, Tensor]] = None,
+        teacher_feats: Optional[Dict[int, Tensor]] = None,
+        patch_resolution: Optional[Tuple[int,
+                                         int]] = None) -> Dict[str, Tensor]:
+        """``loss_ce``, ``loss_kd`` (for ``a > 0``) and ``loss_hint``.
+
+        Args:
+            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
+            token_logits (Tensor | None): Unused.
+            teacher_logits (Tensor): The teacher's CLS logits.
+            gt_label (Tensor): ``B`` labels.
+            task_classes (tuple[int, int]): The current ``[start, end)``.
+            student_feats (dict[int, Tensor]): ``{student_layer: B x N x
+                D_s}`` tokens.
+            teacher_feats (dict[int, Tensor]): ``{teacher_layer: B x N x
+                D_t}`` tokens.
+            patch_resolution (tuple[int, int], optional): Unused.
+
+        Returns:
+            dict[str, Tensor]: The weighted terms.
+        """
+        self.check_features(student_feats, teacher_feats, self.student_layers,
+                            self.teacher_layers, 'FitNetsDistill')
+        losses = self.logit_terms(cls_logits, teacher_logits, gt_label,
+                                  task_classes)
+        losses['loss_hint'] = self.hint(
+            self.regressor(student_feats[self.student_layer]),
+            teacher_feats[self.teacher_layer])
+        return losses
