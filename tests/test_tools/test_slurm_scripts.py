@@ -67,9 +67,10 @@ def test_slurm_train_command_line(tmp_path):
 def test_slurm_test_command_line_and_defaults(tmp_path):
     ckpt = tmp_path / 'model.pth'
     torch.save(dict(state_dict={}), ckpt)
-    proc, srun, init = _run(
-        'slurm_test.sh',
-        ['gpu_part', 'had', TINY_SEG, str(ckpt)], tmp_path)
+    work = f'--work-dir={tmp_path / "work"}'
+    proc, srun, init = _run('slurm_test.sh',
+                            ['gpu_part', 'had', TINY_SEG,
+                             str(ckpt), work], tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     # MMSegmentation's defaults: 4 GPUs, 4 per node, 5 CPUs per task
@@ -77,7 +78,7 @@ def test_slurm_test_command_line_and_defaults(tmp_path):
     assert srun[9:] == [
         '-u',
         osp.join(REPO, 'tools', 'test.py'), TINY_SEG,
-        str(ckpt), '--launcher=slurm'
+        str(ckpt), '--launcher=slurm', work
     ]
     assert init['backend'] == 'nccl' and init['SLURM_NTASKS'] == '4'
 
