@@ -1,7 +1,9 @@
 """Student alone vs logit KD vs KDP on the procedural shapes, over seeds.
 
-Runs the tiny configs ``tiny-vit_procedural_<learner>_{alone,kd,kdp}.py``
-(tiny ViT-B -> tiny ViT-S, pre-trained by ``pretrain_tiny_vit.py``) once
+Runs the tiny configs ``tiny-vit_procedural_<learner>_<method>.py``
+(methods ``alone``, ``kd``, ``kdp`` by default; also ``dkd``, ``fitnets``,
+``reviewkd``; tiny ViT-B -> tiny ViT-S, pre-trained by
+``pretrain_tiny_vit.py``) once
 per seed, each seed changing the class order, the initialisation and the
 data order, and prints a markdown table of the student's final average
 accuracy and forgetting (mean +- std over seeds), with the teacher's final
@@ -26,8 +28,16 @@ import numpy as np
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIGS = osp.join(REPO, 'projects', 'kdp', 'configs')
-METHODS = ('alone', 'kd', 'kdp')
-NAMES = dict(alone='student alone', kd='logit KD', kdp='KDP')
+METHODS = ('alone', 'kd', 'kdp', 'dkd', 'fitnets', 'reviewkd')
+NAMES = dict(
+    alone='student alone',
+    kd='logit KD',
+    kdp='KDP',
+    dkd='DKD',
+    fitnets='FitNets',
+    reviewkd='ReviewKD')
+#: The methods run when ``--methods`` is not given.
+DEFAULT_METHODS = ('alone', 'kd', 'kdp')
 LEARNERS = dict(l2p='L2P', dualprompt='DualPrompt', coda='CODA-Prompt')
 
 
@@ -36,7 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--learners', nargs='+', default=['coda'], choices=list(LEARNERS))
     parser.add_argument(
-        '--methods', nargs='+', default=list(METHODS), choices=METHODS)
+        '--methods', nargs='+', default=list(DEFAULT_METHODS), choices=METHODS)
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--out-dir', default='work_dirs/kdp_experiment')
     parser.add_argument(

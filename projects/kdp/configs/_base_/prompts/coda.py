@@ -5,4 +5,7 @@ prompt = dict(
     pool_size=100,
     length=8,
     layers=(0, 1, 2, 3, 4),
-    ortho_weight=0.0)
+    ortho_weight=0.0,
+    # each new task's components re-initialised orthogonal to the
+    # earlier ones (CODA-Prompt's Gram-Schmidt step)
+    gram_schmidt=True)
