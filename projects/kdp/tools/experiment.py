@@ -2,10 +2,10 @@
 
 Runs the tiny configs ``tiny-vit_procedural_<learner>_<method>.py``
 (methods ``alone``, ``kd``, ``kdp`` by default; also ``dkd``, ``fitnets``,
-``reviewkd``; tiny ViT-B -> tiny ViT-S, pre-trained by
-``pretrain_tiny_vit.py``) once
-per seed, each seed changing the class order, the initialisation and the
-data order, and prints a markdown table of the student's final average
+``reviewkd`` and ``kdp-capacity``, KDP's capacity control; tiny ViT-B ->
+tiny ViT-S, pre-trained by ``pretrain_tiny_vit.py``) once per seed, each
+seed changing the class order, the initialisation and the data order, and
+prints a markdown table of the student's final average
 accuracy and forgetting (mean +- std over seeds), with the teacher's final
 average accuracy for the distilled runs. Each run also leaves its report
 in ``<out-dir>/<learner>_<method>_seed<s>/continual/``.
@@ -28,14 +28,15 @@ import numpy as np
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIGS = osp.join(REPO, 'projects', 'kdp', 'configs')
-METHODS = ('alone', 'kd', 'kdp', 'dkd', 'fitnets', 'reviewkd')
+METHODS = ('alone', 'kd', 'kdp', 'dkd', 'fitnets', 'reviewkd', 'kdp-capacity')
 NAMES = dict(
     alone='student alone',
     kd='logit KD',
     kdp='KDP',
     dkd='DKD',
     fitnets='FitNets',
-    reviewkd='ReviewKD')
+    reviewkd='ReviewKD',
+    **{'kdp-capacity': 'KD prompts, no KD (capacity control)'})
 #: The methods run when ``--methods`` is not given.
 DEFAULT_METHODS = ('alone', 'kd', 'kdp')
 LEARNERS = dict(l2p='L2P', dualprompt='DualPrompt', coda='CODA-Prompt')

@@ -32,8 +32,9 @@ take ``begin_task(task_id, num_tasks)`` (the classifier passes its
 """
 from .continual_distiller import ContinualDistiller
 from .distill import (AttentionFusion, BaseDistill, BaseFeatureDistill,
-                      DistTokenKD, DKDDistill, FitNetsDistill, KDPDistill,
-                      LogitKD, ReviewKDDistill, soft_kl, tokens_to_map)
+                      DistTokenKD, DKDDistill, FitNetsDistill,
+                      KDPCapacityControl, KDPDistill, LogitKD, ReviewKDDistill,
+                      soft_kl, tokens_to_map)
 from .losses import DKDLoss, HCLLoss, HintLoss
 from .prompt_continual_classifier import (DEFAULT_DATA_PREPROCESSOR,
                                           PromptContinualClassifier)
@@ -48,9 +49,10 @@ __all__ = [
     'AttentionFusion', 'BaseDistill', 'BaseFeatureDistill', 'BasePromptPool',
     'CODAPrompt', 'ContinualDistiller', 'DEFAULT_DATA_PREPROCESSOR',
     'DKDDistill', 'DKDLoss', 'DistTokenKD', 'DualPrompt', 'FitNetsDistill',
-    'HCLLoss', 'HintLoss', 'KDPDistill', 'KDPPrompt', 'L2PPrompt', 'LogitKD',
-    'PromptContinualClassifier', 'PromptedViT', 'ReviewKDDistill',
-    'check_prompt_layers', 'check_prompt_length', 'encode_tokens',
-    'encode_tokens_and_features', 'load_vit_checkpoint', 'merge_prefixes',
-    'prefix_attention', 'soft_kl', 'split_prefix', 'tokens_to_map'
+    'HCLLoss', 'HintLoss', 'KDPCapacityControl', 'KDPDistill', 'KDPPrompt',
+    'L2PPrompt', 'LogitKD', 'PromptContinualClassifier', 'PromptedViT',
+    'ReviewKDDistill', 'check_prompt_layers', 'check_prompt_length',
+    'encode_tokens', 'encode_tokens_and_features', 'load_vit_checkpoint',
+    'merge_prefixes', 'prefix_attention', 'soft_kl', 'split_prefix',
+    'tokens_to_map'
 ]

@@ -85,7 +85,8 @@ class ContinualDistiller(BaseModel):
                                                    self.student.backbone)
         else:
             self.teacher = None
-            if self.student.distill is not None:
+            if self.student.distill is not None and \
+                    self.student.distill.needs_teacher:
                 raise ValueError(
                     f'ContinualDistiller: the student distils '
                     f'({type(self.student.distill).__name__}) but '

@@ -542,7 +542,8 @@ class PromptContinualClassifier(BaseModel):
                 f'loss: label {int(gt_label[outside][0])} is outside the '
                 f'current task classes [{start}, {end}) (call begin_task '
                 f'with the task\'s classes)')
-        if self.distill is not None and self.teacher is None:
+        if self.distill is not None and self.distill.needs_teacher and \
+                self.teacher is None:
             raise RuntimeError(
                 f'loss: distill={type(self.distill).__name__} needs a '
                 f'teacher; call set_teacher() (or use a '
@@ -557,7 +558,8 @@ class PromptContinualClassifier(BaseModel):
                 loss_ce=BaseDistill.ce(cls_logits, gt_label,
                                        self.task_classes))
         elif not student_layers and not self.distill.teacher_layers:
-            teacher_logits = self.teacher.teacher_logits(inputs)
+            teacher_logits = None if not self.distill.needs_teacher else \
+                self.teacher.teacher_logits(inputs)
             losses = self.distill.loss(cls_logits, token_logits,
                                        teacher_logits, gt_label,
                                        self.task_classes)

@@ -91,6 +91,19 @@ def test_tiny_baselines_build_and_train_a_step(method):
     assert all(torch.isfinite(v) for v in losses.values())
 
 
+@pytest.mark.parametrize('setting', SETTINGS)
+def test_capacity_control_configs(setting):
+    for learner in LEARNERS:
+        cfg = _load(f'{setting}_{learner}_kdp-capacity.py')
+        kdp = _load(f'{setting}_{learner}_kdp.py')
+        assert cfg.model.teacher is None
+        distill = cfg.model.student.distill
+        assert distill.type == 'KDPCapacityControl'
+        assert distill.prompt_length == kdp.model.student.distill.prompt_length
+        assert distill.alpha == kdp.model.student.distill.alpha
+        assert cfg.model.student.prompt == kdp.model.student.prompt
+
+
 def test_l2p_and_coda_mechanics_on_by_default_in_the_configs():
     for prefix in ('tiny-vit_procedural', 'vit-b16-s16_cifar100'):
         l2p = _load(f'{prefix}_l2p_kdp.py').model.student.prompt

@@ -1,5 +1,6 @@
-"""The DKD, FitNets and ReviewKD distillation modes: their losses by hand,
-the layer outputs, and the modes inside a ContinualDistiller."""
+"""The DKD, FitNets and ReviewKD distillation modes and KDP's capacity
+control: their losses by hand, the layer outputs, and the modes inside a
+ContinualDistiller."""
 import math
 
 import pytest
@@ -314,3 +315,42 @@ def test_feature_modes_fail_at_build_time():
     student = build(classifier_cfg(distill=dict(type='FitNetsDistill')))
     with pytest.raises(ValueError, match='teacher_dims=32 but the teacher'):
         student.set_teacher(build(classifier_cfg(arch=ARCH_WIDE)))
+
+
+def _extra_parameters(model):
+    """Trainable parameters outside the prompt pool and ``last``."""
+    return sum(p.numel() for p in model.distill.parameters())
+
+
+def test_kdp_capacity_control_matches_kdp_without_a_teacher():
+    prompt = dict(type='L2PPrompt', pool_size=6, top_k=2, length=2)
+    torch.manual_seed(0)
+    control = build(
+        dict(
+            type='ContinualDistiller',
+            student=classifier_cfg(
+                prompt=prompt, distill=dict(type='KDPCapacityControl'))))
+    kdp = build(classifier_cfg(prompt=prompt, distill=dict(type='KDPDistill')))
+    student = control.student
+    assert control.teacher is None and student.teacher is None
+    # as many extra parameters, in the same places
+    assert _extra_parameters(student) == _extra_parameters(kdp) > 0
+    assert student.distill.kd_prompt.layers == kdp.distill.kd_prompt.layers
+    control.begin_task(1, 4, (2, 4))
+    control.train()
+    x, labels = images(2), torch.tensor([2, 3])
+    losses = control.loss(x, samples(labels.tolist()))
+    assert set(losses) == {'loss_ce', 'loss_ce_kd', 'loss_prompt'}
+    sum(losses.values()).backward()
+    assert student.distill.kd_prompt.kd_token.grad.abs().sum() > 0
+    # by hand: CE of both heads on the labels, over the task's classes
+    cls_logits, kd_logits, _ = student.forward_logits(x, train=True)
+    assert losses['loss_ce'].item() == pytest.approx(
+        0.5 * _ce_by_hand(cls_logits.detach(), labels, 2, 4), rel=1e-5)
+    assert losses['loss_ce_kd'].item() == pytest.approx(
+        0.5 * _ce_by_hand(kd_logits.detach(), labels, 2, 4), rel=1e-5)
+    # KDP's inference rule
+    control.eval()
+    cls_logits, kd_logits, _ = student.forward_logits(x)
+    torch.testing.assert_close(
+        student.predict_logits(x), 0.5 * cls_logits + 0.5 * kd_logits)

@@ -61,6 +61,9 @@ class BaseDistill(BaseModule):
     #: Whether ``__init__`` takes ``teacher_dims`` and ``teacher_num_layers``
     #: (filled in by :class:`ContinualDistiller` from its teacher).
     needs_teacher_shape = False
+    #: Whether :meth:`loss` needs a teacher (False for a control without
+    #: distillation, whose ``teacher_logits`` is None).
+    needs_teacher = True
     #: Whether ``alpha`` mixes CE and KD (so must lie in [0, 1]).
     alpha_is_mix = True
 
