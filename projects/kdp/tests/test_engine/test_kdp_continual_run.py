@@ -160,3 +160,28 @@ def test_train_tool_reports_bad_input_in_one_line(tmp_path, capsys):
             'val_dataloader.dataset.class_order=[0,1,2]'
         ])
     assert err.value.code == 2
+
+
+@pytest.mark.parametrize('distill, teacher', [
+    (dict(type='ReviewKDDistill', student_layers=[1, 4]), True),
+    (dict(type='KDPCapacityControl'), False),
+])
+def test_new_modes_run_two_tasks(tmp_path, distill, teacher):
+    options = {'model.student.distill': dict(_delete_=True, **distill)}
+    if not teacher:
+        options['model.teacher'] = None
+    runner = _runner(tmp_path, **options)
+    runner.train()
+    loop = runner.train_loop
+    assert [r['stage'] for r in loop.stage_log
+            ] == (['teacher', 'student'] * 2 if teacher else ['student'] * 2)
+    with open(
+            osp.join(
+                str(tmp_path / 'work'), 'continual',
+                'continual_report.json')) as f:
+        report = json.load(f)
+    assert len(report['student']['matrix']) == 2
+    # CODA's second task's components were re-initialised (Gram-Schmidt)
+    for model in (runner.model.student, runner.model.teacher):
+        if model is not None:
+            assert int(model.prompt.reinit_task) == 1
