@@ -35,11 +35,13 @@ class ContinualDistiller(BaseModel):
 
     Args:
         student (dict): Config of the student ``PromptContinualClassifier``
-            (with ``distill`` for KD / KDP / DeiT token, or without).
+            (with ``distill`` for KD / KDP / DeiT token / DKD / FitNets /
+            ReviewKD, or without).
         teacher (dict, optional): Config of the teacher
             ``PromptContinualClassifier`` (without ``distill``). None: the
-            student learns alone (only the ``'student'`` stage). Defaults
-            to None.
+            student learns alone (only the ``'student'`` stage; its
+            ``distill`` must be None or a mode that needs no teacher, such
+            as ``KDPCapacityControl``). Defaults to None.
         predict_with (str): ``'student'`` or ``'teacher'``. Defaults to
             ``'student'``.
         data_preprocessor (dict, optional): Defaults to the student
