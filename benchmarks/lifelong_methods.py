@@ -311,8 +311,7 @@ def _fmt(mean: float, half: float, n: int, digits: int = 2) -> str:
 def collect(args, runs: List[dict]) -> List[dict]:
     """One row per finished lifelong / joint run (single-task references
     enter as Delta_m)."""
-    from had_mm.evaluation.lifelong_report import (build_report,
-                                                   compute_delta_m)
+    from had_mm.evaluation.lifelong_report import build_report, compute_delta_m
     from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
     done = {r['work_dir']: r for r in runs if finished(args, r)}
     rows = []

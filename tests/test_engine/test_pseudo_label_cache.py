@@ -15,9 +15,12 @@ from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         MultiTaskRandomFlip,
                                         MultiTaskRandomScaleCrop,
                                         MultiTaskResize, PackMultiTaskInputs)
-from had_mm.engine.loops.pseudo_label_cache import (
-    PseudoLabelCache, cacheable_pipeline, compute_pseudo_label_cache,
-    format_cache_error, measure_cache_error, pipeline_scale_crops)
+from had_mm.engine.loops.pseudo_label_cache import (PseudoLabelCache,
+                                                    cacheable_pipeline,
+                                                    compute_pseudo_label_cache,
+                                                    format_cache_error,
+                                                    measure_cache_error,
+                                                    pipeline_scale_crops)
 from had_mm.registry import MODELS
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_lifelong.py')
