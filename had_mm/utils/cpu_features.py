@@ -46,3 +46,9 @@ def _torch_bf16_flag() -> Optional[str]:
         return None
     found = capabilities()
     return next((flag for flag in BF16_FLAGS if found.get(flag)), None)
+
+
+if __name__ == '__main__':
+    # `python -m had_mm.utils.cpu_features`: the flag when training would
+    # run on this CPU with bfloat16 (nothing on a GPU machine), for make
+    print('' if torch.cuda.is_available() else (cpu_bf16_flag() or ''))

@@ -262,3 +262,14 @@ def test_tools_train_amp_and_channels_last_on_cpu(synthetic_rooms_root,
     weight = ckpt['state_dict']['backbone.stem.0.weight']
     assert weight.is_contiguous(memory_format=torch.channels_last)
     assert not weight.is_contiguous()
+
+
+def test_make_demo_asks_the_cpu_for_bf16():
+    proc = run_tool([sys.executable, '-m', 'had_mm.utils.cpu_features'])
+    assert proc.returncode == 0, proc.stderr
+    expected = '' if torch.cuda.is_available() else (cpu_bf16_flag() or '')
+    assert proc.stdout.strip() == expected
+    makefile = open(f'{REPO}/Makefile').read()
+    demo = makefile[makefile.index('\ndemo:'):]
+    assert '-m had_mm.utils.cpu_features' in demo
+    assert '$(DEMO_AMP)' in demo and '--amp' in demo
