@@ -15,12 +15,9 @@ from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         MultiTaskRandomFlip,
                                         MultiTaskRandomScaleCrop,
                                         MultiTaskResize, PackMultiTaskInputs)
-from had_mm.engine.loops.pseudo_label_cache import (PseudoLabelCache,
-                                                    cacheable_pipeline,
-                                                    compute_pseudo_label_cache,
-                                                    format_cache_error,
-                                                    measure_cache_error,
-                                                    pipeline_scale_crops)
+from had_mm.engine.loops import pseudo_label_cache as plc
+from had_mm.engine.loops.pseudo_label_cache import (cacheable_pipeline,
+                                                    compute_pseudo_label_cache)
 from had_mm.registry import MODELS
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_lifelong.py')
@@ -130,8 +127,8 @@ def test_cacheable_pipeline_keeps_the_deterministic_part():
     crop = MultiTaskRandomScaleCrop()
     kept, flips = cacheable_pipeline([load, resize, crop, pack])
     assert kept == [load, resize, pack] and not flips
-    assert pipeline_scale_crops([load, crop, pack])
-    assert not pipeline_scale_crops(
+    assert plc.pipeline_scale_crops([load, crop, pack])
+    assert not plc.pipeline_scale_crops(
         [load, MultiTaskRandomScaleCrop((1.0, )), pack])
 
     class Jitter:
@@ -144,7 +141,7 @@ def test_cacheable_pipeline_keeps_the_deterministic_part():
 def _ramp_cache(h=24, w=32, stride=4):
     """A cache whose one image has depth = the x coordinate (input pixels)
     and normal channels (x, y, 1) of each decode pixel's centre."""
-    cache = PseudoLabelCache(['depth', 'normal'], (h, w))
+    cache = plc.PseudoLabelCache(['depth', 'normal'], (h, w))
     ys = (torch.arange(h // stride) + 0.5) * stride
     xs = (torch.arange(w // stride) + 0.5) * stride
     yy, xx = torch.meshgrid(ys, xs, indexing='ij')
@@ -219,7 +216,8 @@ def test_cache_error_of_the_identity_zoom_is_zero():
     dataset = _Images(
         [MultiTaskRandomScaleCrop((1.0, )),
          PackMultiTaskInputs()])
-    errors = measure_cache_error(teacher, OLD, dataset, cache, batch_size=3)
+    errors = plc.measure_cache_error(
+        teacher, OLD, dataset, cache, batch_size=3)
     assert errors['images'] == 4 and errors['zoomed'] == 0
     assert errors['semantic'] == 1.0
     assert errors['depth'] == pytest.approx(0, abs=1e-6)
@@ -227,13 +225,13 @@ def test_cache_error_of_the_identity_zoom_is_zero():
     # zooms: agreement below 1, errors above 0, within their ranges
     state = np.random.get_state()
     dataset.transforms[0] = MultiTaskRandomScaleCrop((1.5, 2.0))
-    errors = measure_cache_error(teacher, OLD, dataset, cache)
+    errors = plc.measure_cache_error(teacher, OLD, dataset, cache)
     assert errors['zoomed'] == 4
     assert 0 < errors['semantic'] < 1 and 0 < errors['normal'] < 180
     assert errors['depth'] > 0
     # the training's random state is left as it was
     assert np.array_equal(np.random.get_state()[1], state[1])
-    line = format_cache_error(errors)
+    line = plc.format_cache_error(errors)
     assert 'semantic agreement' in line and 'normal angle' in line
 
 
