@@ -83,7 +83,8 @@ _LAYOUT_CLASSES = {'toolkit': (13, 40), 'nyud': (40, ), 'numpy': (13, )}
 class NYUv2MultiTaskDataset(BaseDataset):
     """NYUv2 for multi-task dense prediction, in any of three layouts.
 
-    Detects the layout of ``data_root`` (see ``spec/data.md``):
+    Detects the layout of ``data_root`` (see
+    ``docs/tutorials/nyuv2_8gpus.md``):
 
     - ``toolkit``: ``image/{train,test}/N.png``, ``seg13|seg40/...``,
       ``depth/...`` (uint16 mm), ``normal/...`` (RGB), ``saliency/...``.

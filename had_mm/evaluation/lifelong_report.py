@@ -1,9 +1,9 @@
 """Lifelong summary: task matrix, forgetting, backward transfer, Delta_m.
 
-Definitions (``shared/spec/metrics.md``), with ``T`` the phases done so far
-(one new task per phase), ``R[i][j]`` the primary metric of task ``j`` after
-phase ``i`` (``j <= i``), ``s_j`` = +1 for higher-is-better and -1 for
-lower-is-better, and ``R[T]`` the last row:
+Definitions (``docs/methods/lifelong_metrics.md``), with ``T`` the phases
+done so far (one new task per phase), ``R[i][j]`` the primary metric of task
+``j`` after phase ``i`` (``j <= i``), ``s_j`` = +1 for higher-is-better and
+-1 for lower-is-better, and ``R[T]`` the last row:
 
 - forgetting of task ``j < T``, relative %:
   ``F_j = 100 * s_j * (best_j - R[T][j]) / |best_j|`` with ``best_j`` the
@@ -16,7 +16,7 @@ lower-is-better, and ``R[T]`` the last row:
 Indices here are 0-based (row ``i`` = after phase ``i + 1``). The summary
 of a partial matrix (after phase ``t < T_total``) is computed over the tasks
 seen so far, its last row taken as ``R[T]``; with the full matrix it is the
-spec's final value. A 0 denominator gives NaN (serialised as ``null``); with
+final value. A 0 denominator gives NaN (serialised as ``null``); with
 a single phase forgetting and BWT are undefined (None).
 """
 import csv

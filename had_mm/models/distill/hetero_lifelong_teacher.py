@@ -23,15 +23,15 @@ class HeteroLifelongTeacher(BaseModule):
     model of another architecture family (e.g. a SegFormer for a ResNet
     student), built from its own config and checkpoint; recorders capture
     its stage features (forward hooks, no edits to its code), and one
-    teacher adapter per task (HeteroAKD spec 1: a ``3x3 conv - BN - ReLU -
-    1x1 conv`` projector per stage, summed, at the student's decode
-    resolution) turns them into that task's raw head output. The adapter of
-    task ``t`` is fitted at the end of phase ``t`` on the phase's own data
-    and labels (the student's task loss, so the adapter's output means what
-    the student's head output means), then frozen. In later phases one
-    frozen teacher pass plus the old adapters give the pseudo-labels of
-    every old task, post-processed by the student's own heads (depth
-    activation, normal normalisation).
+    teacher adapter per task (docs/methods/heteroakd.md, section 1: a
+    ``3x3 conv - BN - ReLU - 1x1 conv`` projector per stage, summed, at the
+    student's decode resolution) turns them into that task's raw head
+    output. The adapter of task ``t`` is fitted at the end of phase ``t``
+    on the phase's own data and labels (the student's task loss, so the
+    adapter's output means what the student's head output means), then
+    frozen. In later phases one frozen teacher pass plus the old adapters
+    give the pseudo-labels of every old task, post-processed by the
+    student's own heads (depth activation, normal normalisation).
 
     The teacher's backbone never trains, so an old task's pseudo-labels do
     not drift from phase to phase as a self-teacher's do; their quality is

@@ -1,4 +1,5 @@
-"""Teacher adapters: project stage features into class logits (spec 1)."""
+"""Teacher adapters: project stage features into class logits
+(docs/methods/heteroakd.md, section 1)."""
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 

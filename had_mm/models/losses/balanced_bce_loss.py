@@ -1,4 +1,7 @@
-"""Class-balanced binary cross-entropy for saliency (HAD spec section 2)."""
+"""Class-balanced binary cross-entropy for saliency.
+
+See docs/methods/had.md, section 2.
+"""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

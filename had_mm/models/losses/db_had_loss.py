@@ -14,7 +14,7 @@ from .distill_utils import (check_task, pixel_distill_loss_map,
 
 @MODELS.register_module()
 class DBHADLoss(nn.Module):
-    """DB-HAD loss (HAD spec section 5).
+    """DB-HAD loss (docs/methods/had.md, section 5).
 
     Pixels are grouped, a loss is computed per group and the groups are
     balanced, so that the dominant classes / value ranges of the
@@ -61,8 +61,8 @@ class DBHADLoss(nn.Module):
         bin_edges (Sequence[float], optional): ``num_bins - 1`` strictly
             increasing edges; overrides ``tau``. Defaults to None.
         eps (float): Floor of ``l`` inside the log (numerical safety only;
-            pixels with ``l = 0`` are excluded as in the spec). Defaults to
-            1e-12.
+            pixels with ``l = 0`` are excluded, see docs/methods/had.md,
+            section 5). Defaults to 1e-12.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str): Name of the loss item; it must start with
             ``loss_`` to be back-propagated. Defaults to 'loss_db_had'.

@@ -1,8 +1,9 @@
 """Task-generic helpers shared by the distillation losses.
 
 Plain functions (not registered): pseudo-labels from a frozen teacher
-(HAD spec section 3), the per-pixel distillation loss map (section 4), the
-Sobel magnitude used by SG-HAD (section 6) and a masked mean.
+(docs/methods/had.md, section 3), the per-pixel distillation loss map
+(section 4), the Sobel magnitude used by SG-HAD (section 6) and a masked
+mean.
 
 Shape conventions (raw head outputs):
 

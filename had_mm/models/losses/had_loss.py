@@ -1,4 +1,7 @@
-"""Heterogeneity-aware distillation loss (HAD spec sections 5-7)."""
+"""Heterogeneity-aware distillation loss.
+
+See docs/methods/had.md, sections 5-7.
+"""
 from typing import Optional, Sequence
 
 import torch.nn as nn

@@ -1,4 +1,7 @@
-"""Plain (LwF-style) self-distillation loss (HAD spec section 7)."""
+"""Plain (LwF-style) self-distillation loss.
+
+See docs/methods/had.md, section 7.
+"""
 import torch.nn as nn
 from torch import Tensor
 

@@ -1,5 +1,5 @@
 # KDP with L2P on ImageNet-R (10 tasks x 20 classes), ViT-B/16 -> ViT-S/16,
-# spec hyper-parameters. Set the pretrained checkpoints in
+# the paper's hyper-parameters. Set the pretrained checkpoints in
 # _base_/models/vit-b16_vit-s16.py (or --cfg-options).
 _base_ = [
     './_base_/models/vit-b16_vit-s16.py',
@@ -18,7 +18,7 @@ model = dict(
         num_classes={{_base_.num_classes}},
         num_tasks={{_base_.num_tasks}},
         prompt={{_base_.prompt}},
-        # KDP (spec): a shared KD token + prefix prompts of length 6 on
+        # KDP: a shared KD token + prefix prompts of length 6 on
         # layers 1.., a = 0.5, T = 2
         distill=dict(
             type='KDPDistill', alpha=0.5, temperature=2.0, prompt_length=6)))

@@ -1,4 +1,5 @@
-"""KMM, KEM and HeteroAKDLoss against hand-computed values (spec 2-4)."""
+"""KMM, KEM and HeteroAKDLoss against hand-computed values
+(docs/methods/heteroakd.md, sections 2-4)."""
 import math
 
 import numpy as np
@@ -26,7 +27,8 @@ def _unreliability(z, label):
 
 
 def ref_heteroakd(students, teachers, gt, tau=4.0, temp_w=1.0):
-    """Spec sections 2-4 by plain float64 loops (per stage, per pixel)."""
+    """Sections 2-4 of docs/methods/heteroakd.md by plain float64 loops
+    (per stage, per pixel)."""
     total = 0.0
     for s_map, t_map in zip(students, teachers):
         s_map = np.asarray(s_map, np.float64)
@@ -183,7 +185,7 @@ def test_labels_resized_to_logits_and_ablations():
         kd(student, teacher).item(), rel=1e-5)
 
 
-def test_registered_with_spec_defaults():
+def test_registered_with_documented_defaults():
     loss = MODELS.build(dict(type='HeteroAKDLoss'))
     assert (loss.tau, loss.kem.temp_w, loss.ignore_index,
             loss.loss_weight) == (4.0, 1.0, 255, 1.0)

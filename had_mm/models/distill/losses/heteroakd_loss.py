@@ -1,4 +1,4 @@
-"""The HeteroAKD distillation loss (HeteroAKD spec section 4)."""
+"""The HeteroAKD distillation loss (docs/methods/heteroakd.md, section 4)."""
 from typing import Sequence, Union
 
 import torch

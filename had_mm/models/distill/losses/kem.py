@@ -1,4 +1,7 @@
-"""KEM: teacher-student knowledge evaluation (HeteroAKD spec section 3)."""
+"""KEM: teacher-student knowledge evaluation.
+
+See docs/methods/heteroakd.md, section 3.
+"""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -1,4 +1,7 @@
-"""KMM: teacher-student knowledge mixing (HeteroAKD spec section 2)."""
+"""KMM: teacher-student knowledge mixing.
+
+See docs/methods/heteroakd.md, section 2.
+"""
 from typing import Tuple
 
 import torch

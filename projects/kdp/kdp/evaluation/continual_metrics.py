@@ -1,11 +1,13 @@
-"""Continual-learning summaries of an accuracy matrix (KDP spec).
+"""Continual-learning summaries of an accuracy matrix.
+
+See projects/kdp/docs/method.md, section 6.
 
 ``R[i][j]`` is the accuracy (%) on the test data of task ``j`` after
 learning task ``i`` (0-based, ``j <= i``; None for tasks not seen yet).
 With ``N`` tasks learnt so far (rows of the matrix):
 
 - final average accuracy: ``mean_j R[N-1][j]`` over the ``N`` seen tasks;
-- forgetting (spec): ``sum_i (R[i][i] - R[N-1][i]) / N``, the accuracy of
+- forgetting: ``sum_i (R[i][i] - R[N-1][i]) / N``, the accuracy of
   each task right after it was learnt minus its final accuracy, summed
   over the seen tasks and divided by ``N`` (the last task adds 0);
 - the forgetting of task ``i`` alone: ``R[i][i] - R[N-1][i]``.
@@ -76,7 +78,7 @@ def task_forgetting(
 
 
 def forgetting(matrix: Sequence[Sequence[Optional[float]]]) -> float:
-    """Forgetting as in the KDP spec.
+    """Forgetting as in projects/kdp/docs/method.md, section 6.
 
     Args:
         matrix (Sequence[Sequence[float | None]]): The accuracy matrix.

@@ -20,7 +20,7 @@ def test_average_accuracy_and_forgetting_by_hand():
 
     # (60 + 65 + 50) / 3
     assert average_accuracy(MATRIX) == pytest.approx(175 / 3)
-    # spec: sum_i (R[i][i] - R[N-1][i]) / N = ((90-60) + (70-65) + 0) / 3
+    # sum_i (R[i][i] - R[N-1][i]) / N = ((90-60) + (70-65) + 0) / 3
     assert task_forgetting(MATRIX) == pytest.approx([30.0, 5.0, 0.0])
     assert forgetting(MATRIX) == pytest.approx(35 / 3)
     # partial matrices: after task 2, and after task 1

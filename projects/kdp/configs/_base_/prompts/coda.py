@@ -1,4 +1,4 @@
-# CODA-Prompt (spec): pool 100, length 8, layers 0-4, attention-weighted
+# CODA-Prompt: pool 100, length 8, layers 0-4, attention-weighted
 # components, orthogonality weight 0.
 prompt = dict(
     type='CODAPrompt',

@@ -1,4 +1,4 @@
-# DualPrompt (spec): G-prompt length 6 on layers 0-1; E-prompt pool 10,
+# DualPrompt: G-prompt length 6 on layers 0-1; E-prompt pool 10,
 # length 20 on layers 2-4, top-1.
 prompt = dict(
     type='DualPrompt',

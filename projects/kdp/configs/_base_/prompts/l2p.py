@@ -1,4 +1,4 @@
-# L2P (spec): pool 30, length 20 (10 key + 10 value prefix vectors),
+# L2P: pool 30, length 20 (10 key + 10 value prefix vectors),
 # layer 0, top-5 by key-query matching; teacher and student alike.
 # In training the batch votes for its top-5 (batch-wise prompt, on in the
 # official L2P configs); the optional frequency penalty (diversified

@@ -1,4 +1,4 @@
-# The KDP optimisation (spec): per task and per stage (teacher, then
+# The KDP optimisation: per task and per stage (teacher, then
 # student) a new Adam (lr 1e-3, betas (0.9, 0.999), no weight decay) over
 # the stage's trainable parameters, and a cosine schedule over the stage;
 # 20 epochs per stage (CIFAR-100; 35 for ImageNet-R).
