@@ -30,8 +30,7 @@ def _test_tta(config, ckpt, data_root, work_dir):
     ])
 
 
-def test_tta_averages_the_flips_of_a_segmentor(synthetic_rooms_root,
-                                               tmp_path):
+def test_tta_averages_the_flips_of_a_segmentor(synthetic_rooms_root, tmp_path):
     ckpt = _save_model(TINY_SEG, tmp_path / 'seg.pth')
     proc = _test_tta(TINY_SEG, ckpt, synthetic_rooms_root, tmp_path / 'wd')
     out = proc.stdout + proc.stderr

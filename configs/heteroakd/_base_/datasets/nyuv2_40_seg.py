@@ -40,16 +40,20 @@ tta_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
         type='TestTimeAug',
-        transforms=[[
-            dict(type='Resize', scale=(384, 288), keep_ratio=True),
-        ], [
-            dict(type='Resize', scale_factor=r, keep_ratio=True)
-            for r in img_ratios
-        ], [
-            dict(type='RandomFlip', prob=0., direction='horizontal'),
-            dict(type='RandomFlip', prob=1., direction='horizontal')
-        ], [dict(type='LoadAnnotations', reduce_zero_label=True)],
-                    [dict(type='PackSegInputs')]])
+        transforms=[
+            [
+                dict(type='Resize', scale=(384, 288), keep_ratio=True),
+            ],
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadAnnotations', reduce_zero_label=True)],
+            [dict(type='PackSegInputs')]
+        ])
 ]
 tta_model = dict(type='SegTTAModel')
 train_dataloader = dict(
