@@ -72,7 +72,8 @@ def test_distiller_adds_distillation_only_with_a_teacher():
 
     teacher = copy.deepcopy(model)
     distill = MODELS.build(dict(type='HADLoss', task='semantic'))
-    model.set_distillation(teacher, distill, 3.0, list(range(7)))
+    model.attach_teacher(
+        teacher, loss=distill, weight=3.0, old_classes=list(range(7)))
     # the teacher is in no state dict and no parameter list
     assert model.state_dict().keys() == teacher.state_dict().keys()
     assert sum(1 for _ in model.parameters()) == sum(
@@ -91,7 +92,7 @@ def test_distiller_adds_distillation_only_with_a_teacher():
     assert all(p.grad is None for p in teacher.parameters())
     assert model.segmentor.decode_head.conv_seg.weight.grad is not None
 
-    model.clear_distillation()
+    model.detach_teacher()
     assert model.teacher is None
     assert 'loss_distill' not in model.loss(inputs, samples)
 
