@@ -142,3 +142,27 @@ def test_the_distillers_built_teacher_follows_the_protocol(
         model.double()
         assert {p.dtype for p in frozen.parameters()} == {torch.float64}
         model.float()
+
+
+def test_the_teacher_follows_the_students_device():
+    # the meta device stands in for a GPU: .to(device) moves the teacher's
+    # weights and tells its data preprocessor (mmengine's _set_device)
+    model = _predictor()
+    teacher = copy.deepcopy(model)
+    model.attach_teacher(teacher, losses=_losses())
+    model.to('meta')
+    assert {p.device.type for p in teacher.parameters()} == {'meta'}
+    assert teacher.data_preprocessor.device == torch.device('meta')
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_cuda_moves_the_teacher():
+    model = _predictor()
+    teacher = copy.deepcopy(model)
+    model.attach_teacher(teacher, losses=_losses())
+    model.cuda()
+    assert {p.device.type for p in teacher.parameters()} == {'cuda'}
+    assert teacher.data_preprocessor.device.type == 'cuda'
+    model.cpu()
+    assert {p.device.type for p in teacher.parameters()} == {'cpu'}
