@@ -22,6 +22,7 @@ from had_mm.evaluation.lifelong_report import (build_report, format_summary,
 from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
 from had_mm.registry import LOOPS, MODELS
 from had_mm.utils.config_check import unknown_kwargs
+from ..distill.adapter_fitting import fit_teacher_adapter
 from ..hooks.lifelong_state_hook import LifelongStateHook
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
 
@@ -548,7 +549,7 @@ class LifelongTrainLoop(BaseLoop):
         self._fit_hetero_teacher(t)
         self._evaluate_and_save(t)
         self._epoch = t + 1
-        model.clear_distillation()
+        model.detach_teacher()
 
     def _evaluate_and_save(self, t: int) -> None:
         """Evaluate phase ``t`` and save its checkpoint; if the evaluation
@@ -638,7 +639,8 @@ class LifelongTrainLoop(BaseLoop):
                 self.phase_datasets[t],
                 model.data_preprocessor,
                 batch_size=cfg.get('batch_size', 1),
-                num_workers=cfg.get('num_workers', 0))
+                num_workers=cfg.get('num_workers', 0),
+                student=model)
             model.set_pseudo_label_cache(cache)
 
     def _optimizers(self):
@@ -664,13 +666,14 @@ class LifelongTrainLoop(BaseLoop):
 
     def _setup_teacher(self, t: int, resumed: bool) -> None:
         model = self.model
-        model.clear_distillation()
+        model.detach_teacher()
         self.teacher = None
         if t == 0 or not self.distill_cfg or self.distill_weight == 0:
             return
         teacher = self._make_teacher(t, resumed)
         losses = self._build_distill_losses(t)
-        model.set_distillation(teacher, losses, self.distill_weight)
+        model.attach_teacher(
+            teacher, losses=losses, weight=self.distill_weight)
 
     def _make_teacher(self, t: int, resumed: bool):
         """The model at the end of phase ``t - 1``: a copy of the model,
@@ -708,12 +711,14 @@ class LifelongTrainLoop(BaseLoop):
             return
         self._reseed(self._iter)
         model = self.model
-        teacher.fit(
+        fit_teacher_adapter(
+            teacher,
             self.tasks[t],
             model,
             iter(self._phase_dataloader(t)),
             self.phase_iters[t],
-            preprocess=lambda batch: model.data_preprocessor(batch, True))
+            preprocess=lambda batch: model.data_preprocessor(batch, True),
+            logger=self.runner.logger)
 
     # -------------------------------------------------------- evaluation
     def _evaluate(self, t: int) -> None:

@@ -120,12 +120,11 @@ def check_cacheable_teacher(teacher) -> None:
         teacher (nn.Module): The phase's teacher.
 
     Raises:
-        TypeError: When ``teacher`` lacks ``raw_head_outputs`` /
-            ``outputs_from_raw``.
+        TypeError: When ``teacher`` lacks ``extract_feat`` /
+            ``raw_head_outputs``.
     """
     missing = [
-        name
-        for name in ('extract_feat', 'raw_head_outputs', 'outputs_from_raw')
+        name for name in ('extract_feat', 'raw_head_outputs')
         if not callable(getattr(teacher, name, None))
     ]
     if missing:
@@ -271,18 +270,19 @@ class PseudoLabelCache:
             out[task] = raw
         return out
 
-    def teacher_outputs(self, teacher, data_samples: Sequence,
+    def teacher_outputs(self, model, data_samples: Sequence,
                         tasks: Sequence[str],
                         input_size: Tuple[int, int]) -> Dict[str, Tensor]:
         """The teacher's task outputs of a batch, from the cache.
 
-        :meth:`lookup`, then the teacher's ``outputs_from_raw`` (logits,
-        depth in metres, unit normals at ``input_size``), with the depth of
-        a zoomed sample divided by its zoom, as the transform does for the
-        depth labels.
+        :meth:`lookup`, then ``model.outputs_from_raw`` (logits, depth in
+        metres, unit normals at ``input_size``), with the depth of a zoomed
+        sample divided by its zoom, as the transform does for the depth
+        labels.
 
         Args:
-            teacher (nn.Module): The teacher the cache was computed with.
+            model (nn.Module): The model whose heads post-process the raw
+                outputs: the student (or a teacher predictor itself).
             data_samples (Sequence[SegDataSample]): The batch's samples.
             tasks (Sequence[str]): Tasks to return.
             input_size (tuple[int, int]): The batch's padded input size.
@@ -291,7 +291,7 @@ class PseudoLabelCache:
             dict[str, Tensor]: ``{task: B x C x H x W}`` outputs.
         """
         raw = self.lookup(data_samples, tasks, input_size)
-        out = teacher.outputs_from_raw(raw, tasks, input_size)
+        out = model.outputs_from_raw(raw, tasks, input_size)
         crops = _zoomed_crops(data_samples)
         if crops and 'depth' in out:
             zoom = out['depth'].new_ones(len(data_samples))
@@ -413,7 +413,8 @@ def build_phase_cache(teacher,
                       dataset,
                       data_preprocessor=None,
                       batch_size: int = 8,
-                      num_workers: int = 0) -> PseudoLabelCache:
+                      num_workers: int = 0,
+                      student=None) -> PseudoLabelCache:
     """The pseudo-label cache of one phase's dataset.
 
     Args:
@@ -427,6 +428,10 @@ def build_phase_cache(teacher,
             teacher's.
         batch_size (int): Batch size of the cache pass.
         num_workers (int): Loader workers of the cache pass.
+        student (nn.Module, optional): The model whose heads post-process
+            the raw outputs when the cache error is measured (a
+            HeteroLifelongTeacher has no heads of its own). Defaults to
+            the teacher.
 
     Returns:
         PseudoLabelCache: The cache, logged with its memory (and, when the
@@ -472,8 +477,14 @@ def build_phase_cache(teacher,
          if followed else ''),
         logger='current')
     if zooms:
-        errors = measure_cache_error(teacher, tasks, dataset, cache,
-                                     data_preprocessor, batch_size)
+        errors = measure_cache_error(
+            teacher,
+            tasks,
+            dataset,
+            cache,
+            data_preprocessor,
+            batch_size,
+            student=student)
         print_log(format_cache_error(errors), logger='current')
     return cache
 
@@ -557,7 +568,8 @@ def measure_cache_error(teacher,
                         data_preprocessor=None,
                         batch_size: int = 8,
                         num_images: int = 16,
-                        seed: int = 0) -> Dict[str, float]:
+                        seed: int = 0,
+                        student=None) -> Dict[str, float]:
     """How far the cached pseudo-labels are from the online teacher's.
 
     Runs the phase's full train pipeline (random scale-crops and flips,
@@ -575,6 +587,8 @@ def measure_cache_error(teacher,
         batch_size (int): Images per teacher pass. Defaults to 8.
         num_images (int): Images compared. Defaults to 16.
         seed (int): Seed of the augmentations. Defaults to 0.
+        student (nn.Module, optional): The model whose heads post-process
+            the raw outputs. Defaults to the teacher.
 
     Returns:
         dict[str, float]: ``images`` and ``zoomed`` (counts), and per task:
@@ -583,6 +597,11 @@ def measure_cache_error(teacher,
         ``normal`` mean angle (degrees).
     """
     preprocess = data_preprocessor or teacher.data_preprocessor
+    post = teacher if student is None else student
+    if not callable(getattr(post, 'outputs_from_raw', None)):
+        raise TypeError(f'measuring the pseudo-label cache of a '
+                        f'{type(teacher).__name__} needs the student '
+                        f'(student=model) to post-process its outputs')
     states = random.getstate(), np.random.get_state(), torch.get_rng_state()
     random.seed(seed)
     np.random.seed(seed)
@@ -599,9 +618,10 @@ def measure_cache_error(teacher,
             pseudo_collate(items[start:start + batch_size]), True)
         inputs, samples = data['inputs'], data['data_samples']
         size = tuple(inputs.shape[2:])
-        online = teacher.head_outputs(
+        raw = teacher.raw_head_outputs(
             teacher.extract_feat(inputs), tasks, size)
-        cached = cache.teacher_outputs(teacher, samples, tasks, size)
+        online = post.outputs_from_raw(raw, tasks, size)
+        cached = cache.teacher_outputs(post, samples, tasks, size)
         zoomed += len(_zoomed_crops(samples))
         pixels += inputs.shape[0] * size[0] * size[1]
         for task in tasks:
