@@ -392,6 +392,8 @@ def _complete(report: dict) -> bool:
     return len(student.get('matrix') or []) == report.get('num_tasks', -1)
 
 
+#: The file in a run's work dir with the options it was started with.
+RUN_MARKER = 'benchmark_options.json'
 #: The options of :func:`checkpoint_options`: paths of this machine.
 CHECKPOINT_KEYS = ('model.student.backbone_checkpoint=',
                    'model.teacher.backbone_checkpoint=',
@@ -408,7 +410,8 @@ def load_finished(args: argparse.Namespace, run: dict) -> Optional[dict]:
     """The archived result of a finished run, or None.
 
     A complete report found only in the work dir (the driver stopped
-    before archiving it) is archived first, without a wall time.
+    before archiving it) is archived first, without a wall time, when the
+    run there was started with the same options.
 
     Args:
         args (argparse.Namespace): The options.
@@ -421,10 +424,14 @@ def load_finished(args: argparse.Namespace, run: dict) -> Optional[dict]:
         RuntimeError: The archived result was made with other options.
     """
     path = archive_path(args, run)
-    if not osp.isfile(path) and osp.isfile(report_path(args, run)):
+    marker = osp.join(args.work_dir, run['name'], RUN_MARKER)
+    if not osp.isfile(path) and osp.isfile(report_path(args, run)) and \
+            osp.isfile(marker):
+        with open(marker) as f:
+            same = json.load(f) == _protocol_key(run)
         with open(report_path(args, run)) as f:
             report = json.load(f)
-        if _complete(report):
+        if same and _complete(report):
             archive(args, run, report, None)
     if not osp.isfile(path):
         return None
@@ -554,6 +561,13 @@ def run_tool(args: argparse.Namespace, tool: str, tool_args: List[str],
     return proc.returncode, usage.ru_utime + usage.ru_stime
 
 
+def _start(work_dir: str, run: dict) -> None:
+    """Make a run's work dir and record the options it starts with."""
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, RUN_MARKER), 'w') as f:
+        json.dump(_protocol_key(run), f)
+
+
 def execute(args: argparse.Namespace, run: dict) -> Optional[dict]:
     """Train one run unless it is finished; archive its result.
 
@@ -587,11 +601,13 @@ def execute(args: argparse.Namespace, run: dict) -> Optional[dict]:
                     raise RuntimeError(f'run {run["name"]} failed; see '
                                        f'{log_path}')
             shutil.rmtree(work_dir)  # this loop cannot: start again
+            _start(work_dir, run)
             start = time.time()
             code, cpu = run_tool(args, TRAIN_TOOL, tool_args, log_path)
     else:
         if osp.isdir(work_dir):  # a stale partial run: start again
             shutil.rmtree(work_dir)
+        _start(work_dir, run)
         code, cpu = run_tool(args, TRAIN_TOOL, tool_args, log_path)
     wall = time.time() - start
     report = None
@@ -773,7 +789,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=[],
         help='key=value overrides for every run (recorded in the outputs; '
         'archived runs must match them)')
-    parser.add_argument('--work-dir', default='work_dirs/bench_kdp_procedural')
+    parser.add_argument(
+        '--work-dir',
+        help='default: work_dirs/bench_kdp_procedural (with --quick: '
+        'work_dirs/bench_kdp_procedural_quick)')
     parser.add_argument(
         '--pretrain-dir',
         help='the pre-trained tiny ViTs (written when missing); default: '
@@ -797,6 +816,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                         if args.with_capacity else [])
     args.options = list(defaults['options']) + list(args.cfg_options)
     args.pretrain_options = list(defaults['pretrain_options'])
+    if args.work_dir is None:
+        args.work_dir = osp.join(
+            REPO, 'work_dirs',
+            'bench_kdp_procedural' + ('_quick' if args.quick else ''))
     args.work_dir = osp.abspath(args.work_dir)
     if args.results_dir is None:
         args.results_dir = args.work_dir if args.quick else RESULTS_DIR

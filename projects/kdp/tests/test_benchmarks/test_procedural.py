@@ -201,3 +201,30 @@ def test_interrupted_run_resumes_or_restarts(tmp_path, monkeypatch):
     # finished: not trained again
     monkeypatch.setattr(bench, 'run_tool', _no_training)
     assert bench.execute(args, run) is None
+
+
+def test_a_finished_work_dir_is_archived_only_with_its_options(tmp_path):
+    args = bench.parse_args([
+        '--quick', '--work-dir',
+        str(tmp_path / 'work'), '--results-dir',
+        str(tmp_path / 'results')
+    ])
+    run = bench.plan_runs(args)[0]
+    report = dict(
+        num_tasks=1,
+        student=dict(matrix=[[50.0]], average_accuracy=50.0, forgetting=0.0))
+    out = osp.dirname(bench.report_path(args, run))
+    os.makedirs(out)
+    with open(osp.join(out, 'continual_report.json'), 'w') as f:
+        json.dump(report, f)
+    # not started by the benchmark (no record of its options): ignored
+    assert bench.load_finished(args, run) is None
+    marker = osp.join(args.work_dir, run['name'], bench.RUN_MARKER)
+    with open(marker, 'w') as f:
+        json.dump(['train_cfg.max_iters=3'], f)
+    assert bench.load_finished(args, run) is None  # other options
+    with open(marker, 'w') as f:
+        json.dump(bench._protocol_key(run), f)
+    result = bench.load_finished(args, run)
+    assert result['wall_s'] is None and result['student'] == report['student']
+    assert osp.isfile(bench.archive_path(args, run))
