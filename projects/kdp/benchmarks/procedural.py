@@ -1,5 +1,7 @@
-"""KDP on the procedural shapes: prompt learners x distillation methods x
-seeds, with mean +- 95 % CI and paired differences.
+"""KDP on the procedural shapes: learners x methods x seeds, with CIs.
+
+The grid of prompt-based continual learners and student distillation
+methods, with mean +- 95 % CI and paired differences.
 
 Grid (the protocol of the README section "Results on the procedural
 shapes", fixed before any result): the learners L2P, DualPrompt and
