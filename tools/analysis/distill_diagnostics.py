@@ -384,9 +384,8 @@ def group_split_stats(task: str, student_out: Tensor, loss_map: Tensor,
 def _supervised_loss(model: nn.Module, feats, task: str,
                      data_samples) -> Optional[Tensor]:
     """The new task's own loss on the batch (None without its labels)."""
-    from had_mm.models.predictors.heterogeneous_dense_predictor import \
-        GT_FIELDS
-    if not all(GT_FIELDS[task] in s for s in data_samples):
+    from had_mm.tasks import get_task
+    if not all(get_task(task).label_field in s for s in data_samples):
         return None
     head = model.heads[task]
     losses = head.loss_by_feat(head(feats), data_samples)
