@@ -97,8 +97,9 @@ class TaskSpec:
         distill_kind (str): How HAD balances and reduces the task's
             distillation, one of :data:`DISTILL_KINDS`: 'classification'
             (per-class balancing over ``C`` classes), 'binary' (two
-            classes from a 0/1 pseudo-label), 'regression' (value bins) or
-            'normal' (value bins on the channel mean of unit vectors).
+            classes from a 0/1 pseudo-label), 'regression' (value bins of
+            a one-channel output) or 'normal' (value bins on the channel
+            mean of unit vectors).
         label_source (str | None): Task whose label file this task's label
             is derived from (the dataset gives it that file), or None.
         missing_hint (str): Appended to the error of a missing label file.
