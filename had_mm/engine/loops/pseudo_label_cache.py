@@ -54,8 +54,6 @@ INVERTIBLE_TRANSFORMS = (MultiTaskRandomFlip, )
 #: Random transforms the cache follows approximately (crop and zoom of the
 #: cached maps).
 FOLLOWED_TRANSFORMS = (MultiTaskRandomScaleCrop, )
-#: Raw output channel holding the x component of a vector-valued task.
-FLIP_NEGATED_CHANNEL = dict(normal=0)
 
 
 def cacheable_pipeline(transforms: Sequence) -> Tuple[List, bool]:
@@ -268,7 +266,9 @@ class PseudoLabelCache:
             if crops:
                 raw = _zoom_rows(raw, crops, self.input_size)
             if any(flips):
-                raw = _flip_rows(raw, flips, FLIP_NEGATED_CHANNEL.get(task))
+                # e.g. the x channel of a normal, from the task table
+                raw = _flip_rows(raw, flips,
+                                 get_task(task).flip_negate_channel)
             out[task] = raw
         return out
 
