@@ -151,3 +151,23 @@ def test_five_task_lifelong_run(tiny_rooms, tmp_path):
     # the edge phase distils the four old tasks and trains its own loss
     last = [ln for ln in out.splitlines() if 'Iter(train) [5/5]' in ln][0]
     assert 'edge.loss_edge' in last and 'saliency.loss_distill' in last
+
+
+def test_project_config_builds():
+    """The full-size 5-task config: known types, a head per phase, every
+    phase evaluated."""
+    from mmengine.registry import init_default_scope
+
+    from had_mm.apis import load_config
+    from had_mm.registry import MODELS
+    cfg = load_config(
+        osp.join(REPO, 'projects', 'edge_task', 'configs',
+                 'had-r18-d8_synthetic-rooms_5tasks_edge.py'))
+    init_default_scope('had_mm')
+    model = MODELS.build(cfg.model)
+    tasks = [p['task'] for p in cfg.train_cfg.phases]
+    assert tasks == ['semantic', 'depth', 'normal', 'saliency', 'edge']
+    assert model.tasks == tasks
+    assert cfg.val_evaluator.tasks == tasks
+    assert cfg.val_dataloader.dataset.tasks == tasks
+    assert type(model.heads['edge']).__name__ == 'EdgeHead'
