@@ -117,11 +117,11 @@ def _batch(n, h, w, num_classes, device, augment=False):
 
 def _only(batch, task):
     """The batch with the labels of ``task`` only (a phase's data)."""
-    from had_mm.models.predictors.heterogeneous_dense_predictor import \
-        GT_FIELDS
+    from had_mm.tasks import get_task, task_names
     out = copy.deepcopy(batch)
     for sample in out['data_samples']:
-        for t, field in GT_FIELDS.items():
+        for t in task_names():
+            field = get_task(t).label_field
             if t != task and field in sample:
                 delattr(sample, field)
     return out

@@ -16,11 +16,10 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
 from had_mm.datasets.dataset_check import check_dataset, check_valid_pixels
-from had_mm.datasets.nyuv2_multitask_dataset import check_tasks
 from had_mm.evaluation.lifelong_report import (build_report, format_summary,
                                                write_report)
-from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
 from had_mm.registry import LOOPS, MODELS
+from had_mm.tasks import check_tasks, get_task
 from had_mm.utils.config_check import unknown_kwargs
 from ..distill.adapter_fitting import fit_teacher_adapter
 from ..hooks.lifelong_state_hook import LifelongStateHook
@@ -734,7 +733,7 @@ class LifelongTrainLoop(BaseLoop):
         row = []
         for task in self.tasks:
             if task in seen:
-                key = f'{task}/{PRIMARY_METRICS[task][0]}'
+                key = get_task(task).primary_key()
                 if key not in metrics:
                     raise KeyError(f'the evaluator returned no {key}; use '
                                    f'MultiTaskMetric as val_evaluator')

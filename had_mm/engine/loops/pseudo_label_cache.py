@@ -44,6 +44,7 @@ from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         MultiTaskRandomScaleCrop,
                                         MultiTaskResize, PackMultiTaskInputs)
 from had_mm.datasets.transforms.geometric import scale_crop_size
+from had_mm.tasks import get_task
 
 #: Transforms whose output the teacher sees identically at every visit.
 DETERMINISTIC_TRANSFORMS = (LoadMultiTaskImage, LoadMultiTaskAnnotations,
@@ -53,8 +54,6 @@ INVERTIBLE_TRANSFORMS = (MultiTaskRandomFlip, )
 #: Random transforms the cache follows approximately (crop and zoom of the
 #: cached maps).
 FOLLOWED_TRANSFORMS = (MultiTaskRandomScaleCrop, )
-#: Raw output channel holding the x component of a vector-valued task.
-FLIP_NEGATED_CHANNEL = dict(normal=0)
 
 
 def cacheable_pipeline(transforms: Sequence) -> Tuple[List, bool]:
@@ -266,7 +265,9 @@ class PseudoLabelCache:
             if crops:
                 raw = _zoom_rows(raw, crops, self.input_size)
             if any(flips):
-                raw = _flip_rows(raw, flips, FLIP_NEGATED_CHANNEL.get(task))
+                # e.g. the x channel of a normal, from the task table
+                raw = _flip_rows(raw, flips,
+                                 get_task(task).flip_negate_channel)
             out[task] = raw
         return out
 
@@ -293,11 +294,13 @@ class PseudoLabelCache:
         raw = self.lookup(data_samples, tasks, input_size)
         out = model.outputs_from_raw(raw, tasks, input_size)
         crops = _zoomed_crops(data_samples)
-        if crops and 'depth' in out:
-            zoom = out['depth'].new_ones(len(data_samples))
+        # the outputs a zoom divides, as the transform does their labels
+        zoomed = [t for t in out if get_task(t).zoom_divides]
+        for task in zoomed if crops else []:
+            zoom = out[task].new_ones(len(data_samples))
             for i, (s, _, _) in crops.items():
                 zoom[i] = s
-            out['depth'] = out['depth'] / zoom.view(-1, 1, 1, 1)
+            out[task] = out[task] / zoom.view(-1, 1, 1, 1)
         return out
 
 
@@ -636,11 +639,12 @@ def _pixel_error(task: str, online: Tensor, cached: Tensor) -> Tensor:
     """Per-pixel agreement (semantic, saliency) or error (depth: m;
     normal: degrees) of two ``B x C x H x W`` outputs."""
     online, cached = online.float(), cached.float()
-    if task == 'semantic':
+    kind = get_task(task).distill_kind
+    if kind == 'classification':
         return (online.argmax(1) == cached.argmax(1)).float()
-    if task == 'saliency':
+    if kind == 'binary':
         return ((online > 0) == (cached > 0)).float()
-    if task == 'depth':
+    if kind == 'regression':
         return (online - cached).abs()
     cos = (online * cached).sum(1).clamp(-1.0, 1.0)
     return torch.rad2deg(torch.arccos(cos))
@@ -650,12 +654,15 @@ def format_cache_error(errors: Dict[str, float]) -> str:
     """One log line of :func:`measure_cache_error`'s figures."""
     parts = []
     for task, value in errors.items():
-        if task == 'semantic' or task == 'saliency':
+        if task in ('images', 'zoomed'):
+            continue
+        kind = get_task(task).distill_kind
+        if kind in ('classification', 'binary'):
             parts.append(f'{task} agreement {100 * value:.1f} %')
-        elif task == 'depth':
-            parts.append(f'depth abs error {value:.3f} m')
-        elif task == 'normal':
-            parts.append(f'normal angle {value:.2f} deg')
+        elif kind == 'regression':
+            parts.append(f'{task} abs error {value:.3f} m')
+        elif kind == 'normal':
+            parts.append(f'{task} angle {value:.2f} deg')
     return (f'pseudo-label cache vs online teacher under scale-crop '
             f'({errors["images"]} augmented images, {errors["zoomed"]} '
             f'zoomed): ' + ', '.join(parts))

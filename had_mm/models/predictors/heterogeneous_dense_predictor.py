@@ -8,18 +8,10 @@ from mmseg.models.segmentors import BaseSegmentor
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from had_mm.datasets.nyuv2_multitask_dataset import TASKS, check_tasks
 from had_mm.registry import MODELS
+from had_mm.tasks import check_tasks, get_task, task_names
 from ..distill.frozen_teacher import FrozenTeacherMixin
 from ..heads import DenseTaskHead
-from ..utils import unit_normalize
-
-# The ground-truth field a sample needs for a task's loss.
-GT_FIELDS = dict(
-    semantic='gt_sem_seg',
-    depth='gt_depth_map',
-    normal='gt_normal',
-    saliency='gt_saliency')
 
 
 @MODELS.register_module()
@@ -38,9 +30,9 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
 
     Args:
         backbone (dict): Backbone config.
-        heads (dict): ``{task: head config}``; tasks from
-            ``('semantic', 'depth', 'normal', 'saliency')``. A None config
-            drops the task (handy in inherited configs).
+        heads (dict): ``{task: head config}``; tasks from the task table
+            (:func:`~had_mm.tasks.task_names`). A None config drops the
+            task (handy in inherited configs).
         neck (dict, optional): Neck config.
         data_preprocessor (dict, optional): mmseg ``SegDataPreProcessor``.
         train_cfg (dict, optional): Unused; kept for mmseg compatibility.
@@ -71,7 +63,7 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
         # a fixed task order, whatever the order of the config dict
         self.heads = nn.ModuleDict(
             {t: MODELS.build(heads[t])
-             for t in TASKS if t in heads})
+             for t in task_names() if t in heads})
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.align_corners = align_corners
@@ -248,8 +240,8 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
         """
         if tasks is None:
             tasks = [
-                t for t in self.tasks
-                if all(GT_FIELDS[t] in s for s in data_samples)
+                t for t in self.tasks if all(
+                    get_task(t).label_field in s for s in data_samples)
             ]
             if not tasks:
                 raise ValueError(
@@ -332,8 +324,8 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
                         size=tuple(ori),
                         mode='bilinear',
                         align_corners=self.align_corners)
-                    if task == 'normal':
-                        out = unit_normalize(out, dim=1, eps=1e-6)
+                    # e.g. unit normals again after the interpolation
+                    out = get_task(task).renormalize(out)
                 self._set_predictions(task, out,
                                       [data_samples[i] for i in idx])
         return data_samples
