@@ -16,10 +16,9 @@ mmengine's distributed collection can drop the samples a distributed
 sampler repeats.
 """
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
@@ -48,64 +47,6 @@ def get_pixel_data(data_sample: Any, key: str) -> Optional[Tensor]:
     if isinstance(item, Tensor):
         return item
     return getattr(item, 'data', None)
-
-
-def resize_to(pred: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
-    """Resize a ``C x H x W`` prediction to a label's ``(H, W)``.
-
-    Args:
-        pred (Tensor): Prediction, ``C x H x W`` (or ``H x W``).
-        size (tuple[int, int]): Target ``(H, W)``.
-        mode (str): ``'nearest'`` for class maps, ``'bilinear'`` for
-            continuous maps.
-
-    Returns:
-        Tensor: The prediction at ``size``; unchanged (same object) when it
-        already has that size. Class maps keep their integer dtype.
-    """
-    if tuple(pred.shape[-2:]) == tuple(size):
-        return pred
-    squeeze = pred.dim() == 2
-    x = pred[None, None] if squeeze else pred[None]
-    dtype = x.dtype
-    x = x.float()
-    if mode == 'nearest':
-        x = F.interpolate(x, size=size, mode='nearest')
-    else:
-        x = F.interpolate(x, size=size, mode=mode, align_corners=False)
-    x = x[0, 0] if squeeze else x[0]
-    if not dtype.is_floating_point:
-        x = x.round().to(dtype)
-    return x
-
-
-def resize_batch(pred: Tensor, size: Tuple[int, int], mode: str) -> Tensor:
-    """Resize a ``B x C x H x W`` (or ``B x H x W``) batch to ``size``.
-
-    Args:
-        pred (Tensor): The batch.
-        size (tuple[int, int]): Target ``(H, W)``.
-        mode (str): ``'nearest'`` for class maps, ``'bilinear'`` for
-            continuous maps.
-
-    Returns:
-        Tensor: The batch at ``size`` (the same object when it already has
-        that size); class maps keep their integer dtype.
-    """
-    if tuple(pred.shape[-2:]) == tuple(size):
-        return pred
-    squeeze = pred.dim() == 3
-    x = pred[:, None] if squeeze else pred
-    dtype = x.dtype
-    x = x.float()
-    if mode == 'nearest':
-        x = F.interpolate(x, size=size, mode='nearest')
-    else:
-        x = F.interpolate(x, size=size, mode=mode, align_corners=False)
-    x = x[:, 0] if squeeze else x
-    if not dtype.is_floating_point:
-        x = x.round().to(dtype)
-    return x
 
 
 def group_by_shape(preds: Sequence[Tensor],

@@ -4,8 +4,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from had_mm.models.utils import resize_map
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_batch
+from .base_dense_metric import BaseDenseMetric
 
 
 @METRICS.register_module()
@@ -65,7 +66,8 @@ class DepthErrorMetric(BaseDenseMetric):
             list[np.ndarray]: Per sample, float64 ``[sum |d-d*|, sum
             |d-d*|/d*, sum (d-d*)^2, count delta1, count valid]``.
         """
-        preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
+        preds = resize_map(
+            preds, gts.shape[-2:], 'bilinear', dtype=torch.float32)
         num = gts.shape[0]
         g = gts.to(torch.float64).reshape(num, -1)
         d = preds.to(device=g.device, dtype=torch.float64).reshape(num, -1)

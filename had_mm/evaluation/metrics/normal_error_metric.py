@@ -5,9 +5,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from had_mm.models.utils import resize_map
 from had_mm.models.utils.unit_normalize import unit_cosine
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_batch
+from .base_dense_metric import BaseDenseMetric
 
 MEDIAN_MODES = ('histogram', 'exact')
 
@@ -136,7 +137,8 @@ class NormalErrorMetric(BaseDenseMetric):
             float32 angles (degrees) themselves (``'exact'``), and float64
             ``[sum of angles, count valid, count below each threshold...]``.
         """
-        preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
+        preds = resize_map(
+            preds, gts.shape[-2:], 'bilinear', dtype=torch.float32)
         num = gts.shape[0]
         g = gts.to(torch.float64).reshape(num, gts.shape[1], -1)
         p = preds.to(device=g.device, dtype=torch.float64)

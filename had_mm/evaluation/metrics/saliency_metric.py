@@ -4,8 +4,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from had_mm.models.utils import resize_map
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_batch
+from .base_dense_metric import BaseDenseMetric
 
 #: Default thresholds 0.05, 0.10, ..., 0.95 (computed as k / 20 so that 0.5
 #: is exact).
@@ -95,7 +96,8 @@ class SaliencyMetric(BaseDenseMetric):
             ``b`` of the ``K`` boundaries strictly below their
             probability).
         """
-        preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
+        preds = resize_map(
+            preds, gts.shape[-2:], 'bilinear', dtype=torch.float32)
         num = gts.shape[0]
         gt = gts.reshape(num, -1)
         pred = preds.to(device=gt.device, dtype=torch.float64)

@@ -7,8 +7,9 @@ from mmengine.logging import print_log
 from mmseg.evaluation import IoUMetric
 from torch import Tensor
 
+from had_mm.models.utils import resize_map
 from had_mm.registry import METRICS
-from .base_dense_metric import BaseDenseMetric, resize_batch
+from .base_dense_metric import BaseDenseMetric
 
 
 @METRICS.register_module()
@@ -117,7 +118,7 @@ class SemanticIoUMetric(BaseDenseMetric):
         """
         num = gts.shape[0]
         size = tuple(gts.shape[-2:])
-        pred = resize_batch(
+        pred = resize_map(
             preds.reshape(num, *preds.shape[-2:]), size,
             'nearest').to(gts.device).long()
         label = gts.reshape(num, *size).long()

@@ -12,7 +12,8 @@ from torch import Tensor
 
 from had_mm.models.losses import masked_mean
 from had_mm.registry import MODELS
-from .losses.utils import resize_labels, resize_logits
+from ..utils import resize_map
+from .losses.utils import label_map
 from .recorders import RecorderManager
 
 
@@ -252,7 +253,7 @@ class TeacherAdapter(BaseModule):
                 (feats[0].shape[-2] * stride, feats[0].shape[-1] * stride))
         size = tuple(size)
         return [
-            resize_logits(proj(feat), size, self.align_corners)
+            resize_map(proj(feat), size, 'bilinear', self.align_corners)
             for proj, feat in zip(self.projectors, feats)
         ]
 
@@ -269,9 +270,10 @@ class TeacherAdapter(BaseModule):
         losses = {}
         for k, stage_logits in enumerate(logits):
             if self.upsample_logits:
-                stage_logits = resize_logits(stage_logits, gt.shape[-2:],
-                                             self.align_corners)
-            target = resize_labels(gt, stage_logits.shape[-2:])
+                stage_logits = resize_map(stage_logits, gt.shape[-2:],
+                                          'bilinear', self.align_corners)
+            target = resize_map(
+                label_map(gt), stage_logits.shape[-2:], 'nearest').long()
             ce = F.cross_entropy(
                 stage_logits.float(),
                 target,

@@ -2,7 +2,6 @@ import copy
 from typing import Dict, List, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
@@ -10,6 +9,7 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks import TaskSpec, get_task
+from ..utils import resize_map
 
 
 class DenseTaskHead(BaseModule):
@@ -76,10 +76,7 @@ class DenseTaskHead(BaseModule):
         return raw
 
     def resize(self, raw: Tensor, size) -> Tensor:
-        if tuple(raw.shape[-2:]) == tuple(size):
-            return raw
-        return F.interpolate(
-            raw, size=size, mode='bilinear', align_corners=self.align_corners)
+        return resize_map(raw, size, 'bilinear', self.align_corners)
 
     def _stack_gt(self, samples: List[SegDataSample]) -> Tensor:
         missing = [

@@ -2,7 +2,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.structures import SegDataSample
@@ -12,6 +11,7 @@ from had_mm.registry import MODELS
 from had_mm.tasks import check_tasks, get_task, task_names
 from ..distill.frozen_teacher import FrozenTeacherMixin
 from ..heads import DenseTaskHead
+from ..utils import resize_map
 
 
 @MODELS.register_module()
@@ -210,11 +210,8 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
             if isinstance(head, DenseTaskHead):
                 outs[task] = head.predict_by_feat(raw[task], size)
             else:
-                outs[task] = F.interpolate(
-                    raw[task],
-                    size=size,
-                    mode='bilinear',
-                    align_corners=self.align_corners)
+                outs[task] = resize_map(raw[task], size, 'bilinear',
+                                        self.align_corners)
         return outs
 
     def head_outputs(self, feats, tasks: Sequence[str],
@@ -319,11 +316,7 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
                 out = outs[task] if rows is None else outs[task][rows]
                 out = out[:, :, :h, :w]  # drop the padding
                 if tuple(out.shape[-2:]) != tuple(ori):
-                    out = F.interpolate(
-                        out,
-                        size=tuple(ori),
-                        mode='bilinear',
-                        align_corners=self.align_corners)
+                    out = resize_map(out, ori, 'bilinear', self.align_corners)
                     # e.g. unit normals again after the interpolation
                     out = get_task(task).renormalize(out)
                 self._set_predictions(task, out,

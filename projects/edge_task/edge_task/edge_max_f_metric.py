@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from had_mm.evaluation.metrics.base_dense_metric import (BaseDenseMetric,
-                                                         resize_batch)
+from had_mm.evaluation.metrics.base_dense_metric import BaseDenseMetric
+from had_mm.models.utils import resize_map
 from had_mm.registry import METRICS
 
 #: Default thresholds 0.05, 0.10, ..., 0.95 (k / 20, so 0.5 is exact).
@@ -71,7 +71,8 @@ class EdgeMaxFMetric(BaseDenseMetric):
         Returns:
             list[np.ndarray]: Per sample, int64 ``3 x K`` (TP, FP, FN).
         """
-        preds = resize_batch(preds, tuple(gts.shape[-2:]), 'bilinear')
+        preds = resize_map(
+            preds, gts.shape[-2:], 'bilinear', dtype=torch.float32)
         num = gts.shape[0]
         gt = gts.reshape(num, 1, -1).to(torch.float64)
         pred = preds.to(device=gt.device, dtype=torch.float64)

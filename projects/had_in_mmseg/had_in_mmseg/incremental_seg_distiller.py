@@ -3,11 +3,11 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
-from mmseg.models.utils import resize
 from mmseg.utils import add_prefix
 from torch import Tensor
 
 from had_mm.models.distill import FrozenTeacherMixin
+from had_mm.models.utils import resize_map
 from had_mm.registry import MODELS
 
 
@@ -146,19 +146,11 @@ class IncrementalSegDistiller(FrozenTeacherMixin, BaseModel):
             t_seg = teacher.segmentor
             t_logits = t_seg.decode_head.forward(t_seg.extract_feat(inputs))
         size = inputs.shape[2:]
-        student = self._resize(logits, size)[:, old]
-        target = self._resize(t_logits, size)[:, old]
+        align = self.segmentor.align_corners
+        student = resize_map(logits, size, 'bilinear', align)[:, old]
+        target = resize_map(t_logits, size, 'bilinear', align)[:, old]
         losses['loss_distill'] = weight * distill(student, target)
         return losses
-
-    def _resize(self, logits: Tensor, size) -> Tensor:
-        if logits.shape[2:] == size:
-            return logits
-        return resize(
-            logits,
-            size=size,
-            mode='bilinear',
-            align_corners=self.segmentor.align_corners)
 
     def predict(self, inputs: Tensor, data_samples: Optional[list] = None):
         """The segmentor's prediction.

@@ -4,9 +4,9 @@ from .heteroakd_loss import HeteroAKDLoss
 from .kem import KEM
 from .kmm import KMM
 from .logit_kd_loss import LogitKDLoss
-from .utils import kl_div_map, pixel_reliability, resize_labels, resize_logits
+from .utils import kl_div_map, pixel_reliability
 
 __all__ = [
     'ChannelWiseDivergenceLoss', 'HeteroAKDLoss', 'KEM', 'KMM', 'LogitKDLoss',
-    'kl_div_map', 'pixel_reliability', 'resize_labels', 'resize_logits'
+    'kl_div_map', 'pixel_reliability'
 ]

@@ -8,7 +8,8 @@ from torch import Tensor
 
 from had_mm.models.losses import upcast_half
 from had_mm.registry import MODELS
-from .utils import as_list, resize_logits
+from ...utils import resize_map
+from .utils import as_list
 
 
 @MODELS.register_module()
@@ -48,8 +49,8 @@ class ChannelWiseDivergenceLoss(nn.Module):
             raise ValueError(f'student {tuple(student.shape)} and teacher '
                              f'{tuple(teacher.shape)} maps differ in batch '
                              f'or channel count.')
-        teacher = resize_logits(teacher.detach(), student.shape[-2:],
-                                self.align_corners)
+        teacher = resize_map(teacher.detach(), student.shape[-2:], 'bilinear',
+                             self.align_corners)
         n, c = student.shape[:2]
         s = upcast_half(student).reshape(n * c, -1) / self.tau
         t = upcast_half(teacher).reshape(n * c, -1) / self.tau

@@ -6,9 +6,10 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from ...utils import resize_map
 from .kem import KEM
 from .kmm import KMM
-from .utils import as_list, kl_div_map, resize_labels, resize_logits
+from .utils import as_list, kl_div_map, label_map
 
 
 @MODELS.register_module()
@@ -93,11 +94,11 @@ class HeteroAKDLoss(nn.Module):
         teacher = teacher.detach()
         if self.upsample_logits:
             size = tuple(gt.shape[-2:])
-            student = resize_logits(student, size, self.align_corners)
+            student = resize_map(student, size, 'bilinear', self.align_corners)
         else:
             size = tuple(student.shape[-2:])
-        teacher = resize_logits(teacher, size, self.align_corners)
-        gt = resize_labels(gt, size)
+        teacher = resize_map(teacher, size, 'bilinear', self.align_corners)
+        gt = resize_map(label_map(gt), size, 'nearest').long()
         if self.use_kmm:
             target, _ = self.kmm(student, teacher, gt)
         else:

@@ -6,7 +6,8 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from .utils import as_list, kl_div_map, resize_logits
+from ...utils import resize_map
+from .utils import as_list, kl_div_map
 
 
 @MODELS.register_module()
@@ -57,8 +58,8 @@ class LogitKDLoss(nn.Module):
                              f'teacher logit maps')
         total = torch.zeros((), device=students[0].device)
         for student, teacher in zip(students, teachers):
-            teacher = resize_logits(teacher.detach(), student.shape[-2:],
-                                    self.align_corners)
+            teacher = resize_map(teacher.detach(), student.shape[-2:],
+                                 'bilinear', self.align_corners)
             total = total + kl_div_map(teacher, student, self.tau).mean()
         return self.loss_weight * self.tau**2 * total
 

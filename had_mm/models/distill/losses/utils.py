@@ -1,5 +1,5 @@
 """Helpers shared by the cross-architecture distillation losses."""
-from typing import List, Sequence, Tuple, Union
+from typing import List, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -13,32 +13,9 @@ def as_list(x: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
     return [x] if isinstance(x, Tensor) else list(x)
 
 
-def resize_labels(gt: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Nearest-neighbour resize of a ``B x H x W`` label map.
-
-    Args:
-        gt (Tensor): Labels (``B x H x W`` or ``B x 1 x H x W``).
-        size (tuple[int, int]): Target ``(h, w)``.
-
-    Returns:
-        Tensor: ``B x h x w`` long labels.
-    """
-    if gt.dim() == 4:
-        gt = gt[:, 0]
-    if tuple(gt.shape[-2:]) == tuple(size):
-        return gt.long()
-    out = F.interpolate(gt[:, None].float(), size=size, mode='nearest')
-    return out[:, 0].long()
-
-
-def resize_logits(logits: Tensor,
-                  size: Tuple[int, int],
-                  align_corners: bool = False) -> Tensor:
-    """Bilinear resize of ``B x C x H x W`` logits (no-op if same size)."""
-    if tuple(logits.shape[-2:]) == tuple(size):
-        return logits
-    return F.interpolate(
-        logits, size=size, mode='bilinear', align_corners=align_corners)
+def label_map(gt: Tensor) -> Tensor:
+    """``B x H x W`` view of a ``B x H x W`` or ``B x 1 x H x W`` label map."""
+    return gt[:, 0] if gt.dim() == 4 else gt
 
 
 def pixel_reliability(logits: Tensor,

@@ -2,9 +2,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
+from had_mm.models.utils import resize_map
 from had_mm.registry import MODELS
 from ..losses import HCLLoss
 from .base_feature_distill import BaseFeatureDistill
@@ -61,7 +61,7 @@ class AttentionFusion(nn.Module):
             if deeper is None:
                 raise ValueError('AttentionFusion: a fusing level needs the '
                                  'deeper level\'s map')
-            deeper = F.interpolate(deeper, size=x.shape[-2:], mode='nearest')
+            deeper = resize_map(deeper, x.shape[-2:], 'nearest')
             weights = self.attention(torch.cat([x, deeper], dim=1))
             x = x * weights[:, :1] + deeper * weights[:, 1:]
         return self.out(x), x
