@@ -110,18 +110,6 @@ class BaseDenseMetric(BaseMetric):
             sample.
         """
 
-    def process_sample(self, pred: Tensor, gt: Tensor) -> Any:
-        """Reduce one prediction / label pair to a partial result.
-
-        Args:
-            pred (Tensor): Prediction of one sample.
-            gt (Tensor): Label of the same sample.
-
-        Returns:
-            Any: A picklable partial result (kept on the CPU).
-        """
-        return self.process_batch(pred[None], gt[None])[0]
-
     def process_pairs(self, preds: Sequence[Tensor],
                       gts: Sequence[Tensor]) -> List[Any]:
         """Partial results of many pairs, batched by shape.
@@ -147,7 +135,7 @@ class BaseDenseMetric(BaseMetric):
         """Reduce the partial results of a whole set to the metrics.
 
         Args:
-            results (list): Partial results from :meth:`process_sample`.
+            results (list): Partial results from :meth:`process_batch`.
 
         Returns:
             dict[str, float]: Metric name to value.

@@ -46,7 +46,7 @@ class MultiTaskMetric(BaseDenseMetric):
     names (``metric_type``: :class:`SemanticIoUMetric`,
     :class:`DepthErrorMetric`, :class:`NormalErrorMetric`,
     :class:`SaliencyMetric` for the built-in tasks); this class only routes
-    each sample's fields to their ``process_sample`` and the collected
+    each sample's fields to their ``process_pairs`` and the collected
     partial results to their ``compute_from``. Keys are prefixed by the task:
     ``semantic/mIoU``, ``semantic/aAcc``, ``semantic/IoU.<class>``,
     ``depth/abs_err``, ``depth/rel_err``, ``depth/rmse``, ``depth/delta1``,
@@ -214,20 +214,6 @@ class MultiTaskMetric(BaseDenseMetric):
                 partials[i][task] = part
         return partials
 
-    def process_sample(self, pred: Any, gt: Any) -> Dict[str, Any]:
-        """Partial results of one sample, per task.
-
-        Args:
-            pred (dict | SegDataSample): The whole data sample (the same
-                object is expected as ``gt``).
-            gt (dict | SegDataSample): The whole data sample.
-
-        Returns:
-            dict[str, Any]: Task name to the task metric's partial result,
-            for the tasks whose label the sample carries.
-        """
-        return self.process_batch([pred], [gt])[0]
-
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Process one batch of data samples.
 
@@ -242,7 +228,7 @@ class MultiTaskMetric(BaseDenseMetric):
         """Metrics of every evaluated task over the whole set.
 
         Args:
-            results (list[dict]): Outputs of :meth:`process_sample`.
+            results (list[dict]): Outputs of :meth:`process_batch`.
 
         Returns:
             dict[str, float]: ``f'{task}/{name}'`` to value.
