@@ -69,8 +69,6 @@ class DBHADLoss(nn.Module):
             pixels with ``l = 0`` are excluded, see docs/methods/had.md,
             section 5). Defaults to 1e-12.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
-        loss_name (str): Name of the loss item; it must start with
-            ``loss_`` to be back-propagated. Defaults to 'loss_db_had'.
     """
 
     def __init__(self,
@@ -81,8 +79,7 @@ class DBHADLoss(nn.Module):
                  num_bins: int = 2,
                  bin_edges: Optional[Sequence[float]] = None,
                  eps: float = 1e-12,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_db_had') -> None:
+                 loss_weight: float = 1.0) -> None:
         super().__init__()
         self.task = check_task(task)
         # how the task is balanced comes from its spec, not its name
@@ -117,7 +114,6 @@ class DBHADLoss(nn.Module):
         self.bin_edges = bin_edges
         self.eps = eps
         self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def _class_balanced(self, loss_map: Tensor, valid: Tensor,
                         student_out: Tensor, pseudo: Tensor) -> Tensor:
@@ -210,9 +206,3 @@ class DBHADLoss(nn.Module):
                                                  pseudo)
         loss = self.loss_from_map(loss_map, valid, student_out, pseudo)
         return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name

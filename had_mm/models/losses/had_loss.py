@@ -63,8 +63,6 @@ class HADLoss(nn.Module):
         band (Sequence[float], optional): SG-HAD ``(low, high)`` of the
             'band' mode. Defaults to None.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
-        loss_name (str): Name of the loss item; it must start with
-            ``loss_`` to be back-propagated. Defaults to 'loss_had'.
         preset (str): 'default' (the corrected method) or 'reference'
             (the authors' released reductions). Defaults to 'default'.
     """
@@ -83,7 +81,6 @@ class HADLoss(nn.Module):
                  mode: str = 'greater',
                  band: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_had',
                  preset: str = 'default') -> None:
         super().__init__()
         self.task = check_task(task)
@@ -104,8 +101,8 @@ class HADLoss(nn.Module):
                 raise ValueError(
                     "HADLoss: preset='reference' is the released code's "
                     'loss and takes only task, use_db/use_sg (one at '
-                    'least), tau, threshold, num_classes, eps, loss_weight '
-                    f'and loss_name; drop {changed or ["use_db=use_sg=False"]}'
+                    'least), tau, threshold, num_classes, eps and '
+                    f'loss_weight; drop {changed or ["use_db=use_sg=False"]}'
                     " or use preset='default'.")
         self.preset = preset
         self.use_db = use_db
@@ -127,7 +124,6 @@ class HADLoss(nn.Module):
             PixelDistillLoss(task) if not (use_db or use_sg) else None)
         self.tau = tau
         self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self, student_out: Tensor, teacher_out: Tensor,
                 **kwargs) -> Tensor:
@@ -177,9 +173,3 @@ class HADLoss(nn.Module):
                                       self.tau)
         parts = [p for p, on in ((db, self.use_db), (sg, self.use_sg)) if on]
         return sum(parts) / len(parts)
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name

@@ -22,18 +22,12 @@ class PixelDistillLoss(nn.Module):
     Args:
         task (str): A registered task type, e.g. ``'semantic'``.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
-        loss_name (str): Name of the loss item; it must start with
-            ``loss_`` to be back-propagated. Defaults to 'loss_distill'.
     """
 
-    def __init__(self,
-                 task: str,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_distill') -> None:
+    def __init__(self, task: str, loss_weight: float = 1.0) -> None:
         super().__init__()
         self.task = check_task(task)
         self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def loss_from_map(self, loss_map: Tensor, valid: Tensor) -> Tensor:
         """Unweighted loss from a precomputed loss map.
@@ -63,9 +57,3 @@ class PixelDistillLoss(nn.Module):
         loss_map, valid = pixel_distill_loss_map(self.task, student_out,
                                                  pseudo)
         return self.loss_weight * self.loss_from_map(loss_map, valid)
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name

@@ -42,8 +42,6 @@ class SGHADLoss(nn.Module):
         band (Sequence[float], optional): ``(low, high)`` of the 'band'
             mode (inclusive). Defaults to None.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
-        loss_name (str): Name of the loss item; it must start with
-            ``loss_`` to be back-propagated. Defaults to 'loss_sg_had'.
     """
 
     def __init__(self,
@@ -51,8 +49,7 @@ class SGHADLoss(nn.Module):
                  threshold: float = 0.9,
                  mode: str = 'greater',
                  band: Optional[Sequence[float]] = None,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_sg_had') -> None:
+                 loss_weight: float = 1.0) -> None:
         super().__init__()
         self.task = check_task(task)
         if mode not in SG_MODES:
@@ -67,7 +64,6 @@ class SGHADLoss(nn.Module):
         self.mode = mode
         self.band = band
         self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     @torch.no_grad()
     def salience_mask(self, loss_map: Tensor) -> Tensor:
@@ -122,9 +118,3 @@ class SGHADLoss(nn.Module):
         loss_map, valid = pixel_distill_loss_map(self.task, student_out,
                                                  pseudo)
         return self.loss_weight * self.loss_from_map(loss_map, valid)
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name

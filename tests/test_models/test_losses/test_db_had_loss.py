@@ -207,7 +207,7 @@ def test_db_num_classes_mismatch():
 
 def test_db_task_types_all_buildable():
     for task in TASK_TYPES:
-        assert DBHADLoss(task).loss_name == 'loss_db_had'
+        assert DBHADLoss(task).task == task
 
 
 def test_db_loop_reference_sanity(ref):

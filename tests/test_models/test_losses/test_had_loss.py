@@ -90,7 +90,6 @@ def test_had_unknown_task():
     assert "'saliency'" in str(err.value)
 
 
-def test_had_loss_name_and_parts():
+def test_had_loss_parts():
     loss = HADLoss('semantic', use_sg=False)
-    assert loss.loss_name == 'loss_had'
     assert isinstance(loss.db_loss, DBHADLoss) and loss.sg_loss is None

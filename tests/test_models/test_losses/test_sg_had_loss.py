@@ -135,6 +135,6 @@ def test_sg_invalid_arguments(kwargs, match):
         SGHADLoss(**kwargs)
 
 
-def test_sg_loss_names():
+def test_sg_task_types_all_buildable():
     for task in TASK_TYPES:
-        assert SGHADLoss(task).loss_name == 'loss_sg_had'
+        assert SGHADLoss(task).task == task
