@@ -503,8 +503,7 @@ def tables(args: argparse.Namespace, rows: List[dict]) -> str:
             teacher = _find(
                 rows, regime=regime, pair='', student=pair.split('_to_')[0])
             cells = [
-                _pair_name(pair),
-                _cell({0: teacher[0]}) if 0 in teacher else '-'
+                _pair_name(pair), f'{teacher[0]:.2f}' if 0 in teacher else '-'
             ]
             cells += [
                 _cell(_method_scores(rows, regime, pair, m, args.seeds))
@@ -565,6 +564,10 @@ def ablation_tables(args: argparse.Namespace, rows: List[dict]) -> str:
     return '\n'.join(out)
 
 
+def _size(args: argparse.Namespace) -> str:
+    return '32x40, tiny generated set' if args.quick else '96x128'
+
+
 def write_results(args: argparse.Namespace, runs: List[dict],
                   command: str) -> str:
     """Write the CSV (one row per finished run) and the Markdown tables.
@@ -578,7 +581,7 @@ def write_results(args: argparse.Namespace, runs: List[dict],
     with open(osp.join(args.results_dir, name + '.csv'), 'w', newline='') as f:
         f.write(f'# command: {command}\n')
         f.write(f'# {args.iters} iterations, batch {args.batch_size}, '
-                f'96x128; {len(rows)} runs finished\n')
+                f'{_size(args)}; {len(rows)} runs finished\n')
         writer = csv.DictWriter(f, fieldnames=list(RESULT_COLS))
         writer.writeheader()
         writer.writerows(rows)
@@ -590,8 +593,8 @@ def write_results(args: argparse.Namespace, runs: List[dict],
         table = tables(args, rows)
     md = (f'<!-- command: {command} -->\n# {title}\n\nValidation mIoU % of '
           f'the student after {args.iters} iterations (batch '
-          f'{args.batch_size}, 96x128), seeds {args.seeds}; mean ± 95 % t '
-          'CI over seeds ((n=1): one seed finished; -: none); teachers '
+          f'{args.batch_size}, {_size(args)}), seeds {args.seeds}; mean ± '
+          '95 % t CI over seeds ((n=1): one seed finished; -: none); teachers '
           'trained once (seed 0) per regime; pre-trained regime: encoders '
           f'pre-trained {args.pretrain_iters} iterations on procedural '
           f'images.\n{table}\n')
