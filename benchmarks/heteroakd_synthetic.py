@@ -312,7 +312,7 @@ def _train(args: argparse.Namespace, run: dict) -> None:
         cmd = [
             sys.executable, 'tools/train.py', cfg_path, '--work-dir', work_dir
         ]
-        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        if _resumable(work_dir):
             cmd.append('--resume')  # interrupted: continue where it stopped
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
         with open(work_dir + '.log', 'a') as log:
@@ -339,6 +339,16 @@ def _train(args: argparse.Namespace, run: dict) -> None:
         json.dump(dict(metrics, seconds=round(time.time() - start)), f)
     finished_result(args, run)
     print(f'done {run["key"]} in {time.time() - start:.0f} s', flush=True)
+
+
+def _resumable(work_dir: str) -> bool:
+    """Whether ``work_dir`` holds the checkpoint its ``last_checkpoint``
+    names."""
+    last = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(last):
+        return False
+    with open(last) as f:
+        return osp.isfile(f.read().strip())
 
 
 def pretrain(args: argparse.Namespace, backbone: str) -> None:
