@@ -1,102 +1,224 @@
-"""Compare the student alone, logit KD, CWD and HeteroAKD on synthetic rooms.
+"""Student alone vs logit KD vs CWD vs HeteroAKD on synthetic rooms, from
+scratch and from pre-trained encoders (protocol in the README's HeteroAKD
+results section, fixed before any result).
 
-For every teacher -> student pair the teacher is trained once (seed 0) from
-its own config, then for every seed the student is trained alone (its plain
-config) and distilled with the KD, CWD and HeteroAKD configs of
-``configs/heteroakd/``, all with tools/train.py and the same schedule. The
-final validation mIoU of every run is read from its log and a table (mean
-+- std over seeds, teacher mIoU beside) is printed and written as Markdown
-and JSON to --work-dir. Runs that already finished are reused, so an
-interrupted benchmark continues where it stopped.
+Grid: teacher -> student pairs (R18-d8 -> MiT-b0, MiT-b0 -> R18-d8) x
+methods (the student alone, logit KD, CWD, HeteroAKD; configs of
+``configs/heteroakd/``) x initialisation regimes x seeds. In the ``random``
+regime every network starts from random weights; in the ``pretrained``
+regime the backbones of both the teacher and the student start from their
+stand-in encoder (``tools/pretrain_encoder.py``: one checkpoint per
+backbone, pre-trained once with seed 0 on procedural images that share
+nothing with the rooms). Each regime has its own teachers, trained once
+(seed 0) with the students' schedule; the teacher of one pair is the
+student-alone run (seed 0) of the other, trained once. ``--ablation``
+runs, instead, HeteroAKD's projector (3x3 conv-BN-ReLU-1x1 over the last
+two stages, or 1x1 conv + BN on the last stage) x its KL temperature
+(4, 1) for one pair and regime.
 
-Examples::
+Every run is ``tools/train.py`` on a generated config under
+``WORK_DIR/configs``; a run whose result exists is reused, from the work
+dir or from the archive of finished results
+(``benchmarks/results/heteroakd_synthetic_runs/``, committed, so a fresh
+clone resumes; a teacher checkpoint that a missing run needs is re-trained
+from its seed). ``--jobs N`` runs N trainings at once, one thread each.
+Outputs (``--results-dir``): ``heteroakd_synthetic.csv`` (one row per run)
+and ``heteroakd_synthetic.md`` (mean ± 95 % t CI over seeds, paired
+differences HeteroAKD - student alone and HeteroAKD - KD), or
+``heteroakd_synthetic_ablation.{csv,md}``; every file starts with the
+command that wrote it.
 
-    # the full comparison (2 pairs x 3 seeds x 4 methods + 2 teachers)
-    python benchmarks/heteroakd_synthetic.py --seeds 0 1 2 --iters 1000
+Usage::
 
-    # a smoke test: 2 iterations on a tiny generated set
-    python benchmarks/heteroakd_synthetic.py --quick
+    python benchmarks/heteroakd_synthetic.py --jobs 2             # the grid
+    python benchmarks/heteroakd_synthetic.py --ablation --jobs 2  # ablation
+    python benchmarks/heteroakd_synthetic.py --report-only        # so far
+    python benchmarks/heteroakd_synthetic.py --quick              # smoke run
 """
 import argparse
+import csv
 import glob
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from stats import fmt_ci, mean_ci, paired_diffs  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = 'configs/heteroakd'
 DS = 'synthetic-rooms-seg'
+# backbone -> its plain segmentor config (teacher / student alone)
 PLAIN = {
     'mit-b0': 'segformer_mit-b0',
     'r18-d8': 'deeplabv3_r18-d8',
     'convnext-atto': 'upernet_convnext-atto',
 }
+NAMES = {'mit-b0': 'MiT-b0', 'r18-d8': 'R18-d8', 'convnext-atto': 'ConvNeXt-a'}
 METHODS = ('student', 'kd', 'cwd', 'heteroakd')
+LABELS = dict(
+    student='student alone', kd='logit KD', cwd='CWD', heteroakd='HeteroAKD')
+REGIMES = ('random', 'pretrained')
+# paired by seed: A - B
+DIFFS = (('heteroakd', 'student'), ('heteroakd', 'kd'))
+# the projector ablation: name -> (projector, last stage only, KL tau); the
+# first is the configs' HeteroAKD (the grid's run, shared)
+ABLATION = {
+    '3x3 conv-BN-ReLU-1x1, last two stages, T=4': ('conv3x3', False, 4.0),
+    '3x3 conv-BN-ReLU-1x1, last two stages, T=1': ('conv3x3', False, 1.0),
+    '1x1 conv + BN, last stage, T=4': ('conv1x1', True, 4.0),
+    '1x1 conv + BN, last stage, T=1': ('conv1x1', True, 1.0),
+}
+PROTOCOL = dict(
+    iters=300,
+    batch_size=4,
+    seeds=[0, 1, 2],
+    regimes=list(REGIMES),
+    pretrain_iters=600)
+QUICK = dict(
+    iters=2, batch_size=2, seeds=[0], regimes=list(REGIMES), pretrain_iters=2)
+RESULT_COLS = ('regime', 'pair', 'method', 'variant', 'seed', 'student',
+               'teacher', 'mIoU', 'mAcc', 'aAcc', 'teacher_mIoU', 'run')
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--pairs',
-        nargs='+',
-        default=['mit-b0_to_r18-d8', 'r18-d8_to_mit-b0'],
-        help='teacher_to_student pairs (names of configs/heteroakd/)')
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    parser.add_argument(
-        '--methods', nargs='+', default=list(METHODS), choices=METHODS)
-    parser.add_argument(
-        '--iters', type=int, default=1000, help='iterations of every run')
-    parser.add_argument(
-        '--batch-size',
-        type=int,
-        default=None,
-        help='train batch size of every run (default: the configs\' 8)')
-    parser.add_argument('--data-root', default='data/synthetic_rooms')
-    parser.add_argument('--work-dir', default='work_dirs/bench_heteroakd')
-    parser.add_argument(
-        '--report-only',
-        action='store_true',
-        help='train nothing: tabulate the runs of --work-dir that finished '
-        '(a cell gives its number of seeds when some are missing)')
-    parser.add_argument(
-        '--quick',
-        action='store_true',
-        help='2 iterations, seed 0, batch 2, on a tiny generated data set '
-        '(checks that everything runs; the numbers mean nothing)')
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.iters, args.seeds = 2, [0]
-        args.work_dir = args.work_dir.rstrip('/') + '_quick'
-        args.data_root = osp.join(args.work_dir, 'data')
-    return args
+def plain_config(backbone: str) -> str:
+    return f'{CONFIGS}/{PLAIN[backbone]}_{DS}.py'
 
 
-def _opts(args: argparse.Namespace, seed: int) -> List[str]:
-    it = args.iters
-    opts = [
-        f'randomness.seed={seed}', f'train_cfg.max_iters={it}',
-        f'train_cfg.val_interval={it}',
-        f'default_hooks.checkpoint.interval={it}',
-        f'default_hooks.logger.interval={min(50, it)}',
-        f'param_scheduler.0.end={it}'
-    ]
-    if args.batch_size:
-        opts.append(f'train_dataloader.batch_size={args.batch_size}')
-    for split in ('train', 'val', 'test'):
-        opts.append(f'{split}_dataloader.dataset.data_root={args.data_root}')
-    if args.quick:
-        opts += [
-            'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-            'train_dataloader.persistent_workers=False',
-            'val_dataloader.num_workers=0',
-            'val_dataloader.persistent_workers=False',
-            'test_dataloader.num_workers=0',
-            'test_dataloader.persistent_workers=False'
-        ]
-    return opts
+def _variant_slug(variant: str) -> str:
+    projector, last_only, tau = ABLATION[variant]
+    return f'_{projector}{"-last" if last_only else ""}_T{tau:g}'
+
+
+def _plain_run(regime: str, backbone: str, seed: int) -> dict:
+    stem = f'{PLAIN[backbone]}_{DS}'
+    return dict(
+        key=f'{regime}/{stem}_seed{seed}',
+        kind='plain',
+        regime=regime,
+        pair='',
+        method='student',
+        variant='',
+        seed=seed,
+        student=backbone,
+        teacher='',
+        base=plain_config(backbone),
+        needs=[f'pretrain/{backbone}'] if regime == 'pretrained' else [])
+
+
+def _distill_run(regime: str,
+                 pair: str,
+                 method: str,
+                 seed: int,
+                 variant: str = '') -> dict:
+    t_key, s_key = pair.split('_to_')
+    suffix = _variant_slug(variant) if variant else ''
+    stem = f'{method}_{pair}_{DS}'
+    teacher = _plain_run(regime, t_key, 0)
+    needs = [teacher['key']]
+    if regime == 'pretrained':
+        needs.append(f'pretrain/{s_key}')
+    return dict(
+        key=f'{regime}/{stem}{suffix}_seed{seed}',
+        kind='distill',
+        regime=regime,
+        pair=pair,
+        method=method,
+        variant=variant,
+        seed=seed,
+        student=s_key,
+        teacher=t_key,
+        base=f'{CONFIGS}/{stem}.py',
+        teacher_run=teacher['key'],
+        needs=needs)
+
+
+def plan_runs(args: argparse.Namespace) -> List[dict]:
+    """Every training of the grid (or of the ablation), in the order they
+    are started: per regime the teachers first, then a whole seed (every
+    pair and method) before the next, so that paired results arrive early.
+
+    Args:
+        args (argparse.Namespace): Parsed arguments.
+
+    Returns:
+        list[dict]: One dict per run (``key``, ``kind``, ``regime``,
+        ``pair``, ``method``, ``variant``, ``seed``, ``base``, ``needs``,
+        ...); plain runs shared by two roles appear once.
+    """
+    runs: Dict[str, dict] = {}
+
+    def add(run: dict) -> None:
+        runs.setdefault(run['key'], run)
+
+    if args.ablation:
+        regime, pair = args.ablation_regime, args.ablation_pair
+        add(_plain_run(regime, pair.split('_to_')[0], 0))
+        for seed in args.seeds:
+            add(_plain_run(regime, pair.split('_to_')[1], seed))
+            for i, variant in enumerate(ABLATION):
+                add(
+                    _distill_run(regime, pair, 'heteroakd', seed,
+                                 variant if i else ''))
+        return list(runs.values())
+    for regime in args.regimes:
+        for pair in args.pairs:
+            add(_plain_run(regime, pair.split('_to_')[0], 0))
+        for seed in args.seeds:
+            for pair in args.pairs:
+                for method in args.methods:
+                    if method == 'student':
+                        add(_plain_run(regime, pair.split('_to_')[1], seed))
+                    else:
+                        add(_distill_run(regime, pair, method, seed))
+    return list(runs.values())
+
+
+# ----------------------------------------------------------------- paths
+def work_path(args: argparse.Namespace, run: dict) -> str:
+    return osp.join(args.work_dir, run['key'])
+
+
+def result_path(args: argparse.Namespace, run: dict) -> str:
+    """Where a run's final metrics are written in the work dir."""
+    return osp.join(work_path(args, run), 'result.json')
+
+
+def archive_path(args: argparse.Namespace, run: dict) -> str:
+    """The committed copy of a finished run's metrics: work dirs are not
+    kept between machines, so the grid resumes from these."""
+    return osp.join(args.results_dir, 'heteroakd_synthetic_runs', run['key'],
+                    'result.json')
+
+
+def checkpoint_path(args: argparse.Namespace, key: str) -> str:
+    """The final checkpoint of the run ``key`` (a teacher's weights)."""
+    return osp.join(args.work_dir, key, f'iter_{args.iters}.pth')
+
+
+def encoder_path(args: argparse.Namespace, backbone: str) -> str:
+    """The stand-in encoder of ``backbone`` (pre-trained regime)."""
+    return osp.join(args.work_dir, 'pretrain',
+                    f'{backbone}_procedural_{args.pretrain_iters}it.pth')
+
+
+def finished_result(args: argparse.Namespace, run: dict) -> Optional[str]:
+    """The result file of a finished run (work dir, else archive), or None;
+    a result found only in the work dir is archived."""
+    path, archived = result_path(args, run), archive_path(args, run)
+    if osp.isfile(path):
+        if not osp.isfile(archived):
+            os.makedirs(osp.dirname(archived), exist_ok=True)
+            shutil.copyfile(path, archived)
+        return path
+    return archived if osp.isfile(archived) else None
 
 
 def last_metrics(work_dir: str) -> Optional[Dict[str, float]]:
@@ -113,105 +235,476 @@ def last_metrics(work_dir: str) -> Optional[Dict[str, float]]:
     return metrics
 
 
-def train(config: str,
-          work_dir: str,
-          opts: List[str],
-          iters: int,
-          report_only: bool = False) -> Optional[Dict[str, float]]:
-    """Run tools/train.py unless ``work_dir`` holds a finished run (with
-    ``report_only``: None for a run that did not finish)."""
-    done = osp.isfile(osp.join(work_dir, f'iter_{iters}.pth'))
-    metrics = last_metrics(work_dir) if done else None
-    if metrics is None and report_only:
-        return None
+# --------------------------------------------------------------- configs
+def config_text(args: argparse.Namespace, run: dict) -> str:
+    """The generated config of one run: its base config with the seed, the
+    schedule, the data and (pre-trained regime) the encoder."""
+    it = args.iters
+    lines = [
+        f'_base_ = [{osp.join(REPO, run["base"])!r}]',
+        f'randomness = dict(seed={run["seed"]})',
+        f'train_cfg = dict(max_iters={it}, val_interval={it})',
+        f'default_hooks = dict(checkpoint=dict(interval={it}), '
+        f'logger=dict(interval={min(50, it)}))',
+        "param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, "
+        f'begin=0, end={it}, by_epoch=False)]'
+    ]
+    loader = ([f'data_root={args.data_root!r}'] if args.data_root else [])
+    workers = (['num_workers=0', 'persistent_workers=False']
+               if args.quick else [])
+    for split in ('train', 'val', 'test'):
+        parts = list(workers)
+        if split == 'train':
+            parts.insert(0, f'batch_size={args.batch_size}')
+        if loader:
+            parts.append(f'dataset=dict({", ".join(loader)})')
+        if parts:
+            lines.append(f'{split}_dataloader = dict({", ".join(parts)})')
+    init = None
+    if run['regime'] == 'pretrained':
+        init = ("backbone=dict(init_cfg=dict(type='Pretrained', "
+                f'checkpoint={encoder_path(args, run["student"])!r}))')
+    if run['kind'] == 'plain':
+        if init:
+            lines.append(f'model = dict({init})')
+        return '\n'.join(lines) + '\n'
+    model = ['teacher_ckpt='
+             f'{checkpoint_path(args, run["teacher_run"])!r}']
+    if init:
+        model.append(f'student=dict({init})')
+    if run['variant']:
+        projector, last_only, tau = ABLATION[run['variant']]
+        stages = _adapter_stages(run['base'])
+        for side in ('student', 'teacher'):
+            chosen = stages[side][-1:] if last_only else stages[side]
+            model.append(f'{side}_adapter=dict(projector={projector!r}, '
+                         f'stages={chosen!r})')
+        model.append(f'distill_losses=dict(loss_heteroakd=dict(tau={tau!r}))')
+    lines.append('model = dict(' + ', '.join(model) + ')')
+    return '\n'.join(lines) + '\n'
+
+
+def _adapter_stages(base: str) -> Dict[str, list]:
+    """The adapter stages of a HeteroAKD config, per side."""
+    from mmengine.config import Config
+    model = Config.fromfile(osp.join(REPO, base)).model
+    return {
+        side: [dict(s) for s in model[f'{side}_adapter']['stages']]
+        for side in ('student', 'teacher')
+    }
+
+
+# ------------------------------------------------------------- execution
+def _train(args: argparse.Namespace, run: dict) -> None:
+    """Train one run and write its result file."""
+    work_dir = work_path(args, run)
+    os.makedirs(work_dir, exist_ok=True)
+    cfg_path = osp.join(args.work_dir, 'configs',
+                        run['key'].replace('/', '__') + '.py')
+    os.makedirs(osp.dirname(cfg_path), exist_ok=True)
+    with open(cfg_path, 'w') as f:
+        f.write(config_text(args, run))
+    metrics = None
+    if osp.isfile(checkpoint_path(args, run['key'])):
+        metrics = last_metrics(work_dir)  # trained, result not yet written
+    start = time.time()
     if metrics is None:
-        os.makedirs(work_dir, exist_ok=True)
         cmd = [
-            sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-            '--cfg-options', *opts
+            sys.executable, 'tools/train.py', cfg_path, '--work-dir', work_dir
         ]
-        print(' '.join(cmd), flush=True)
-        with open(work_dir.rstrip('/') + '.log', 'w') as log:
+        if _resumable(work_dir):
+            cmd.append('--resume')  # interrupted: continue where it stopped
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        with open(work_dir + '.log', 'a') as log:
             proc = subprocess.run(
-                cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
         if proc.returncode != 0:
-            sys.exit(f'error: {config} failed; see {work_dir}.log')
+            raise RuntimeError(f'run failed ({" ".join(cmd)}); see '
+                               f'{work_dir}.log')
         metrics = last_metrics(work_dir)
         if metrics is None:
-            sys.exit(f'error: no validation metrics in {work_dir}')
-    return metrics
+            raise RuntimeError(f'{work_dir} logged no validation metrics; '
+                               f'see {work_dir}.log')
+    archived = archive_path(args, run)
+    if osp.isfile(archived):  # a teacher re-trained for its checkpoint
+        with open(archived) as f:
+            before = json.load(f)['mIoU']
+        if abs(before - metrics['mIoU']) > 1e-6:
+            print(
+                f'warning: {run["key"]} re-trained to {metrics["mIoU"]:.2f} '
+                f'mIoU, archived {before:.2f}; the distillation runs record '
+                'their own teacher/mIoU',
+                flush=True)
+    with open(result_path(args, run), 'w') as f:
+        json.dump(dict(metrics, seconds=round(time.time() - start)), f)
+    finished_result(args, run)
+    print(f'done {run["key"]} in {time.time() - start:.0f} s', flush=True)
 
 
-def _mean_std(values: List[float], num_seeds: int) -> str:
-    if not values:
-        return '-'
-    mean = sum(values) / len(values)
-    std = (sum((v - mean)**2 for v in values) / len(values))**0.5
-    cell = f'{mean:.2f} +- {std:.2f}' if len(values) > 1 else f'{mean:.2f}'
-    return cell if len(values) == num_seeds else f'{cell} (n={len(values)})'
+def _resumable(work_dir: str) -> bool:
+    """Whether ``work_dir`` holds the checkpoint its ``last_checkpoint``
+    names."""
+    last = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(last):
+        return False
+    with open(last) as f:
+        return osp.isfile(f.read().strip())
+
+
+def pretrain(args: argparse.Namespace, backbone: str) -> None:
+    """The stand-in encoder of ``backbone`` (one checkpoint for every seed
+    and role, as one ImageNet checkpoint serves every run of a paper)."""
+    out = encoder_path(args, backbone)
+    if osp.isfile(out):
+        return
+    cmd = [
+        sys.executable, 'tools/pretrain_encoder.py',
+        plain_config(backbone), '--out', out, '--iters',
+        str(args.pretrain_iters), '--seed', '0'
+    ]
+    if args.quick:
+        cmd += ['--batch-size', '2', '--size', '32', '32']
+    print(' '.join(cmd), flush=True)
+    os.makedirs(osp.dirname(out), exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    start = time.time()
+    with open(out + '.log', 'w') as log:
+        proc = subprocess.run(
+            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f'pre-training {backbone} failed; see {out}.log')
+    print(
+        f'done pretrain/{backbone} in {time.time() - start:.0f} s', flush=True)
+
+
+def schedule(args: argparse.Namespace, runs: List[dict]) -> List[dict]:
+    """The jobs to run, in order: the encoders the remaining runs need
+    first, then the remaining runs (random regime first), a teacher
+    whenever a remaining run needs its checkpoint and it is gone."""
+    by_key = {r['key']: r for r in runs}
+    todo = {r['key'] for r in runs if finished_result(args, r) is None}
+    for run in runs:  # teachers (possibly outside the plan) to re-train
+        if run['key'] in todo and run['kind'] == 'distill' and \
+                not osp.isfile(checkpoint_path(args, run['teacher_run'])):
+            teacher = by_key.get(run['teacher_run'])
+            if teacher is None:
+                t_key = run['teacher']
+                teacher = by_key[run['teacher_run']] = _plain_run(
+                    run['regime'], t_key, 0)
+            todo.add(teacher['key'])
+    encoders = []
+    for key in todo:
+        for need in by_key[key]['needs']:
+            if need.startswith('pretrain/') and need not in encoders and \
+                    not osp.isfile(encoder_path(args, need.split('/')[1])):
+                encoders.append(need)
+    teachers = {r['teacher_run'] for r in runs if r['kind'] == 'distill'}
+    # stable: plan order within (regime, teachers first)
+    ordered = sorted((r for r in by_key.values() if r['key'] in todo),
+                     key=lambda r:
+                     (REGIMES.index(r['regime']), r['key'] not in teachers))
+    return [dict(kind='pretrain', key=k) for k in sorted(encoders)] + ordered
+
+
+def run_jobs(args: argparse.Namespace,
+             jobs: List[dict],
+             on_done=None) -> List[str]:
+    """Run ``jobs`` on ``args.jobs`` workers; a job waits for the jobs it
+    needs (always earlier in the list, so the pool cannot deadlock).
+
+    Args:
+        args (argparse.Namespace): Parsed arguments.
+        jobs (list[dict]): From :func:`schedule`.
+        on_done (callable, optional): Called (under a lock) after each job.
+
+    Returns:
+        list[str]: The errors of the jobs that failed.
+    """
+    ready = {job['key']: threading.Event() for job in jobs}
+    failed_keys, errors = set(), []
+    lock = threading.Lock()
+
+    def job(run: dict) -> None:
+        try:
+            for need in run.get('needs', []):
+                if need in ready:
+                    ready[need].wait()
+                if need in failed_keys:
+                    raise RuntimeError(f'{run["key"]} not run: {need} failed')
+            if run['kind'] == 'pretrain':
+                pretrain(args, run['key'].split('/')[1])
+            else:
+                _train(args, run)
+        except RuntimeError as err:
+            failed_keys.add(run['key'])
+            errors.append(str(err))
+        finally:
+            ready[run['key']].set()
+        if on_done is not None:
+            with lock:  # refresh the tables as results arrive
+                on_done()
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(job, jobs))
+    return errors
+
+
+# ---------------------------------------------------------------- report
+def collect(args: argparse.Namespace, runs: List[dict]) -> List[dict]:
+    """One row per finished run (``RESULT_COLS``)."""
+    rows = []
+    for run in runs:
+        path = finished_result(args, run)
+        if path is None:
+            continue
+        with open(path) as f:
+            res = json.load(f)
+        row = {k: run[k] for k in RESULT_COLS if k in run}
+        row.update(
+            mIoU=res['mIoU'],
+            mAcc=res.get('mAcc'),
+            aAcc=res.get('aAcc'),
+            teacher_mIoU=res.get('teacher/mIoU'),
+            run=run['key'])
+        rows.append(row)
+    return rows
+
+
+def _find(rows: List[dict], **match) -> Dict[int, float]:
+    """seed -> mIoU of the rows matching every ``match`` item."""
+    return {
+        r['seed']: r['mIoU']
+        for r in rows if all(r[k] == v for k, v in match.items())
+    }
+
+
+def _cell(values: Dict[int, float]) -> str:
+    return fmt_ci(*mean_ci(list(values.values())))
+
+
+def _pair_name(pair: str) -> str:
+    t_key, s_key = pair.split('_to_')
+    return f'{NAMES[t_key]} -> {NAMES[s_key]}'
+
+
+def _method_scores(rows: List[dict], regime: str, pair: str, method: str,
+                   seeds: List[int]) -> Dict[int, float]:
+    if method == 'student':  # the plain runs of the student's backbone
+        found = _find(
+            rows, regime=regime, pair='', student=pair.split('_to_')[1])
+    else:
+        found = _find(
+            rows, regime=regime, pair=pair, method=method, variant='')
+    return {s: v for s, v in found.items() if s in seeds}
+
+
+def tables(args: argparse.Namespace, rows: List[dict]) -> str:
+    """The grid's Markdown tables: mIoU per (regime, pair, method), then
+    the paired differences."""
+    out = []
+    for regime in args.regimes:
+        heads = ['pair (teacher -> student)', 'teacher (seed 0)'
+                 ] + [LABELS[m] for m in args.methods]
+        out += [
+            f'\n### Regime: {regime}\n', '| ' + ' | '.join(heads) + ' |',
+            '|---' * len(heads) + '|'
+        ]
+        for pair in args.pairs:
+            teacher = _find(
+                rows, regime=regime, pair='', student=pair.split('_to_')[0])
+            cells = [
+                _pair_name(pair), f'{teacher[0]:.2f}' if 0 in teacher else '-'
+            ]
+            cells += [
+                _cell(_method_scores(rows, regime, pair, m, args.seeds))
+                for m in args.methods
+            ]
+            out.append('| ' + ' | '.join(cells) + ' |')
+        diffs = [(a, b) for a, b in DIFFS
+                 if a in args.methods and b in args.methods]
+        if not diffs:
+            continue
+        out += [
+            f'\nPaired differences ({regime}; A - B per seed, mIoU points, '
+            'mean ± 95 % CI)\n',
+            '| pair | ' + ' | '.join(f'{LABELS[a]} - {LABELS[b]}'
+                                     for a, b in diffs) + ' |',
+            '|---' * (1 + len(diffs)) + '|'
+        ]
+        for pair in args.pairs:
+            cells = [_pair_name(pair)]
+            for a, b in diffs:
+                d = paired_diffs(
+                    _method_scores(rows, regime, pair, a, args.seeds),
+                    _method_scores(rows, regime, pair, b, args.seeds))
+                cells.append(fmt_ci(*mean_ci(d)))
+            out.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(out)
+
+
+def ablation_tables(args: argparse.Namespace, rows: List[dict]) -> str:
+    """The ablation's table: mIoU per variant and its paired difference
+    to the configs' HeteroAKD (first variant) and to the student alone."""
+    regime, pair = args.ablation_regime, args.ablation_pair
+    first = list(ABLATION)[0]
+
+    def scores(variant: str) -> Dict[int, float]:
+        found = _find(
+            rows,
+            regime=regime,
+            pair=pair,
+            method='heteroakd',
+            variant='' if variant == first else variant)
+        return {s: v for s, v in found.items() if s in args.seeds}
+
+    alone = _method_scores(rows, regime, pair, 'student', args.seeds)
+    out = [
+        f'\n### HeteroAKD projector x KL temperature: {_pair_name(pair)}, '
+        f'{regime} regime\n',
+        '| projector, stages, T | mIoU % | - first row (paired) | '
+        '- student alone (paired) |', '|---|---|---|---|'
+    ]
+    for variant in ABLATION:
+        mine = scores(variant)
+        out.append(f'| {variant} | {_cell(mine)} | ' +
+                   ('' if variant == first else fmt_ci(
+                       *mean_ci(paired_diffs(mine, scores(first))))) +
+                   f' | {fmt_ci(*mean_ci(paired_diffs(mine, alone)))} |')
+    out.append(f'| student alone | {_cell(alone)} | | |')
+    return '\n'.join(out)
+
+
+def _size(args: argparse.Namespace) -> str:
+    return '32x40, tiny generated set' if args.quick else '96x128'
+
+
+def write_results(args: argparse.Namespace, runs: List[dict],
+                  command: str) -> str:
+    """Write the CSV (one row per finished run) and the Markdown tables.
+
+    Returns:
+        str: The Markdown.
+    """
+    rows = collect(args, runs)
+    name = 'heteroakd_synthetic' + ('_ablation' if args.ablation else '')
+    os.makedirs(args.results_dir, exist_ok=True)
+    with open(osp.join(args.results_dir, name + '.csv'), 'w', newline='') as f:
+        f.write(f'# command: {command}\n')
+        f.write(f'# {args.iters} iterations, batch {args.batch_size}, '
+                f'{_size(args)}; {len(rows)} runs finished\n')
+        writer = csv.DictWriter(f, fieldnames=list(RESULT_COLS))
+        writer.writeheader()
+        writer.writerows(rows)
+    if args.ablation:
+        title = 'HeteroAKD projector ablation on synthetic rooms'
+        table = ablation_tables(args, rows)
+    else:
+        title = 'Student alone vs KD vs CWD vs HeteroAKD on synthetic rooms'
+        table = tables(args, rows)
+    md = (f'<!-- command: {command} -->\n# {title}\n\nValidation mIoU % of '
+          f'the student after {args.iters} iterations (batch '
+          f'{args.batch_size}, {_size(args)}), seeds {args.seeds}; mean ± '
+          '95 % t CI over seeds ((n=1): one seed finished; -: none); teachers '
+          'trained once (seed 0) per regime; pre-trained regime: encoders '
+          f'pre-trained {args.pretrain_iters} iterations on procedural '
+          f'images.\n{table}\n')
+    with open(osp.join(args.results_dir, name + '.md'), 'w') as f:
+        f.write(md)
+    return md
+
+
+# ------------------------------------------------------------------ main
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='smoke run: seed 0, 2 iterations at batch 2, 2-iteration '
+        'encoders, on a tiny generated data set (the numbers mean nothing)')
+    parser.add_argument(
+        '--pairs',
+        nargs='+',
+        default=['r18-d8_to_mit-b0', 'mit-b0_to_r18-d8'],
+        help='teacher_to_student pairs (names of configs/heteroakd/)')
+    parser.add_argument(
+        '--methods', nargs='+', default=list(METHODS), choices=METHODS)
+    parser.add_argument('--regimes', nargs='+', choices=REGIMES)
+    parser.add_argument('--seeds', nargs='+', type=int)
+    parser.add_argument('--iters', type=int, help='iterations of every run')
+    parser.add_argument('--batch-size', type=int)
+    parser.add_argument(
+        '--pretrain-iters',
+        type=int,
+        help='iterations of each stand-in encoder (batch 32, 64x80)')
+    parser.add_argument(
+        '--ablation',
+        action='store_true',
+        help='run the projector x temperature ablation of HeteroAKD '
+        'instead of the grid')
+    parser.add_argument('--ablation-pair', default='r18-d8_to_mit-b0')
+    parser.add_argument(
+        '--ablation-regime', default='pretrained', choices=REGIMES)
+    parser.add_argument('--jobs', type=int, default=1)
+    parser.add_argument(
+        '--threads', type=int, default=1, help='threads per training run')
+    parser.add_argument(
+        '--data-root', help='synthetic rooms root (default: the configs\')')
+    parser.add_argument('--work-dir', default='work_dirs/bench_heteroakd')
+    parser.add_argument(
+        '--results-dir',
+        help='default: benchmarks/results (the work dir with --quick)')
+    parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='tabulate the finished runs, train nothing')
+    args = parser.parse_args(argv)
+    defaults = QUICK if args.quick else PROTOCOL
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.results_dir is None:
+        args.results_dir = (
+            args.work_dir
+            if args.quick else osp.join(REPO, 'benchmarks', 'results'))
+    if args.quick and args.data_root is None:
+        args.data_root = osp.join(args.work_dir, 'data')
+    args.work_dir = osp.abspath(args.work_dir)
+    args.results_dir = osp.abspath(args.results_dir)
+    if args.data_root:
+        args.data_root = osp.abspath(args.data_root)
+    if args.iters <= 0 or args.jobs <= 0 or args.pretrain_iters <= 0:
+        parser.error('--iters, --pretrain-iters and --jobs must be positive')
+    for pair in args.pairs + [args.ablation_pair]:
+        t_key, _, s_key = pair.partition('_to_')
+        if t_key not in PLAIN or s_key not in PLAIN:
+            parser.error(f'unknown pair {pair!r} (teacher_to_student of '
+                         f'{", ".join(PLAIN)})')
+    return args
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    command = 'python benchmarks/heteroakd_synthetic.py ' + ' '.join(
+        sys.argv[1:] if argv is None else argv)
     os.chdir(REPO)
-    if args.quick and not osp.isdir(osp.join(args.data_root, 'image')):
-        sys.path.insert(0, REPO)
-        from had_mm.datasets.synthetic_rooms import generate_synthetic_rooms
-        generate_synthetic_rooms(args.data_root, num=16, size=(32, 40), seed=0)
-    if not osp.isdir(osp.join(args.data_root, 'image')):
-        sys.exit(f'error: no data at {args.data_root}; run `python '
-                 f'tools/data/make_synthetic_rooms.py --out '
-                 f'{args.data_root}` first')
-    results: Dict[str, dict] = {}
-
-    def run(config: str, seed: int, *opts: str) -> Dict[str, float]:
-        # one work dir per (config, seed): a teacher that is also a
-        # student-alone baseline (same config, seed 0) is trained once
-        stem = osp.splitext(osp.basename(config))[0]
-        work = osp.join(args.work_dir, f'{stem}_seed{seed}')
-        return train(config, work,
-                     _opts(args, seed) + list(opts), args.iters,
-                     args.report_only)
-
-    for pair in args.pairs:
-        t_key, s_key = pair.split('_to_')
-        teacher_cfg = f'{CONFIGS}/{PLAIN[t_key]}_{DS}.py'
-        teacher = run(teacher_cfg, 0)
-        if teacher is None:
-            continue  # --report-only and no teacher yet
-        stem = osp.splitext(osp.basename(teacher_cfg))[0]
-        ckpt = osp.join(args.work_dir, f'{stem}_seed0',
-                        f'iter_{args.iters}.pth')
-        rows = results[pair] = dict(teacher=teacher['mIoU'])
-        for method in args.methods:
-            scores = []
-            for seed in args.seeds:
-                if method == 'student':
-                    metrics = run(f'{CONFIGS}/{PLAIN[s_key]}_{DS}.py', seed)
-                else:
-                    metrics = run(f'{CONFIGS}/{method}_{pair}_{DS}.py', seed,
-                                  f'model.teacher_ckpt={ckpt}')
-                if metrics is not None:
-                    scores.append(metrics['mIoU'])
-            rows[method] = scores
-    title = (f'HeteroAKD on synthetic rooms: mIoU after {args.iters} '
-             f'iterations (batch {args.batch_size or 8}), seeds {args.seeds}')
-    header = ' | '.join(['pair (teacher -> student)', 'teacher'] +
-                        list(args.methods))
-    lines = [
-        title, '', f'| {header} |', '|---' * (2 + len(args.methods)) + '|'
-    ]
-    for pair, rows in results.items():
-        cells = [_mean_std(rows[m], len(args.seeds)) for m in args.methods]
-        lines.append(f'| {pair.replace("_to_", " -> ")} | '
-                     f'{rows["teacher"]:.2f} | ' + ' | '.join(cells) + ' |')
-    table = '\n'.join(lines)
-    print(table)
-    with open(osp.join(args.work_dir, 'heteroakd_synthetic.md'), 'w') as f:
-        f.write(table + '\n')
-    with open(osp.join(args.work_dir, 'heteroakd_synthetic.json'), 'w') as f:
-        summary = dict(iters=args.iters, seeds=args.seeds, results=results)
-        json.dump(summary, f, indent=2)
+    runs = plan_runs(args)
+    if not args.report_only:
+        data_root = args.data_root or 'data/synthetic_rooms'
+        if args.quick and not osp.isdir(osp.join(data_root, 'image')):
+            sys.path.insert(0, REPO)
+            from had_mm.datasets.synthetic_rooms import \
+                generate_synthetic_rooms
+            generate_synthetic_rooms(data_root, num=16, size=(32, 40), seed=0)
+        if not osp.isdir(osp.join(data_root, 'image')):
+            sys.exit(f'error: no data at {data_root}; run `python '
+                     f'tools/data/make_synthetic_rooms.py --out '
+                     f'{data_root}` first')
+        jobs = schedule(args, runs)
+        errors = run_jobs(args, jobs,
+                          lambda: write_results(args, runs, command))
+        if errors:
+            sys.exit('error: ' + '\nerror: '.join(errors))
+    print(write_results(args, runs, command))
 
 
 if __name__ == '__main__':

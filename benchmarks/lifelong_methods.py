@@ -42,6 +42,10 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from stats import fmt_ci as _fmt  # noqa: E402
+from stats import mean_ci  # noqa: E402
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
 ORDERS = {'forward': TASKS, 'reverse': tuple(reversed(TASKS))}
@@ -283,29 +287,6 @@ def pretrain(args) -> None:
             cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f'pre-training failed; see {log_path}')
-
-
-# ------------------------------------------------------------ statistics
-def mean_ci(values) -> tuple:
-    """Mean and the half-width of its 95 % t confidence interval (nan for
-    fewer than 2 values)."""
-    from scipy import stats
-    vals = np.asarray([v for v in values if v is not None], float)
-    if len(vals) == 0:
-        return float('nan'), float('nan'), 0
-    if len(vals) < 2:
-        return float(vals.mean()), float('nan'), 1
-    half = stats.t.ppf(0.975,
-                       len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))
-    return float(vals.mean()), float(half), len(vals)
-
-
-def _fmt(mean: float, half: float, n: int, digits: int = 2) -> str:
-    if n == 0:
-        return '-'
-    if n == 1:
-        return f'{mean:.{digits}f} (n=1)'
-    return f'{mean:.{digits}f} ± {half:.{digits}f}'
 
 
 def collect(args, runs: List[dict]) -> List[dict]:

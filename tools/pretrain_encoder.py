@@ -11,7 +11,10 @@ unseen.
 
 The checkpoint holds the backbone's ``state_dict`` (no prefix), loadable
 with ``model.backbone.init_cfg=dict(type='Pretrained', checkpoint=OUT)``
-exactly like ImageNet weights (see docs/pretrained_encoders.md).
+exactly like ImageNet weights (see docs/pretrained_encoders.md). Any
+backbone of the registry works (the dilated ResNet-18 of the HAD models,
+MiT-b0 of the SegFormer configs, ...); for a distiller config (a model with
+a ``student``) the student's backbone is trained.
 
 Usage::
 
@@ -147,8 +150,10 @@ def main(argv=None) -> None:
     cfg = Config.fromfile(args.config)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    backbone = MODELS.build(cfg.model.backbone)
-    pre = cfg.model.data_preprocessor
+    # a distiller (HeteroAKDDistiller) trains its student's encoder
+    model_cfg = cfg.model.get('student') or cfg.model
+    backbone = MODELS.build(model_cfg.backbone)
+    pre = model_cfg.data_preprocessor
     mean = torch.tensor(pre.mean).view(1, 3, 1, 1)
     std = torch.tensor(pre.std).view(1, 3, 1, 1)
     h, w = args.size

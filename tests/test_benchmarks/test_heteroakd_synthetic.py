@@ -1,9 +1,16 @@
-"""The HeteroAKD benchmark's table over finished runs (no training)."""
+"""The HeteroAKD benchmark: its plan and generated configs, its tables
+(95 % t CI, paired differences) over archived runs, and --quick end to end
+in both regimes (tiny encoders) with reuse of the finished runs."""
+import csv
 import importlib.util
 import json
 import os.path as osp
+import shutil
+import sys
 
-from tool_runner import REPO
+import pytest
+from mmengine.config import Config
+from tool_runner import REPO, run_tool
 
 _spec = importlib.util.spec_from_file_location(
     'heteroakd_synthetic',
@@ -11,35 +18,198 @@ _spec = importlib.util.spec_from_file_location(
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
-
-def _finished(work_dir, name, miou, iters=2):
-    run = work_dir / name
-    (run / '20260101_000000' / 'vis_data').mkdir(parents=True)
-    (run / f'iter_{iters}.pth').write_bytes(b'')
-    rows = [dict(loss=1.0, step=1), dict(mIoU=miou, step=iters)]
-    (run / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
-        '\n'.join(json.dumps(r) for r in rows))
+PAIR = 'r18-d8_to_mit-b0'
 
 
-def test_mean_std_names_missing_seeds():
-    assert bench._mean_std([1.0, 3.0], 2) == '2.00 +- 1.00'
-    assert bench._mean_std([1.0], 2) == '1.00 (n=1)'
-    assert bench._mean_std([], 2) == '-'
+def test_ci_arithmetic_and_paired_differences():
+    mean, half, n = bench.mean_ci([20.0, 22.0, 24.0])
+    # sd = 2, t(0.975, 2) = 4.302653
+    assert (mean, n) == (22.0, 3)
+    assert half == pytest.approx(4.302653 * 2 / 3**0.5, rel=1e-5)
+    assert bench.fmt_ci(mean, half, n) == '22.00 ± 4.97'
+    assert bench.fmt_ci(*bench.mean_ci([5.0])) == '5.00 (n=1)'
+    assert bench.fmt_ci(*bench.mean_ci([])) == '-'
+    # paired by key; a seed missing on one side is left out
+    assert bench.paired_diffs({0: 3.0, 1: 5.0, 2: 1.0}, {0: 1.0, 1: 1.0}) \
+        == [2.0, 4.0]
 
 
-def test_report_only_tabulates_what_finished(tmp_path):
-    (tmp_path / 'data' / 'image').mkdir(parents=True)
-    _finished(tmp_path, 'segformer_mit-b0_synthetic-rooms-seg_seed0', 20.0)
-    _finished(tmp_path, 'deeplabv3_r18-d8_synthetic-rooms-seg_seed0', 30.0)
-    _finished(tmp_path, 'deeplabv3_r18-d8_synthetic-rooms-seg_seed1', 32.0)
-    _finished(tmp_path, 'heteroakd_mit-b0_to_r18-d8_synthetic-rooms-seg_seed0',
-              33.0)
+def test_plan_covers_the_protocol():
+    args = bench.parse_args([])
+    protocol = (300, 4, [0, 1, 2], ['random', 'pretrained'], 600)
+    assert (args.iters, args.batch_size, args.seeds, args.regimes,
+            args.pretrain_iters) == protocol
+    runs = bench.plan_runs(args)
+    keys = [r['key'] for r in runs]
+    assert len(keys) == len(set(keys))
+    # per regime: 2 backbones x 3 seeds alone (seed 0 = the other pair's
+    # teacher) + 2 pairs x 3 distillation methods x 3 seeds
+    assert sum(r['kind'] == 'plain' for r in runs) == 2 * 6
+    assert sum(r['kind'] == 'distill' for r in runs) == 2 * 18
+    distill = [r for r in runs if r['kind'] == 'distill']
+    assert {r['teacher_run'] for r in distill} <= set(keys)
+    assert all('pretrain/' + r['student'] in r['needs'] for r in distill
+               if r['regime'] == 'pretrained')
+    ablation = bench.plan_runs(bench.parse_args(['--ablation']))
+    variants = [r for r in ablation if r['kind'] == 'distill']
+    # 4 variants x 3 seeds; the first is the grid's own HeteroAKD run
+    assert len(variants) == 12
+    shared = {r['key'] for r in variants if not r['variant']}
+    assert shared == {
+        f'pretrained/heteroakd_{PAIR}_synthetic-rooms-seg_seed{s}'
+        for s in (0, 1, 2)
+    }
+    assert shared <= set(keys)
+
+
+def test_first_ablation_variant_is_the_configs_heteroakd():
+    model = Config.fromfile(
+        osp.join(REPO, 'configs', 'heteroakd',
+                 f'heteroakd_{PAIR}_synthetic-rooms-seg.py')).model
+    projector, last_only, tau = list(bench.ABLATION.values())[0]
+    assert model.distill_losses.loss_heteroakd.tau == tau
+    assert model.student_adapter.get('projector', 'conv3x3') == projector
+    assert len(model.student_adapter.stages) == 2 and not last_only
+
+
+def test_generated_configs_set_encoders_teacher_and_variant(tmp_path):
+    args = bench.parse_args(['--ablation', '--work-dir', str(tmp_path)])
+    runs = {r['key']: r for r in bench.plan_runs(args)}
+
+    def load(run):
+        path = tmp_path / 'cfg.py'
+        path.write_text(bench.config_text(args, run))
+        return Config.fromfile(str(path))
+
+    teacher = load(runs['pretrained/deeplabv3_r18-d8_synthetic-rooms-seg_'
+                        'seed0'])
+    assert teacher.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint=bench.encoder_path(args, 'r18-d8'))
+    assert teacher.train_cfg.max_iters == 300
+    assert teacher.param_scheduler[0]['end'] == 300
+    assert teacher.train_dataloader.batch_size == 4
+    run = runs[f'pretrained/heteroakd_{PAIR}_synthetic-rooms-seg_'
+               'conv1x1-last_T1_seed2']
+    cfg = load(run)
+    assert cfg.randomness.seed == 2
+    assert cfg.model.student.backbone.init_cfg.checkpoint == \
+        bench.encoder_path(args, 'mit-b0')
+    assert cfg.model.teacher_ckpt == bench.checkpoint_path(
+        args, 'pretrained/deeplabv3_r18-d8_synthetic-rooms-seg_seed0')
+    assert cfg.model.student_adapter.projector == 'conv1x1'
+    assert cfg.model.student_adapter.stages == [
+        dict(recorder='stages', data_idx=3)
+    ]
+    assert cfg.model.teacher_adapter.stages == [dict(recorder='stage4')]
+    assert cfg.model.distill_losses.loss_heteroakd.tau == 1.0
+    assert cfg.model.distill_losses.loss_kd.tau == 1.0  # unchanged
+    random = bench.parse_args(['--work-dir', str(tmp_path)])
+    plain = bench._plain_run('random', 'mit-b0', 1)
+    path = tmp_path / 'plain.py'
+    path.write_text(bench.config_text(random, plain))
+    assert Config.fromfile(str(path)).model.backbone.get('init_cfg') is None
+
+
+def _archive(results, key, miou, teacher=None):
+    path = results / 'heteroakd_synthetic_runs' / key / 'result.json'
+    path.parent.mkdir(parents=True)
+    res = dict(mIoU=miou, mAcc=1.0, aAcc=2.0)
+    if teacher is not None:
+        res['teacher/mIoU'] = teacher
+    path.write_text(json.dumps(res))
+
+
+def test_report_only_tables_from_the_archive(tmp_path):
+    results = tmp_path / 'results'
+    ds = 'synthetic-rooms-seg'
+    _archive(results, f'random/deeplabv3_r18-d8_{ds}_seed0', 30.0)
+    for seed, alone, kd, hakd in ((0, 20.0, 20.0, 21.0), (1, 22.0, 20.0, 24.0),
+                                  (2, 24.0, None, 27.0)):
+        _archive(results, f'random/segformer_mit-b0_{ds}_seed{seed}', alone)
+        _archive(results, f'random/heteroakd_{PAIR}_{ds}_seed{seed}', hakd,
+                 30.0)
+        if kd is not None:
+            _archive(results, f'random/kd_{PAIR}_{ds}_seed{seed}', kd, 30.0)
     bench.main([
-        '--report-only', '--pairs', 'mit-b0_to_r18-d8', '--seeds', '0', '1',
-        '--iters', '2', '--work-dir',
-        str(tmp_path), '--data-root',
-        str(tmp_path / 'data')
+        '--report-only', '--pairs', PAIR, '--regimes', 'random', '--work-dir',
+        str(tmp_path / 'work'), '--results-dir',
+        str(results)
     ])
-    table = (tmp_path / 'heteroakd_synthetic.md').read_text()
-    assert '| mit-b0 -> r18-d8 | 20.00 | 31.00 +- 1.00 | - | - | ' \
-        '33.00 (n=1) |' in table, table
+    table = (results / 'heteroakd_synthetic.md').read_text()
+    # alone 20/22/24; KD 20/20 (seed 2 missing); CWD none; HeteroAKD
+    # 21/24/27: differences to alone 1/2/3, to KD 1/4 (seeds 0, 1)
+    assert '| R18-d8 -> MiT-b0 | 30.00 | 22.00 ± 4.97 | 20.00 ± 0.00 | - | ' \
+        '24.00 ± 7.45 |' in table, table
+    assert '| R18-d8 -> MiT-b0 | 2.00 ± 2.48 | 2.50 ± 19.06 |' in table, table
+    with open(results / 'heteroakd_synthetic.csv') as f:
+        assert f.readline().startswith(
+            '# command: python benchmarks/heteroakd_synthetic.py '
+            '--report-only')
+        rows = list(csv.DictReader(r for r in f if not r.startswith('#')))
+    assert len(rows) == 1 + 3 + 3 + 2
+    hakd = [r for r in rows if r['method'] == 'heteroakd']
+    assert {r['teacher_mIoU'] for r in hakd} == {'30.0'}
+    assert not (tmp_path / 'work').exists()  # nothing trained
+
+
+def test_schedule_retrains_a_missing_teacher_and_encoder(tmp_path):
+    results = tmp_path / 'results'
+    args = bench.parse_args([
+        '--pairs', PAIR, '--methods', 'heteroakd', '--seeds', '0', '--regimes',
+        'pretrained', '--work-dir',
+        str(tmp_path / 'work'), '--results-dir',
+        str(results)
+    ])
+    runs = bench.plan_runs(args)
+    teacher = 'pretrained/deeplabv3_r18-d8_synthetic-rooms-seg_seed0'
+    _archive(results, teacher, 30.0)
+    # the teacher finished elsewhere, but its checkpoint is not here
+    jobs = [j['key'] for j in bench.schedule(args, runs)]
+    assert jobs == [
+        'pretrain/mit-b0', 'pretrain/r18-d8', teacher,
+        f'pretrained/heteroakd_{PAIR}_synthetic-rooms-seg_seed0'
+    ]
+    _archive(results, jobs[-1], 31.0)
+    assert bench.schedule(args, runs) == []  # all finished: nothing
+
+
+def test_quick_both_regimes_then_reuses_finished_runs(tmp_path):
+    work = tmp_path / 'q'
+    args = [
+        'benchmarks/heteroakd_synthetic.py', '--quick', '--jobs', '2',
+        '--pairs', PAIR, '--methods', 'student', 'heteroakd', '--work-dir',
+        str(work)
+    ]
+    proc = run_tool([sys.executable] + args, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # one encoder per backbone, pre-trained once
+    assert sorted(p.name for p in (work / 'pretrain').glob('*.pth')) == [
+        'mit-b0_procedural_2it.pth', 'r18-d8_procedural_2it.pth'
+    ]
+    with open(work / 'heteroakd_synthetic.csv') as f:
+        assert f.readline().startswith('# command: python benchmarks/'
+                                       'heteroakd_synthetic.py --quick')
+        rows = list(csv.DictReader(r for r in f if not r.startswith('#')))
+    # per regime: the teacher (R18-d8), the student alone and HeteroAKD
+    assert sorted((r['regime'], r['method'], r['student']) for r in rows) \
+        == sorted((regime, method, student)
+                  for regime in ('random', 'pretrained')
+                  for method, student in (('student', 'r18-d8'),
+                                          ('student', 'mit-b0'),
+                                          ('heteroakd', 'mit-b0')))
+    log = (work / 'pretrained' /
+           f'heteroakd_{PAIR}_synthetic-rooms-seg_seed0.log').read_text()
+    assert 'mit-b0_procedural_2it.pth' in log  # the student's encoder
+    table = (work / 'heteroakd_synthetic.md').read_text()
+    assert '### Regime: pretrained' in table
+    assert '| R18-d8 -> MiT-b0 |' in table.split('Paired differences')[-1]
+    # finished runs are reused, from their archived results too (work dirs
+    # do not travel between machines): a second call trains nothing
+    for regime in ('random', 'pretrained'):
+        shutil.rmtree(work / regime)
+    shutil.rmtree(work / 'pretrain')
+    again = run_tool([sys.executable] + args, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert 'done ' not in again.stdout
+    assert not (work / 'pretrain').exists()
+    assert (work / 'heteroakd_synthetic.md').read_text() == table

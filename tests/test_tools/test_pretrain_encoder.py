@@ -105,3 +105,28 @@ def test_mmpretrain_resnet18_layout_loads(tmp_path):
             k[len('backbone.'):]: v
             for k, v in state.items() if k.startswith('backbone.')
         })
+
+
+@pytest.mark.parametrize(
+    'config', [
+        'configs/heteroakd/segformer_mit-b0_synthetic-rooms-seg.py',
+        'configs/heteroakd/deeplabv3_r18-d8_synthetic-rooms-seg.py',
+        'configs/heteroakd/heteroakd_r18-d8_to_mit-b0_synthetic-rooms-seg.py'
+    ],
+    ids=['mit-b0', 'r18-d8', 'distiller-student-mit-b0'])
+def test_heteroakd_backbones_pretrain_and_load(tmp_path, config):
+    """Both backbones of the HeteroAKD pairs (MiT-b0, ResNet-18-d8), from a
+    plain or a distiller config (its student), load back into the whole
+    segmentor through init_cfg with every tensor filled."""
+    from mmengine.config import Config
+    out = tmp_path / 'enc.pth'
+    pretrain_encoder.main([
+        osp.join(REPO, config), '--out',
+        str(out), '--iters', '1', '--batch-size', '2', '--size', '32', '32'
+    ])
+    ckpt = torch.load(out, map_location='cpu', weights_only=True)
+    model_cfg = Config.fromfile(osp.join(REPO, config)).model
+    model_cfg = model_cfg.get('student') or model_cfg
+    model_cfg.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(out))
+    model = _build(model_cfg)
+    _assert_loaded(model.backbone, ckpt['state_dict'])

@@ -16,6 +16,8 @@ from ..utils import resize_map
 from .losses.utils import label_map
 from .recorders import RecorderManager
 
+PROJECTORS = ('conv3x3', 'conv1x1')
+
 
 def _stage_name(stage: dict) -> str:
     idx = stage.get('data_idx')
@@ -113,10 +115,12 @@ def probe_stages(
 class TeacherAdapter(BaseModule):
     """Project stage feature maps into class logits at one resolution.
 
-    One projector per stage: ``3x3 conv -> BN -> ReLU -> 1x1 conv (C)``,
-    then a bilinear resize to the student's decode resolution (its output
-    stride). Trained with cross-entropy against the ground truth
-    (:meth:`loss`), so each projected map is a real class-logit map.
+    One projector per stage, by default ``3x3 conv -> BN -> ReLU -> 1x1
+    conv (C)`` (``projector='conv3x3'``), or the lighter ``1x1 conv (C) ->
+    BN`` (``projector='conv1x1'``), then a bilinear resize to the student's
+    decode resolution (its output stride). Trained with cross-entropy
+    against the ground truth (:meth:`loss`), so each projected map is a
+    real class-logit map.
     Used on both sides (the teacher's projectors read frozen, detached
     features). Build it with :meth:`from_model` (or through
     :class:`HeteroAKDDistiller`) to read ``in_channels`` and strides from
@@ -128,20 +132,26 @@ class TeacherAdapter(BaseModule):
         stages (list[dict], optional): Where each stage is recorded
             (``dict(recorder=NAME, data_idx=None)``); metadata for the
             distiller. Defaults to None.
-        channels (int): Channels of the 3x3 conv. Defaults to 256.
+        channels (int): Channels of the 3x3 conv (unused by 'conv1x1').
+            Defaults to 256.
         in_strides (list[int], optional): Strides of the stages (for the
             record and :meth:`extra_repr`). Defaults to None.
         out_stride (int, optional): Stride of the output (the student's
             decode stride) used when :meth:`forward` gets no ``size``.
             Defaults to None.
-        norm_cfg (dict): Norm of the 3x3 conv. Defaults to BN.
-        act_cfg (dict): Activation of the 3x3 conv. Defaults to ReLU.
+        norm_cfg (dict): Norm of the 3x3 conv ('conv3x3') or of the class
+            logits ('conv1x1'). Defaults to BN.
+        act_cfg (dict): Activation of the 3x3 conv (unused by 'conv1x1').
+            Defaults to ReLU.
         align_corners (bool): Of the bilinear resizes. Defaults to False.
         ignore_index (int): Ignored label of the CE. Defaults to 255.
         loss_weight (float): Weight of every stage's CE. Defaults to 1.0.
         upsample_logits (bool): Compute the CE at the label resolution
             (logits upsampled) instead of at the logits' resolution
             (labels downsampled, nearest). Defaults to False.
+        projector (str): 'conv3x3' (3x3 conv-BN-ReLU, 1x1 conv to the
+            classes) or 'conv1x1' (1x1 conv to the classes, then BN).
+            Defaults to 'conv3x3'.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -158,8 +168,12 @@ class TeacherAdapter(BaseModule):
                  ignore_index: int = 255,
                  loss_weight: float = 1.0,
                  upsample_logits: bool = False,
+                 projector: str = 'conv3x3',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
+        if projector not in PROJECTORS:
+            raise ValueError(f'projector must be one of {PROJECTORS}, got '
+                             f'{projector!r}')
         if stages is not None and len(stages) != len(in_channels):
             raise ValueError(f'{len(stages)} stages but {len(in_channels)} '
                              f'in_channels')
@@ -172,16 +186,10 @@ class TeacherAdapter(BaseModule):
         self.ignore_index = ignore_index
         self.loss_weight = loss_weight
         self.upsample_logits = upsample_logits
+        self.projector = projector
         self.projectors = nn.ModuleList([
-            nn.Sequential(
-                ConvModule(
-                    in_ch,
-                    channels,
-                    3,
-                    padding=1,
-                    norm_cfg=norm_cfg,
-                    act_cfg=act_cfg), nn.Conv2d(channels, num_classes, 1))
-            for in_ch in self.in_channels
+            _projector(projector, in_ch, channels, num_classes, norm_cfg,
+                       act_cfg) for in_ch in self.in_channels
         ])
 
     @classmethod
@@ -287,4 +295,34 @@ class TeacherAdapter(BaseModule):
     def extra_repr(self) -> str:
         return (f'in_channels={self.in_channels}, in_strides='
                 f'{self.in_strides}, out_stride={self.out_stride}, '
-                f'num_classes={self.num_classes}')
+                f'num_classes={self.num_classes}, projector={self.projector}')
+
+
+def _projector(kind: str, in_channels: int, channels: int, num_classes: int,
+               norm_cfg: dict, act_cfg: dict) -> nn.Sequential:
+    """One stage's projector to class logits (see :class:`TeacherAdapter`).
+
+    Args:
+        kind (str): 'conv3x3' or 'conv1x1'.
+        in_channels (int): Channels of the stage.
+        channels (int): Channels of the 3x3 conv ('conv3x3').
+        num_classes (int): Output channels.
+        norm_cfg (dict): Norm config.
+        act_cfg (dict): Activation of the 3x3 conv ('conv3x3').
+
+    Returns:
+        nn.Sequential: The projector.
+    """
+    if kind == 'conv1x1':
+        # a linear map to the classes, its logits batch-normalised
+        return nn.Sequential(
+            ConvModule(
+                in_channels, num_classes, 1, norm_cfg=norm_cfg, act_cfg=None))
+    return nn.Sequential(
+        ConvModule(
+            in_channels,
+            channels,
+            3,
+            padding=1,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg), nn.Conv2d(channels, num_classes, 1))
