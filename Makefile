@@ -3,10 +3,10 @@
 # at once when the environment is up to date).
 PY := .venv/bin/python
 DATA := data/synthetic_rooms
-DEMO_CONFIG ?= configs/had/synthetic_4tasks.py
+DEMO_CONFIG ?= configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py
 DEMO_DIR ?= work_dirs/demo
 # fine-tuning on the same sequence, beside HAD, as the comparison
-DEMO_FT_CONFIG ?= configs/had/synthetic_4tasks_finetune.py
+DEMO_FT_CONFIG ?= configs/had/finetune_r18-d8-c64_synthetic-rooms-4tasks.py
 DEMO_FT_DIR ?= work_dirs/demo_finetune
 # `make demo` trains in bfloat16 (tools/train.py --amp) on a CPU with AMX or
 # avx512_bf16: on this demo it stays within fp32's seed-to-seed spread

@@ -52,13 +52,13 @@ ORDERS = {'forward': TASKS, 'reverse': tuple(reversed(TASKS))}
 REGIMES = ('random', 'pretrained')
 # name -> base config of the lifelong method
 METHODS = {
-    'fine-tune': 'configs/had/synthetic_4tasks_finetune.py',
-    'LwF': 'configs/had/synthetic_4tasks_lwf.py',
-    'HAD': 'configs/had/synthetic_4tasks.py',
-    'HAD (reference)': 'configs/had/synthetic_4tasks_reference.py',
+    'fine-tune': 'configs/had/finetune_r18-d8-c64_synthetic-rooms-4tasks.py',
+    'LwF': 'configs/had/lwf_r18-d8-c64_synthetic-rooms-4tasks.py',
+    'HAD': 'configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py',
+    'HAD (reference)': 'configs/had/had-reference_r18-d8-c64_synthetic-rooms-4tasks.py',
 }
 JOINT = 'joint'
-JOINT_CONFIG = 'configs/dense/had-r18-d8_joint4_synthetic-rooms.py'
+JOINT_CONFIG = 'configs/dense/joint_r18-d8-c64_synthetic-rooms-4tasks.py'
 # "A beats B" claims of the README, paired by (seed, order)
 PAIRS = (('HAD', 'LwF'), ('HAD', 'fine-tune'), ('HAD (reference)', 'LwF'),
          ('HAD (reference)',

@@ -470,7 +470,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--config',
-        default='configs/had/synthetic_4tasks.py',
+        default='configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py',
         help='model, optimizer and data pipelines of this config')
     parser.add_argument(
         '--size', type=int, nargs=2, default=None, help='default 96 128')
@@ -525,7 +525,7 @@ def main(argv=None) -> None:
         help='generated images (a quarter go to the validation split)')
     args = parser.parse_args(argv)
     if args.reference:
-        args.config = 'configs/had/nyuv2_4tasks.py'
+        args.config = 'configs/had/had_r18-d8_nyuv2-4tasks.py'
         args.size = args.size or [288, 384]
         args.data_size = args.data_size or [480, 640]
     if args.short:

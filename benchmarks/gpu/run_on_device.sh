@@ -229,7 +229,7 @@ if [[ $DRY_RUN == 0 ]]; then
     mkdir -p "$WORK"
     cat > "$SMOKE_CFG" <<EOF
 # 2 phases x 20 iterations of the demo config on generated rooms
-_base_ = ['$ROOT/configs/had/synthetic_4tasks.py']
+_base_ = ['$ROOT/configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py']
 train_dataloader = dict(dataset=dict(data_root='$DATA'))
 val_dataloader = dict(dataset=dict(data_root='$DATA'))
 test_dataloader = val_dataloader

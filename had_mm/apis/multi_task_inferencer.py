@@ -36,7 +36,7 @@ class MultiTaskInferencer(BaseInferencer):
     Example::
 
         >>> inferencer = MultiTaskInferencer(
-        ...     'configs/had/synthetic_4tasks.py',
+        ...     'configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py',
         ...     'work_dirs/demo/phase_4_saliency.pth', device='cpu')
         >>> out = inferencer('room.png', out_dir='outputs')
         >>> out['predictions']['depth'].shape  # H x W metres
@@ -77,7 +77,7 @@ class MultiTaskInferencer(BaseInferencer):
             # BaseInferencer would look the name up in a model zoo
             raise FileNotFoundError(
                 f'config file "{model}" does not exist; pass a config under '
-                f'configs/ (e.g. configs/had/synthetic_4tasks.py)')
+                f'configs/ (e.g. configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py)')
         if isinstance(model, str):
             model = load_config(model, cfg_options)
         else:

@@ -12,8 +12,8 @@ from torch import Tensor
 
 from had_mm.models.losses import masked_mean
 from had_mm.registry import MODELS
+from had_mm.tasks.task_spec import squeeze_channel
 from ..utils import resize_map
-from .losses.utils import label_map
 from .recorders import RecorderManager
 
 PROJECTORS = ('conv3x3', 'conv1x1')
@@ -281,7 +281,8 @@ class TeacherAdapter(BaseModule):
                 stage_logits = resize_map(stage_logits, gt.shape[-2:],
                                           'bilinear', self.align_corners)
             target = resize_map(
-                label_map(gt), stage_logits.shape[-2:], 'nearest').long()
+                squeeze_channel(gt), stage_logits.shape[-2:],
+                'nearest').long()
             ce = F.cross_entropy(
                 stage_logits.float(),
                 target,

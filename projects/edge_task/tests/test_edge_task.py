@@ -162,7 +162,7 @@ def test_project_config_builds():
     from had_mm.registry import MODELS
     cfg = load_config(
         osp.join(REPO, 'projects', 'edge_task', 'configs',
-                 'had-r18-d8_synthetic-rooms_5tasks_edge.py'))
+                 'had_r18-d8-c64_synthetic-rooms-5tasks-edge.py'))
     init_default_scope('had_mm')
     model = MODELS.build(cfg.model)
     tasks = [p['task'] for p in cfg.train_cfg.phases]

@@ -115,7 +115,7 @@ def test_class_group_iou_metric():
 def test_project_configs_build_the_stock_segmentor(name):
     cfg = Config.fromfile(
         osp.join(REPO, 'projects', 'had_in_mmseg', 'configs',
-                 f'r18-d8_synthetic-rooms_7-6_{name}.py'))
+                 f'{name}_r18-d8_synthetic-rooms-7-6.py'))
     assert cfg.custom_imports.imports == [PACKAGE]
     assert (cfg.train_cfg.distill is None) == (name == 'finetune')
     model = MODELS.build(cfg.model)

@@ -6,10 +6,11 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from had_mm.tasks.task_spec import squeeze_channel
 from ...utils import resize_map
 from .kem import KEM
 from .kmm import KMM
-from .utils import as_list, kl_div_map, label_map
+from .utils import as_list, kl_div_map
 
 
 @MODELS.register_module()
@@ -98,7 +99,7 @@ class HeteroAKDLoss(nn.Module):
         else:
             size = tuple(student.shape[-2:])
         teacher = resize_map(teacher, size, 'bilinear', self.align_corners)
-        gt = resize_map(label_map(gt), size, 'nearest').long()
+        gt = resize_map(squeeze_channel(gt), size, 'nearest').long()
         if self.use_kmm:
             target, _ = self.kmm(student, teacher, gt)
         else:

@@ -13,11 +13,6 @@ def as_list(x: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
     return [x] if isinstance(x, Tensor) else list(x)
 
 
-def label_map(gt: Tensor) -> Tensor:
-    """``B x H x W`` view of a ``B x H x W`` or ``B x 1 x H x W`` label map."""
-    return gt[:, 0] if gt.dim() == 4 else gt
-
-
 def pixel_reliability(logits: Tensor,
                       gt: Tensor,
                       ignore_index: int = 255) -> Tensor:

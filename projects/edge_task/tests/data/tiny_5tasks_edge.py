@@ -1,7 +1,7 @@
 # The project's 5-task config made tiny for its end-to-end test: a narrow
 # ResNet, one-conv FCN heads, one iteration a phase (data_root set by the
 # test).
-_base_ = ['../../configs/had-r18-d8_synthetic-rooms_5tasks_edge.py']
+_base_ = ['../../configs/had_r18-d8-c64_synthetic-rooms-5tasks-edge.py']
 norm_cfg = dict(type='GN', num_groups=2, requires_grad=True)
 body = dict(
     type='FCNHead',

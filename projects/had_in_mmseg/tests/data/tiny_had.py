@@ -1,7 +1,7 @@
 # A tiny, fast version of the HAD config for the tests: the stock
 # EncoderDecoder with 8-channel ResNet-18 stages and a small FCN head,
 # GroupNorm, no flips. data_root is set by the tests with --cfg-options.
-_base_ = ['../../configs/r18-d8_synthetic-rooms_7-6_had.py']
+_base_ = ['../../configs/had_r18-d8_synthetic-rooms-7-6.py']
 norm_cfg = dict(type='GN', num_groups=4, requires_grad=True)
 model = dict(
     segmentor=dict(

@@ -1,6 +1,0 @@
-# Joint 4-task training on NYUv2 with 40 classes (toolkit seg40/).
-_base_ = ['./had-r18-d8_joint4_nyuv2.py']
-model = dict(heads=dict(semantic=dict(num_classes=40)))
-train_dataloader = dict(dataset=dict(num_classes=40))
-val_dataloader = dict(dataset=dict(num_classes=40))
-test_dataloader = val_dataloader

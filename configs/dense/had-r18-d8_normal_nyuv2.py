@@ -1,9 +1,0 @@
-# Single-task normal on NYUv2 (13 classes).
-_base_ = ['./had-r18-d8_joint4_nyuv2.py']
-tasks = ['normal']
-model = dict(heads=dict(_delete_=True, normal={{_base_.model.heads.normal}}))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(tasks=tasks)
-test_evaluator = val_evaluator

@@ -1,0 +1,12 @@
+# Single-task saliency on all of synthetic rooms, joint schedule. The Delta_m
+# references of a lifelong run are configs/had/ref-*_synthetic-rooms-4tasks.py
+# (the chunk and schedule the task gets in the sequence).
+_base_ = ['./joint_r18-d8-c64_synthetic-rooms-4tasks.py']
+tasks = ['saliency']
+model = dict(
+    heads=dict(_delete_=True, saliency={{_base_.model.heads.saliency}}))
+train_dataloader = dict(dataset=dict(tasks=tasks))
+val_dataloader = dict(dataset=dict(tasks=tasks))
+test_dataloader = val_dataloader
+val_evaluator = dict(tasks=tasks)
+test_evaluator = val_evaluator

@@ -1,0 +1,12 @@
+# Single-task semantic on all of synthetic rooms, joint schedule. The Delta_m
+# references of a lifelong run are configs/had/ref-*_synthetic-rooms-4tasks.py
+# (the chunk and schedule the task gets in the sequence).
+_base_ = ['./joint_r18-d8-c64_synthetic-rooms-4tasks.py']
+tasks = ['semantic']
+model = dict(
+    heads=dict(_delete_=True, semantic={{_base_.model.heads.semantic}}))
+train_dataloader = dict(dataset=dict(tasks=tasks))
+val_dataloader = dict(dataset=dict(tasks=tasks))
+test_dataloader = val_dataloader
+val_evaluator = dict(tasks=tasks)
+test_evaluator = val_evaluator

@@ -1,3 +1,0 @@
-# Baseline/ablation: LwF-style self-distillation.
-_base_ = ['./nyuv2_3tasks.py']
-train_cfg = dict(distill=dict(_delete_=True, type='PixelDistillLoss'))

@@ -1,5 +1,0 @@
-# The paper's NYUv2 setting (semantic -> depth -> normal) with the authors'
-# released loss reductions (HADLoss preset='reference'): the numbers to
-# compare with the paper. nyuv2_3tasks.py is the default (corrected) preset.
-_base_ = ['./nyuv2_3tasks.py']
-train_cfg = dict(distill=dict(type='HADLoss', preset='reference'))

@@ -1,3 +1,0 @@
-# Baseline/ablation: HAD, DB-HAD only.
-_base_ = ['./nyuv2_4tasks.py']
-train_cfg = dict(distill=dict(use_sg=False))

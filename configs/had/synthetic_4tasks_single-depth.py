@@ -1,7 +1,0 @@
-# Single-task reference for Delta_m: depth alone on the data and schedule it
-# gets in the 4-task sequence (chunk 1 of 4, same iterations).
-_base_ = ['./synthetic_4tasks.py']
-train_cfg = dict(
-    phases=[dict(task='depth', max_iters=100, chunk=1)],
-    num_chunks=4,
-    distill=None)
