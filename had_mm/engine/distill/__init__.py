@@ -1,10 +1,9 @@
 """Engine parts of distillation: teacher validation, student checkpoints."""
-from .checkpoint_utils import (check_state_dict, load_weights,
-                               split_distiller_state_dict, student_checkpoint)
+from .checkpoint_utils import split_distiller_state_dict, student_checkpoint
 from .distill_val_loop import DistillValLoop
 from .student_checkpoint_hook import StudentCheckpointHook
 
 __all__ = [
-    'DistillValLoop', 'StudentCheckpointHook', 'check_state_dict',
-    'load_weights', 'split_distiller_state_dict', 'student_checkpoint'
+    'DistillValLoop', 'StudentCheckpointHook', 'split_distiller_state_dict',
+    'student_checkpoint'
 ]

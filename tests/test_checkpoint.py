@@ -5,8 +5,8 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from had_mm.engine import (explain_unpickling_error,
-                           register_checkpoint_safe_globals)
+from had_mm.checkpoint import (explain_unpickling_error,
+                               register_checkpoint_safe_globals)
 
 
 class _GetattrPayload:
