@@ -27,7 +27,6 @@ reads such a file with a restricted unpickler that puts an inert
 the tensors of even an untrusted file can be extracted without running any
 of its code.
 """
-import _compat_pickle
 import codecs
 import logging
 import os.path as osp
@@ -37,8 +36,7 @@ import types
 import warnings
 import zipfile
 from collections import OrderedDict
-from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
-                    Union)
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -267,8 +265,8 @@ def strip_prefix(state: Dict[str, Any], prefix: str) -> Dict[str, Any]:
     Returns:
         dict: The selected entries, in their order.
     """
-    return OrderedDict((k[len(prefix):], v) for k, v in state.items()
-                       if k.startswith(prefix))
+    return OrderedDict(
+        (k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
 
 
 def load_weights(path: str) -> Dict[str, torch.Tensor]:
@@ -376,8 +374,7 @@ def load_model_checkpoint(model: nn.Module,
                           path: str,
                           strict: bool = True,
                           map_location: Union[str, Callable, None] = 'cpu',
-                          revise_keys: Sequence[Tuple[str,
-                                                      str]] = DDP_PREFIX,
+                          revise_keys: Sequence[Tuple[str, str]] = DDP_PREFIX,
                           what: str = 'checkpoint',
                           checkpoint: Optional[dict] = None) -> dict:
     """Load a checkpoint's weights into ``model``, strictly by default.
@@ -527,8 +524,9 @@ def _lenient_getattr(obj: object, name: str) -> object:
 
 def _stub(target: str) -> type:
     """A :class:`ForeignObject` subclass standing for ``target``."""
-    return type(target.rsplit('.', 1)[-1], (ForeignObject, ),
-                dict(target=target, __module__=__name__))
+    return type(
+        target.rsplit('.', 1)[-1], (ForeignObject, ),
+        dict(target=target, __module__=__name__))
 
 
 def _restricted_globals() -> Dict[str, object]:
@@ -553,9 +551,9 @@ def _restricted_globals() -> Dict[str, object]:
         'builtins.frozenset': frozenset,
         'builtins.complex': complex,
         'builtins.getattr': _lenient_getattr,
-        f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}':
-        HistoryBuffer,
     })
+    allowed[f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}'] = \
+        HistoryBuffer
     if hasattr(torch.serialization, '_get_layout'):
         allowed['torch.serialization._get_layout'] = \
             torch.serialization._get_layout
@@ -563,8 +561,8 @@ def _restricted_globals() -> Dict[str, object]:
         module = obj.__module__
         allowed[f'{module}.{obj.__name__}'] = obj
         # files written with NumPy 1.x name numpy.core, with 2.x numpy._core
-        for old, new in (('numpy.core.', 'numpy._core.'),
-                         ('numpy._core.', 'numpy.core.')):
+        for old, new in [('numpy.core.', 'numpy._core.'),
+                         ('numpy._core.', 'numpy.core.')]:
             if module.startswith(old):
                 allowed[f'{new}{module[len(old):]}.{obj.__name__}'] = obj
     return allowed
@@ -586,18 +584,14 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> object:
         if RestrictedUnpickler._allowed is None:
             RestrictedUnpickler._allowed = _restricted_globals()
-        # Python 2 names (protocol < 3), e.g. __builtin__.set
-        module, name = _compat_pickle.NAME_MAPPING.get(
-            (module, name), (module, name))
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         target = f'{module}.{name}'
         found = RestrictedUnpickler._allowed.get(target)
         if found is not None:
             return found
         if module == 'torch' and name.isidentifier():
             obj = getattr(torch, name, None)
-            if isinstance(obj, (torch.dtype, torch.layout,
-                                torch.memory_format, torch.qscheme)):
+            if isinstance(obj, (torch.dtype, torch.layout, torch.memory_format,
+                                torch.qscheme)):
                 return obj
             if isinstance(obj, type) and name.endswith('Storage') and (
                     issubclass(obj, torch.storage.TypedStorage)
@@ -611,9 +605,13 @@ def _restricted_pickle_module() -> types.ModuleType:
     module = types.ModuleType('had_mm_restricted_pickle')
     module.Unpickler = RestrictedUnpickler
     module.UnpicklingError = pickle.UnpicklingError
-    module.load = lambda file, **kwargs: RestrictedUnpickler(
-        file, **kwargs).load()
+    module.load = _restricted_load
     return module
+
+
+def _restricted_load(file: Any, **kwargs) -> object:
+    """``pickle.load`` with :class:`RestrictedUnpickler`."""
+    return RestrictedUnpickler(file, **kwargs).load()
 
 
 def read_foreign_checkpoint(path: str) -> object:

@@ -23,11 +23,11 @@ from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 from PIL import Image
 
+from had_mm.checkpoint import (CheckpointLoadError, load_model_checkpoint,
+                               read_checkpoint)
 from had_mm.datasets.nyuv2_multitask_dataset import (NYUV2_13_CLASSES,
                                                      NYUV2_13_PALETTE, TASKS,
                                                      _palette, check_tasks)
-from had_mm.checkpoint import (CheckpointLoadError, load_model_checkpoint,
-                               read_checkpoint)
 from had_mm.registry import MODELS
 from had_mm.utils import register_all_modules
 from .launch import load_config

@@ -7,6 +7,5 @@ from .runners import HADRunner
 
 __all__ = [
     'DistillValLoop', 'StudentCheckpointHook', 'split_distiller_state_dict',
-    'student_checkpoint', 'HADRunner', 'LifelongStateHook',
-    'LifelongTrainLoop'
+    'student_checkpoint', 'HADRunner', 'LifelongStateHook', 'LifelongTrainLoop'
 ]
