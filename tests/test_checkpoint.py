@@ -189,8 +189,9 @@ def test_a_malicious_checkpoint_runs_no_code(tmp_path):
     with zipfile.ZipFile(src) as archive:
         data = archive.read(
             [n for n in archive.namelist() if n.endswith('data.pkl')][0])
-    assert any(op.name in ('GLOBAL', 'STACK_GLOBAL') and 'system' in str(arg)
-               for op, arg, _ in pickletools.genops(data))
+    assert any(
+        op.name in ('GLOBAL', 'STACK_GLOBAL') and 'system' in str(arg)
+        for op, arg, _ in pickletools.genops(data))
 
     ckpt = checkpoint.read_foreign_checkpoint(str(src))
     assert isinstance(ckpt['payload'], checkpoint.ForeignObject)
