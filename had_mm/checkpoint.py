@@ -554,6 +554,11 @@ def _restricted_globals() -> Dict[str, object]:
     })
     allowed[f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}'] = \
         HistoryBuffer
+    # torch.save pickles with protocol 2, which names builtins __builtin__
+    allowed.update({
+        f'__builtin__.{k[len("builtins."):]}': v
+        for k, v in allowed.items() if k.startswith('builtins.')
+    })
     if hasattr(torch.serialization, '_get_layout'):
         allowed['torch.serialization._get_layout'] = \
             torch.serialization._get_layout
