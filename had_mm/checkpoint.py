@@ -679,6 +679,9 @@ def foreign_tensors(
     """
     state = checkpoint.get('state_dict', checkpoint) if isinstance(
         checkpoint, dict) else checkpoint
+    if isinstance(state, ForeignObject):
+        # a dict type of another code base: its items were recorded
+        state = state.items
     if not isinstance(state, dict):
         state = {}
     # detach(): a plain tensor, without attributes or hooks of the file

@@ -254,3 +254,16 @@ def test_foreign_checkpoint_errors(tmp_path):
     script.save(str(jit))
     with pytest.raises(checkpoint.CheckpointLoadError, match='TorchScript'):
         checkpoint.read_foreign_checkpoint(str(jit))
+
+
+class _OtherDict(dict):
+    """A dict type of another code base (unknown to the reader)."""
+
+
+def test_a_foreign_dict_type_keeps_its_tensors(tmp_path):
+    src = tmp_path / 'other.pth'
+    torch.save({'state_dict': _OtherDict(w=torch.ones(2), n=3)}, src)
+    ckpt = checkpoint.read_foreign_checkpoint(str(src))
+    assert isinstance(ckpt['state_dict'], checkpoint.ForeignObject)
+    tensors, skipped = checkpoint.foreign_tensors(ckpt, str(src))
+    assert list(tensors) == ['w'] and skipped == ['n']
