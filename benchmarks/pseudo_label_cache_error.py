@@ -94,6 +94,7 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     import had_mm  # noqa: F401
+    from had_mm.checkpoint import load_model_checkpoint
     from had_mm.engine.loops.pseudo_label_cache import (build_phase_cache,
                                                         format_cache_error,
                                                         measure_cache_error)
@@ -101,8 +102,8 @@ def main(argv=None) -> None:
     init_default_scope('had_mm')
     cfg = Config.fromfile(args.config)
     model = MODELS.build(cfg.model)
-    state = torch.load(args.checkpoint, map_location='cpu')
-    model.load_state_dict(state.get('state_dict', state))
+    # strict, and one line naming the file if it does not fit
+    load_model_checkpoint(model, args.checkpoint, strict=True)
     model.eval()
     dataset = _dataset(cfg, ['depth'], args.scales, args.num_images,
                        args.data_root)

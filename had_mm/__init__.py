@@ -4,7 +4,7 @@ Importing the package registers every had_mm component in the ``had_mm``
 scope (children of MMSegmentation's registries), so a stock mmseg config can
 use them through ``custom_imports = dict(imports=['had_mm'])``.
 """
-from .engine import register_checkpoint_safe_globals
+from .checkpoint import register_checkpoint_safe_globals
 from .utils import register_all_modules
 from .version import __version__  # noqa: F401
 

@@ -57,7 +57,7 @@ def main(argv=None) -> None:
     from had_mm.apis import (CheckpointLoadError, build_runner,
                              enable_visualization, exit_on_bad_input,
                              load_tool_config)
-    from had_mm.engine import check_checkpoint_path
+    from had_mm.checkpoint import check_checkpoint_path
     with exit_on_bad_input():
         check_checkpoint_path(args.checkpoint)
         cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,

@@ -1,4 +1,4 @@
-from had_mm.engine import CheckpointLoadError
+from had_mm.checkpoint import CheckpointLoadError
 from .inference import (PRED_FIELDS, build_inference_pipeline,
                         check_inference_tasks, inference_model, init_model,
                         learnt_tasks, load_checkpoint_file, sample_to_numpy,

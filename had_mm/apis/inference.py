@@ -23,10 +23,10 @@ from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 from PIL import Image
 
+from had_mm.checkpoint import (CheckpointLoadError, load_model_checkpoint,
+                               read_checkpoint)
 from had_mm.datasets.nyuv2_classes import (NYUV2_13_CLASSES, NYUV2_13_PALETTE,
                                            nyuv2_palette)
-from had_mm.engine import (CheckpointLoadError, load_model_checkpoint,
-                           read_checkpoint)
 from had_mm.registry import MODELS
 from had_mm.tasks import BUILTIN_TASKS, check_tasks, get_task, task_names
 from had_mm.utils import register_all_modules
@@ -48,7 +48,7 @@ def load_checkpoint_file(path: str) -> dict:
     """Read a checkpoint with had_mm's safe reader.
 
     ``weights_only`` with mmengine's types allow-listed (see
-    :func:`~had_mm.engine.read_checkpoint`): never full unpickling.
+    :func:`~had_mm.checkpoint.read_checkpoint`): never full unpickling.
 
     Args:
         path (str): A ``.pth`` file written by mmengine (``tools/train.py``,

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger, print_log
 from mmengine.runner import Runner
 
-from had_mm.engine.checkpoint import check_checkpoint_path
+from had_mm.checkpoint import check_checkpoint_path
 from had_mm.registry import RUNNERS
 from had_mm.utils import (check_config, prepare_distributed,
                           register_all_modules)

@@ -171,7 +171,7 @@ def _one_line(err) -> str:
 
 
 def test_bad_inputs_give_one_clear_line(lifelong_run, tmp_path):
-    from had_mm.engine import CheckpointLoadError
+    from had_mm.checkpoint import CheckpointLoadError
     ckpt = osp.join(lifelong_run, 'phase_3_normal.pth')
     inferencer = _inferencer(ckpt)
 

@@ -127,7 +127,7 @@ def test_a_directory_is_not_a_checkpoint(tmp_path):
 
 
 def test_a_directory_is_not_a_teacher_checkpoint(tmp_path):
-    from had_mm.engine import CheckpointLoadError
+    from had_mm.checkpoint import CheckpointLoadError
     from had_mm.models.distill.teacher_utils import check_teacher_ckpt_path
     with pytest.raises(CheckpointLoadError, match='is a directory'):
         check_teacher_ckpt_path(str(tmp_path))

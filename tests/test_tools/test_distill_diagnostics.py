@@ -66,7 +66,7 @@ def _first_batch_outputs(run_dir, phase: int):
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
 
-    from had_mm.engine import load_weights
+    from had_mm.checkpoint import load_weights
     from had_mm.registry import DATASETS, MODELS
     from had_mm.utils import register_all_modules
     register_all_modules(init_default_scope=False)

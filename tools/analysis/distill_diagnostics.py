@@ -164,7 +164,7 @@ def build_model(cfg, ckpt: str, device: str) -> nn.Module:
     Returns:
         nn.Module: The model in eval mode.
     """
-    from had_mm.engine import check_state_dict, load_weights
+    from had_mm.checkpoint import load_state_dict_strictly, load_weights
     from had_mm.registry import MODELS
     model = MODELS.build(cfg.model)
     # the loader prints the path it reads: not part of the table
@@ -175,8 +175,7 @@ def build_model(cfg, ckpt: str, device: str) -> nn.Module:
         # name the file when the loader's message does not
         raise DiagnosticsError(
             str(err) if ckpt in str(err) else f'"{ckpt}": {err}') from None
-    check_state_dict(model, weights, f'phase checkpoint "{ckpt}"')
-    model.load_state_dict(weights, strict=True)
+    load_state_dict_strictly(model, weights, f'phase checkpoint "{ckpt}"')
     return model.to(device).eval()
 
 

@@ -34,7 +34,8 @@ def main(argv=None) -> None:
         sys.exit(f'error: checkpoint "{args.src}" does not exist')
     import torch
 
-    from had_mm.engine.distill import load_weights, student_checkpoint
+    from had_mm.checkpoint import load_weights
+    from had_mm.engine.distill import student_checkpoint
     try:
         state = load_weights(args.src)
         ckpt = student_checkpoint(

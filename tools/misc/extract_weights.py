@@ -1,30 +1,37 @@
-"""Extract the weights of a trusted checkpoint into a weights-only file.
+"""Extract the weights of a foreign checkpoint into a weights-only file.
 
 Some checkpoints (from older codebases) need full unpickling, which had_mm
-refuses to do silently. Run this once on a checkpoint whose source you trust:
-it loads it with ``weights_only=False`` and saves only its ``state_dict`` (and
-plain ``meta``), which then loads safely anywhere.
+refuses to do. Run this once on such a checkpoint: it reads the file with a
+restricted unpickler (:func:`had_mm.checkpoint.read_foreign_checkpoint`)
+that rebuilds tensors and puts an inert stand-in in place of every other
+object, so none of the file's code runs, and saves only its ``state_dict``
+tensors, which then load safely anywhere.
 """
 import argparse
 import os.path as osp
 import sys
 
-import torch
-
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='trusted checkpoint to read')
+    parser.add_argument('src', help='checkpoint to read')
     parser.add_argument('dst', help='weights-only checkpoint to write')
     args = parser.parse_args(argv)
     if not osp.isfile(args.src):
         sys.exit(f'error: checkpoint "{args.src}" does not exist')
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    if not isinstance(state, dict) or not all(
-            isinstance(v, torch.Tensor) for v in state.values()):
-        sys.exit(f'error: "{args.src}" holds no state_dict of tensors')
-    torch.save({'state_dict': dict(state)}, args.dst)
+    import torch
+
+    from had_mm.checkpoint import (CheckpointLoadError, foreign_tensors,
+                                   read_foreign_checkpoint)
+    try:
+        state, skipped = foreign_tensors(
+            read_foreign_checkpoint(args.src), args.src)
+    except (CheckpointLoadError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
+    torch.save({'state_dict': state}, args.dst)
+    if skipped:
+        print(f'skipped {len(skipped)} entries of the state_dict that are '
+              f'no tensors (first: "{skipped[0]}")')
     print(f'wrote {len(state)} tensors to {args.dst}')
 
 

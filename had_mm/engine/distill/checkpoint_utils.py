@@ -1,19 +1,14 @@
 """Student-only checkpoints out of distiller checkpoints.
 
 Reading checkpoints and checking them against a model live in
-:mod:`had_mm.engine.checkpoint` (re-exported here for the distillers).
+:mod:`had_mm.checkpoint`.
 """
 from collections import OrderedDict
 from typing import Dict, Optional
 
 import torch
 
-from ..checkpoint import check_state_dict, load_weights
-
-__all__ = [
-    'check_state_dict', 'load_weights', 'split_distiller_state_dict',
-    'student_checkpoint'
-]
+__all__ = ['split_distiller_state_dict', 'student_checkpoint']
 
 #: State-dict prefixes of a :class:`HeteroAKDDistiller`.
 STUDENT_PREFIX = 'student.'

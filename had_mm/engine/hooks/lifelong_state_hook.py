@@ -4,7 +4,7 @@ import numpy as np
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
-from ..checkpoint import CheckpointLoadError
+from had_mm.checkpoint import CheckpointLoadError
 
 
 class LifelongStateHook(Hook):

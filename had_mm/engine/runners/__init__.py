@@ -1,4 +1,3 @@
-from ..checkpoint import CheckpointLoadError
 from .had_runner import HADRunner
 
-__all__ = ['CheckpointLoadError', 'HADRunner']
+__all__ = ['HADRunner']

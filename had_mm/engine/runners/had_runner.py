@@ -8,9 +8,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from had_mm.checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
+                               load_model_checkpoint, read_checkpoint)
 from had_mm.registry import RUNNERS
-from ..checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
-                          load_model_checkpoint, read_checkpoint)
 
 
 @RUNNERS.register_module()
@@ -19,7 +19,7 @@ class HADRunner(Runner):
 
     Everything else is mmengine's behaviour, except:
 
-    - Checkpoints are read through :func:`~had_mm.engine.checkpoint.
+    - Checkpoints are read through :func:`~had_mm.checkpoint.
       read_checkpoint` (``weights_only`` with mmengine's own types
       allow-listed): a missing, truncated, corrupt or foreign file fails
       with one line naming it.

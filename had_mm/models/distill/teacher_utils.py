@@ -7,8 +7,8 @@ import torch.nn as nn
 from mmengine.config import Config, ConfigDict
 from mmseg.utils import ConfigType
 
-from had_mm.engine.checkpoint import (check_checkpoint_path, check_state_dict,
-                                      load_weights)
+from had_mm.checkpoint import (check_checkpoint_path, load_state_dict_strictly,
+                               load_weights)
 from had_mm.registry import MODELS
 
 
@@ -83,10 +83,9 @@ def build_frozen_teacher(
     if before_load is not None:
         before_load(teacher, name)
     weights = load_weights(teacher_ckpt)
-    check_state_dict(
+    load_state_dict_strictly(
         teacher, weights,
         f'teacher checkpoint "{teacher_ckpt}" for teacher config "{name}"')
-    teacher.load_state_dict(weights, strict=True)
     del weights
     teacher.requires_grad_(False)
     teacher.eval()

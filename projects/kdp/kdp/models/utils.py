@@ -7,6 +7,9 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from had_mm.checkpoint import (CheckpointLoadError, read_checkpoint,
+                               state_dict_of, strip_prefix)
+
 #: Per-layer prefix prompts: ``{layer index: (keys, values)}``, both
 #: ``B x P x D`` (``P`` prefix vectors of the embedding dimension ``D``).
 Prefixes = Dict[int, Tuple[Tensor, Tensor]]
@@ -126,14 +129,11 @@ def _extract_state_dict(ckpt: object) -> Dict[str, Tensor]:
     if not isinstance(state, dict):
         raise TypeError('not a state dict')
     state = {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in state.items() if isinstance(v, Tensor)
+        k: v
+        for k, v in state_dict_of(state).items() if isinstance(v, Tensor)
     }
     if any(k.startswith('backbone.') for k in state):
-        state = {
-            k[len('backbone.'):]: v
-            for k, v in state.items() if k.startswith('backbone.')
-        }
+        state = strip_prefix(state, 'backbone.')
     return state
 
 
@@ -154,6 +154,8 @@ def load_vit_checkpoint(vit: nn.Module, path: str, name: str) -> None:
 
     Raises:
         FileNotFoundError: If ``path`` is not a file.
+        CheckpointLoadError: If it is truncated, corrupt or needs full
+            unpickling (read by :func:`had_mm.checkpoint.read_checkpoint`).
         ValueError: If the checkpoint is of another ViT size: the message
             names the first mismatching key and both shapes (or the first
             missing / unexpected key).
@@ -161,16 +163,10 @@ def load_vit_checkpoint(vit: nn.Module, path: str, name: str) -> None:
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'{name}: checkpoint file "{path}" does not exist')
-    from had_mm.engine.checkpoint import (explain_unpickling_error,
-                                          register_checkpoint_safe_globals)
-    register_checkpoint_safe_globals()
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # noqa: B902 (re-raised, with a diagnosis)
-        msg = explain_unpickling_error(path, err)
-        if msg is not None:
-            raise RuntimeError(f'{name}: {msg}') from None
-        raise
+        ckpt = read_checkpoint(path)
+    except CheckpointLoadError as err:  # one line naming the file
+        raise type(err)(f'{name}: {err}') from None
     try:
         state = _extract_state_dict(ckpt)
     except TypeError:
