@@ -6,6 +6,7 @@ import numpy as np
 from mmengine.logging import print_log
 from torch.utils.data import DataLoader
 
+from had_mm.engine.checkpoint import CheckpointLoadError
 from had_mm.engine.loops.phased_train_loop import Matrix, PhasedTrainLoop
 from had_mm.registry import DATASETS, LOOPS, OPTIM_WRAPPERS, OPTIMIZERS
 from ..evaluation.continual_metrics import (build_continual_report,
@@ -327,7 +328,7 @@ class ContinualDistillLoop(PhasedTrainLoop):
         if saved is not None and t < len(self.stage_iters) and \
                 done > self.phase_starts[t] and t < len(saved) and \
                 dict(saved[t]) != self.stage_iters[t]:
-            raise ValueError(
+            raise CheckpointLoadError(
                 f'--resume: the stages of task {t + 1}, which had started, '
                 f'changed since the checkpoint (at iteration {done}): '
                 f'{dict(saved[t])} -> {self.stage_iters[t]} iterations; '

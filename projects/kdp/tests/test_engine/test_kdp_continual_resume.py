@@ -9,6 +9,7 @@ import torch
 from mmengine.hooks import Hook
 
 from had_mm.apis import build_runner, load_tool_config
+from had_mm.engine.checkpoint import CheckpointLoadError
 
 HERE = osp.dirname(osp.abspath(__file__))
 TINY = osp.join(osp.dirname(HERE), 'data', 'tiny_kdp.py')
@@ -110,3 +111,20 @@ def test_resume_of_a_complete_run_trains_nothing(uninterrupted, tmp_path):
     assert runner.train_loop.iter == 8
     assert runner.train_loop.stage_log == []  # no stage was trained again
     assert _final(work)[1] == first[1]
+
+
+def test_resume_with_other_stages_of_a_started_task_is_refused(tmp_path):
+    work = tmp_path / 'work'
+    hook = {'default_hooks.checkpoint.interval': 3}
+    with pytest.raises(_Interrupted):
+        _train(work, 4, **hook)
+    # the same 4 iterations for task 1, split 3 + 1 instead of 2 + 2
+    with pytest.raises(CheckpointLoadError, match='stages of task 1'):
+        _train(
+            work,
+            resume=True,
+            **{
+                'train_cfg.max_iters': 1,
+                'train_cfg.teacher_max_iters': 3
+            },
+            **hook)
