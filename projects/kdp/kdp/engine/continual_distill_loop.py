@@ -277,8 +277,10 @@ class ContinualDistillLoop(PhasedTrainLoop):
         iters = self.stage_iters[t][stage]
         done = self._iter - self.stage_start(t, s)
         self._build_stage_optimizer(t, stage, iters, done)
+        # the checkpoint's optimizer serves the stage it was written in
+        saved, self._resume_optim = self._resume_optim, None
         if resumed:
-            self._load_resumed_optim(t, stage)
+            self._load_resumed_optim(t, stage, saved)
 
     def _stage_message(self, t: int, s: int, resumed: bool) -> str:
         stage = self.stages[s]
@@ -337,9 +339,18 @@ class ContinualDistillLoop(PhasedTrainLoop):
         self._resume_optim = (checkpoint.pop('optimizer', None),
                               checkpoint.pop('param_schedulers', None))
 
-    def _load_resumed_optim(self, t: int, stage: str) -> None:
-        optimizer, schedulers = self._resume_optim or (None, None)
-        self._resume_optim = None
+    def _load_resumed_optim(self, t: int, stage: str,
+                            saved: Optional[tuple]) -> None:
+        """Load the checkpoint's optimizer and scheduler states into the
+        resumed stage's new ones.
+
+        Args:
+            t (int): The task.
+            stage (str): The stage.
+            saved (tuple, optional): ``(optimizer, param_schedulers)``
+                states of the resume checkpoint.
+        """
+        optimizer, schedulers = saved or (None, None)
         if optimizer is None:
             raise RuntimeError(
                 f'cannot resume task {t + 1} [{stage}] mid-way: the '
