@@ -312,7 +312,8 @@ def collect(args, runs: List[dict]) -> List[dict]:
     """One row per finished lifelong / joint run (single-task references
     enter as Delta_m)."""
     from had_mm.evaluation.lifelong_report import build_report, compute_delta_m
-    from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
+    from had_mm.tasks import primary_metrics
+    PRIMARY_METRICS = primary_metrics()
     done = {r['work_dir']: r for r in runs if finished(args, r)}
     rows = []
     for run in runs:
@@ -397,7 +398,8 @@ def reference_rows(args, runs) -> List[dict]:
 
 
 def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
-    from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
+    from had_mm.tasks import primary_metrics
+    PRIMARY_METRICS = primary_metrics()
     cols = list(TASKS) + ['avg_forgetting', 'bwt', 'delta_m']
     heads = [
         f'{t} {PRIMARY_METRICS[t][0]} ({"+" if PRIMARY_METRICS[t][1] > 0 else "-"})'  # noqa: E501
@@ -504,9 +506,8 @@ def plot(rows: List[dict], args, regime: str, path: str) -> bool:
             ax.set_title(f'{task} ({order} order)')
             ax.set_xlabel('after phase')
             ax.set_xticks(range(1, len(tasks) + 1))
-            from had_mm.evaluation.metrics.multi_task_metric import \
-                PRIMARY_METRICS
-            ax.set_ylabel(PRIMARY_METRICS[task][0])
+            from had_mm.tasks import get_task
+            ax.set_ylabel(get_task(task).primary_metric)
             if i == 0 and j == 0:
                 ax.legend(fontsize=7)
     fig.suptitle(f'synthetic rooms, {regime} initialisation: primary '

@@ -117,11 +117,11 @@ def _batch(n, h, w, num_classes, device, augment=False):
 
 def _only(batch, task):
     """The batch with the labels of ``task`` only (a phase's data)."""
-    from had_mm.models.predictors.heterogeneous_dense_predictor import \
-        GT_FIELDS
+    from had_mm.tasks import get_task, task_names
     out = copy.deepcopy(batch)
     for sample in out['data_samples']:
-        for t, field in GT_FIELDS.items():
+        for t in task_names():
+            field = get_task(t).label_field
             if t != task and field in sample:
                 delattr(sample, field)
     return out
@@ -248,9 +248,9 @@ def _step_variants(cfg, args, device, batch, amp, channels_last, with_cache):
         }
 
         def lifelong(phase_batch=phase_batch, losses=losses):
-            model.set_distillation(teacher, losses, 3.0)
+            model.attach_teacher(teacher, losses=losses, weight=3.0)
             model.train_step(phase_batch, optim)
-            model.clear_distillation()
+            model.detach_teacher()
 
         variants[f'C_{t}'] = lifelong
         if not with_cache:
@@ -263,10 +263,10 @@ def _step_variants(cfg, args, device, batch, amp, channels_last, with_cache):
         caches[t] = cache
 
         def cached(phase_batch=phase_batch, losses=losses, cache=cache):
-            model.set_distillation(teacher, losses, 3.0)
+            model.attach_teacher(teacher, losses=losses, weight=3.0)
             model.set_pseudo_label_cache(cache)
             model.train_step(phase_batch, optim)
-            model.clear_distillation()
+            model.detach_teacher()
 
         variants[f'P_{t}'] = cached
     return variants, caches
@@ -349,7 +349,7 @@ def loader_vs_step(train_cfg, model, teacher, optim, losses, n, device):
         next(it)
         alone.append(time.perf_counter() - t0)
     waits, steps = [], []
-    model.set_distillation(teacher, losses, 3.0)
+    model.attach_teacher(teacher, losses=losses, weight=3.0)
     for _ in range(n + 1):
         t0 = time.perf_counter()
         batch = next(it)
@@ -359,7 +359,7 @@ def loader_vs_step(train_cfg, model, teacher, optim, losses, n, device):
         t2 = time.perf_counter()
         waits.append(t1 - t0)
         steps.append(t2 - t1)
-    model.clear_distillation()
+    model.detach_teacher()
     # the first wait follows the loader-only loop that drained the queue
     waits, steps = waits[1:], steps[1:]
     return dict(

@@ -78,3 +78,7 @@ LOG_PROCESSORS = Registry(
     'log_processor', parent=MMSEG_LOG_PROCESSORS, locations=['had_mm.engine'])
 INFERENCERS = Registry(
     'inferencer', parent=MMSEG_INFERENCERS, locations=['had_mm.apis'])
+# Dense task types (had_mm.tasks.TaskSpec), keyed by task name. mmseg has no
+# such registry to be a child of, so it is a root in scope had_mm; another
+# package adds a task type by registering a spec here.
+TASKS = Registry('task type', scope='had_mm', locations=['had_mm.tasks'])

@@ -75,6 +75,13 @@ def main(argv=None) -> None:
             enable_visualization(cfg, args.show, args.show_dir, args.wait_time,
                                  args.show_interval)
         if args.tta:
+            if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
+                raise ValueError(
+                    f'--tta: {args.config} defines no tta_pipeline / '
+                    'tta_model; test-time augmentation is offered by the '
+                    'semantic-segmentation dataset bases (e.g. configs/'
+                    '_base_/datasets/synthetic_rooms_seg.py), not by '
+                    'multi-task configs')
             cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
             cfg.tta_model.module = cfg.model
             cfg.model = cfg.tta_model

@@ -13,4 +13,3 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0)
-tta_model = dict(type='SegTTAModel')

@@ -1,5 +1,5 @@
 # Joint 4-task training on synthetic rooms: the multi-task upper bound of
-# the lifelong sequence, and the "does it really learn" check of issue 3.
+# the lifelong sequence, and the check that the model learns every task.
 # Trains on a CPU in about 6 minutes (400 iterations, batch 8, 96x128).
 _base_ = [
     '../_base_/models/had_r18-d8-c64.py',

@@ -1,4 +1,6 @@
-# Single-task saliency on synthetic rooms (a Delta_m reference for HAD).
+# Single-task saliency on all of synthetic rooms, joint schedule. The Delta_m
+# references of a lifelong run are configs/had/synthetic_4tasks_single-*.py
+# (the chunk and schedule the task gets in the sequence).
 _base_ = ['./had-r18-d8_joint4_synthetic-rooms.py']
 tasks = ['saliency']
 model = dict(

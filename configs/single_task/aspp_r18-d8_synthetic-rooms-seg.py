@@ -1,5 +1,6 @@
 # Semantic segmentation on synthetic rooms (96x128) with the HAD reference
-# encoder-decoder: the README's first job until the lifelong loop lands.
+# encoder-decoder, as a plain mmseg EncoderDecoder: the single-task
+# baseline of the tool tests and of `tools/test.py --tta`.
 _base_ = [
     '../_base_/models/aspp_r18-d8.py',
     '../_base_/datasets/synthetic_rooms_seg.py',

@@ -23,21 +23,18 @@ from mmengine.registry import init_default_scope
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-from had_mm.datasets.nyuv2_multitask_dataset import (NYUV2_13_CLASSES,
-                                                     NYUV2_13_PALETTE, TASKS,
-                                                     _palette, check_tasks)
+from had_mm.datasets.nyuv2_classes import (NYUV2_13_CLASSES, NYUV2_13_PALETTE,
+                                           nyuv2_palette)
 from had_mm.engine import (CheckpointLoadError, load_model_checkpoint,
                            read_checkpoint)
 from had_mm.registry import MODELS
+from had_mm.tasks import BUILTIN_TASKS, check_tasks, get_task, task_names
 from had_mm.utils import register_all_modules
 from .launch import load_config
 
-#: The prediction field of each task in a ``SegDataSample``.
-PRED_FIELDS = dict(
-    semantic='pred_sem_seg',
-    depth='pred_depth_map',
-    normal='pred_normal',
-    saliency='pred_saliency')
+#: The prediction field of each built-in task in a ``SegDataSample`` (a
+#: view of the task table; :func:`sample_to_numpy` reads the table itself).
+PRED_FIELDS = {t: get_task(t).pred_field for t in BUILTIN_TASKS}
 
 # Transforms that read labels: an inference input has none.
 _LABEL_LOADERS = ('LoadMultiTaskAnnotations', 'LoadAnnotations',
@@ -103,7 +100,7 @@ def learnt_tasks(checkpoint: Optional[dict],
     """
     state = (checkpoint or {}).get('lifelong')
     order = list(state.get('tasks') or []) if isinstance(state, dict) else []
-    if not order or any(t not in TASKS for t in order):
+    if not order or any(t not in task_names() for t in order):
         return list(tasks)  # not a task-incremental run
     meta = checkpoint.get('meta') or {}
     done = min(int(meta.get('epoch', len(order))), len(order))
@@ -137,9 +134,12 @@ def _dataset_meta(checkpoint: Optional[dict], model: nn.Module) -> dict:
         head = getattr(model, 'decode_head', None)
     num = getattr(head, 'num_classes', 13)
     if num == 13:
-        return dict(classes=NYUV2_13_CLASSES, palette=NYUV2_13_PALETTE)
+        return dict(
+            classes=NYUV2_13_CLASSES,
+            palette=[list(c) for c in NYUV2_13_PALETTE])
     return dict(
-        classes=tuple(f'class {i}' for i in range(num)), palette=_palette(num))
+        classes=tuple(f'class {i}' for i in range(num)),
+        palette=nyuv2_palette(num))
 
 
 def _resolve_device(device: Optional[str]) -> str:
@@ -359,13 +359,14 @@ def sample_to_numpy(sample: SegDataSample) -> Dict[str, np.ndarray]:
         ``saliency`` HxW float32 probability.
     """
     out = {}
-    for task, field in PRED_FIELDS.items():
-        if field not in sample:
+    for task in task_names():
+        spec = get_task(task)
+        if spec.pred_field not in sample:
             continue
-        data = getattr(sample, field).data.detach().cpu().numpy()
-        if task == 'semantic':
+        data = getattr(sample, spec.pred_field).data.detach().cpu().numpy()
+        if spec.out_channels is None:  # one channel per class: indices
             out[task] = data[0].astype(np.int64)
-        elif task == 'normal':
+        elif data.shape[0] > 1:  # a vector per pixel
             out[task] = data.transpose(1, 2, 0).astype(np.float32)
         else:
             out[task] = data[0].astype(np.float32)
@@ -385,7 +386,9 @@ def save_predictions(
       metres;
     - ``<stem>_normal.png``: RGB = (n + 1) / 2 * 255, the encoding the
       NYUv2 loader reads back;
-    - ``<stem>_saliency.png``: 8-bit probability (255 = 1).
+    - ``<stem>_saliency.png``: 8-bit probability (255 = 1);
+    - ``<stem>_<task>.npy`` for a task type registered from another
+      package.
 
     Args:
         preds (dict[str, np.ndarray]): From :func:`sample_to_numpy`.
@@ -426,4 +429,8 @@ def save_predictions(
                       255).astype(np.uint8)
         written.append(f'{base}_saliency.png')
         mmcv.imwrite(sal, written[-1])
+    for task in preds:
+        if task not in PRED_FIELDS:  # a task type registered elsewhere
+            written.append(f'{base}_{task}.npy')
+            np.save(written[-1], preds[task])
     return written

@@ -114,7 +114,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'config file "{path}" does not exist; configs live under '
-            f'configs/ (e.g. configs/seg/synthetic_rooms_seg.py).')
+            f'configs/ (e.g. configs/had/synthetic_4tasks.py).')
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

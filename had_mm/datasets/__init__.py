@@ -1,9 +1,9 @@
-from .nyuv2_multitask_dataset import (NYUV2_13_CLASSES, NYUV2_40_CLASSES,
-                                      TASKS, NYUv2MultiTaskDataset,
-                                      check_tasks)
+from .nyuv2_classes import (NYUV2_13_CLASSES, NYUV2_13_PALETTE,
+                            NYUV2_40_CLASSES, nyuv2_palette)
+from .nyuv2_multitask_dataset import NYUv2MultiTaskDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
-    'NYUV2_13_CLASSES', 'NYUV2_40_CLASSES', 'NYUv2MultiTaskDataset', 'TASKS',
-    'check_tasks'
+    'NYUV2_13_CLASSES', 'NYUV2_13_PALETTE', 'NYUV2_40_CLASSES',
+    'NYUv2MultiTaskDataset', 'nyuv2_palette'
 ]

@@ -14,13 +14,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-#: Label field and the test of a valid pixel, per task.
-_VALID = {
-    'semantic': ('gt_seg_map', lambda a: a != 255),
-    'depth': ('gt_depth_map', lambda a: a > 0),
-    'normal': ('gt_normal', lambda a: np.any(a != 0, axis=-1)),
-    'saliency': ('gt_saliency', lambda a: a != 255),
-}
+from had_mm.tasks import get_task, task_names
 
 
 def _loading_transforms(dataset) -> list:
@@ -82,9 +76,11 @@ def check_dataset(dataset,
             continue
         if 'img_shape' in results:
             sizes.add(tuple(int(s) for s in results['img_shape'][:2]))
-        for task, (field, is_valid) in _VALID.items():
-            if field in results:
-                mask = is_valid(np.asarray(results[field]))
+        for task in task_names():
+            # the loaded label and its valid-pixel test, from the table
+            spec = get_task(task)
+            if spec.label_key in results:
+                mask = spec.valid_mask(np.asarray(results[spec.label_key]))
                 valid[task] = valid.get(task, 0) + int(mask.sum())
                 pixels[task] = pixels.get(task, 0) + int(mask.size)
     if errors:
@@ -132,12 +128,4 @@ def check_valid_pixels(summary: Dict[str, object], tasks: List[str],
                 f'{name}: no valid {task} label pixel in its '
                 f'{summary["images"]} images ({task} would be scored on '
                 f'nothing); check the {task} labels (invalid = '
-                f'{_INVALID[task]}) or the data_root')
-
-
-_INVALID = {
-    'semantic': '255',
-    'depth': '0 / NaN / inf',
-    'normal': 'zero vector',
-    'saliency': '255'
-}
+                f'{get_task(task).invalid_desc}) or the data_root')

@@ -1,55 +1,17 @@
 import os
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from had_mm.registry import DATASETS
+from had_mm.tasks import check_tasks, get_task, task_names
+from .nyuv2_classes import (NYUV2_13_CLASSES, NYUV2_13_PALETTE,
+                            NYUV2_40_CLASSES, nyuv2_palette)
 
-TASKS = ('semantic', 'depth', 'normal', 'saliency')
-
-NYUV2_13_CLASSES = ('bed', 'books', 'ceiling', 'chair', 'floor', 'furniture',
-                    'objects', 'picture', 'sofa', 'table', 'tv', 'wall',
-                    'window')
-NYUV2_13_PALETTE = [[0, 0, 255], [232, 88, 47], [0, 217, 0], [148, 0, 240],
-                    [222, 241, 23], [255, 205, 205], [0, 223, 228],
-                    [106, 135, 204], [116, 28, 41], [240, 35, 235],
-                    [0, 166, 156], [249, 139, 0], [225, 228, 194]]
-NYUV2_40_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa',
-                    'table', 'door', 'window', 'bookshelf', 'picture',
-                    'counter', 'blinds', 'desk', 'shelves', 'curtain',
-                    'dresser', 'pillow', 'mirror', 'floor mat', 'clothes',
-                    'ceiling', 'books', 'refrigerator', 'television', 'paper',
-                    'towel', 'shower curtain', 'box', 'whiteboard', 'person',
-                    'night stand', 'toilet', 'sink', 'lamp', 'bathtub', 'bag',
-                    'otherstructure', 'otherfurniture', 'otherprop')
-
-
-def _palette(num: int) -> List[List[int]]:
-    # A fixed, well-spread palette (golden-ratio hues) for 40 classes.
-    import colorsys
-    return [[
-        int(255 * c)
-        for c in colorsys.hsv_to_rgb((i * 0.618034) % 1, 0.75, 0.95)
-    ] for i in range(num)]
-
-
-def check_tasks(tasks: Sequence[str]) -> List[str]:
-    """Validate task names; return them as a list.
-
-    Raises:
-        ValueError: For an unknown task, naming the valid ones.
-    """
-    tasks = [tasks] if isinstance(tasks, str) else list(tasks)
-    unknown = [t for t in tasks if t not in TASKS]
-    if unknown or not tasks:
-        raise ValueError(f'unknown task(s) {unknown or tasks!r}; valid '
-                         f'tasks are {", ".join(TASKS)}')
-    return tasks
-
-
-# Per layout: where each task's file is, relative to data_root, for a split.
+# Per layout: where each built-in task's file is, relative to data_root, for
+# a split (a task registered elsewhere reads its label_source's file).
 _LAYOUTS = {
     'toolkit':
     dict(
@@ -102,7 +64,11 @@ class NYUv2MultiTaskDataset(BaseDataset):
         data_root (str): The dataset folder.
         split (str): ``'train'`` or ``'test'`` (``'val'`` is an alias; the
             nyud and numpy layouts call the test split ``val``).
-        tasks (Sequence[str]): Tasks whose labels to load.
+        tasks (Sequence[str], optional): Tasks whose labels to load, any
+            registered task type (:func:`~had_mm.tasks.task_names`); a task
+            without files of its own reads those of its spec's
+            ``label_source``. Defaults to None: semantic, depth, normal and
+            saliency.
         num_classes (int): 13 or 40 semantic classes.
         layout (str): ``'auto'`` (detect) or one of the three names.
         indices (int | Sequence[int], optional): Passed to BaseDataset.
@@ -112,11 +78,14 @@ class NYUv2MultiTaskDataset(BaseDataset):
     def __init__(self,
                  data_root: str,
                  split: str = 'train',
-                 tasks: Sequence[str] = TASKS,
+                 tasks: Optional[Sequence[str]] = None,
                  num_classes: int = 13,
                  layout: str = 'auto',
                  **kwargs) -> None:
-        self.tasks = check_tasks(tasks)
+        # default: every built-in task (those a NYUv2 layout has files for)
+        self.tasks = check_tasks(
+            tasks if tasks is not None else
+            [t for t in task_names() if t in _LAYOUTS['toolkit']])
         if split not in ('train', 'test', 'val'):
             raise ValueError(f'split must be "train" or "test", got {split!r}')
         if num_classes not in (13, 40):
@@ -140,7 +109,9 @@ class NYUv2MultiTaskDataset(BaseDataset):
                 f'the {self.layout} layout has no {num_classes}-class '
                 f'labels (it has {_LAYOUT_CLASSES[self.layout]})')
         classes = NYUV2_13_CLASSES if num_classes == 13 else NYUV2_40_CLASSES
-        palette = NYUV2_13_PALETTE if num_classes == 13 else _palette(40)
+        # dataset meta holds lists, as mmseg's datasets do
+        palette = ([list(c) for c in NYUV2_13_PALETTE]
+                   if num_classes == 13 else nyuv2_palette(40))
         metainfo = dict(
             classes=classes, palette=palette, tasks=tuple(self.tasks))
         metainfo.update(kwargs.pop('metainfo', None) or {})
@@ -187,6 +158,14 @@ class NYUv2MultiTaskDataset(BaseDataset):
                       key=lambda s: (len(s), s))
 
     def _path(self, kind: str, sample_id: str) -> str:
+        if kind not in _LAYOUTS[self.layout]:
+            # a derived label: the file of the task it is derived from
+            source = get_task(kind).label_source
+            if source is None:
+                raise ValueError(
+                    f'task {kind!r} has no files in the {self.layout} layout '
+                    f'and its spec names no label_source')
+            kind = source
         split = self.split
         if self.layout == 'numpy':
             split = 'train' if split == 'train' else 'val'
@@ -227,9 +206,7 @@ class NYUv2MultiTaskDataset(BaseDataset):
             for task in self.tasks:
                 path = self._path(task, sample_id)
                 if not osp.isfile(path):
-                    hint = (' (NYUv2 has no saliency labels: derive them '
-                            'with tools/data/derive_saliency.py)'
-                            if task == 'saliency' else '')
+                    hint = get_task(task).missing_hint
                     raise FileNotFoundError(
                         f'image "{info["img_path"]}" has no {task} label: '
                         f'expected "{path}"{hint}')

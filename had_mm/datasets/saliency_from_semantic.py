@@ -27,8 +27,8 @@ NaN into ``.npy`` files (ignored when loading) and 0 (not salient) into
 0/255 PNGs.
 
 This module needs only NumPy, so tools can load it without importing
-mmengine; its class tuples equal those of
-:mod:`had_mm.datasets.nyuv2_multitask_dataset` (checked by the tests).
+mmengine; its class tuples are those of
+:mod:`had_mm.datasets.nyuv2_classes`.
 """
 from typing import Tuple
 
@@ -40,19 +40,30 @@ __all__ = [
     'SALIENCY_IGNORE', 'salient_class_lut', 'saliency_from_semantic'
 ]
 
+
+def _load_nyuv2_classes():
+    """The class module, also when this file is loaded by path (tools that
+    avoid importing mmengine), where the relative import fails."""
+    try:
+        from . import nyuv2_classes
+        return nyuv2_classes
+    except ImportError:
+        import importlib.util
+        import os.path as _osp
+        path = _osp.join(
+            _osp.dirname(_osp.abspath(__file__)), 'nyuv2_classes.py')
+        spec = importlib.util.spec_from_file_location('nyuv2_classes', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+_nyuv2 = _load_nyuv2_classes()
+
 #: NYUv2-13 class names for the class ids 1..13 (0 = unlabelled).
-NYUV2_13_CLASSES = ('bed', 'books', 'ceiling', 'chair', 'floor', 'furniture',
-                    'objects', 'picture', 'sofa', 'table', 'tv', 'wall',
-                    'window')
+NYUV2_13_CLASSES = _nyuv2.NYUV2_13_CLASSES
 #: NYUv2-40 class names for the class ids 1..40 (0 = unlabelled).
-NYUV2_40_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa',
-                    'table', 'door', 'window', 'bookshelf', 'picture',
-                    'counter', 'blinds', 'desk', 'shelves', 'curtain',
-                    'dresser', 'pillow', 'mirror', 'floor mat', 'clothes',
-                    'ceiling', 'books', 'refrigerator', 'television', 'paper',
-                    'towel', 'shower curtain', 'box', 'whiteboard', 'person',
-                    'night stand', 'toilet', 'sink', 'lamp', 'bathtub', 'bag',
-                    'otherstructure', 'otherfurniture', 'otherprop')
+NYUV2_40_CLASSES = _nyuv2.NYUV2_40_CLASSES
 
 #: Room structure of NYUv2-13 (not salient); as in synthetic_rooms.
 ROOM_STRUCTURE_CLASSES_13 = ('ceiling', 'floor', 'wall', 'window')

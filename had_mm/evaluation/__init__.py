@@ -2,8 +2,7 @@ from .lifelong_report import (LifelongReport, build_report, check_matrix,
                               compute_bwt, compute_delta_m, compute_forgetting,
                               format_summary, format_task_matrix, load_report,
                               write_report)
-from .metrics import (DEFAULT_SALIENCY_THRESHOLDS, PRIMARY_METRICS,
-                      TASK_METRIC_TYPES, VALID_TASKS, BaseDenseMetric,
+from .metrics import (DEFAULT_SALIENCY_THRESHOLDS, BaseDenseMetric,
                       DepthErrorMetric, MultiTaskMetric, NormalErrorMetric,
                       SaliencyMetric, SemanticIoUMetric, get_pixel_data,
                       primary_key, resize_to)
@@ -11,8 +10,7 @@ from .metrics import (DEFAULT_SALIENCY_THRESHOLDS, PRIMARY_METRICS,
 __all__ = [
     'BaseDenseMetric', 'get_pixel_data', 'resize_to', 'DepthErrorMetric',
     'NormalErrorMetric', 'SaliencyMetric', 'DEFAULT_SALIENCY_THRESHOLDS',
-    'SemanticIoUMetric', 'MultiTaskMetric', 'PRIMARY_METRICS',
-    'TASK_METRIC_TYPES', 'VALID_TASKS', 'primary_key', 'LifelongReport',
+    'SemanticIoUMetric', 'MultiTaskMetric', 'primary_key', 'LifelongReport',
     'build_report', 'check_matrix', 'compute_bwt', 'compute_delta_m',
     'compute_forgetting', 'format_summary', 'format_task_matrix',
     'load_report', 'write_report'

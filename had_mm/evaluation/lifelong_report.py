@@ -125,7 +125,7 @@ def _directions_list(tasks: Sequence[str],
     Args:
         tasks (Sequence[str]): Task names.
         directions (Sequence[int] | Mapping[str, int], optional): Per task
-            +1 / -1; None: from ``PRIMARY_METRICS``.
+            +1 / -1; None: from the task table (:func:`get_task`).
 
     Returns:
         list[int]: One direction per task.
@@ -134,12 +134,13 @@ def _directions_list(tasks: Sequence[str],
         ValueError: On a missing task, a wrong length or a value not +-1.
     """
     if directions is None:
-        from .metrics.multi_task_metric import PRIMARY_METRICS
-        missing = [t for t in tasks if t not in PRIMARY_METRICS]
+        from had_mm.tasks import get_task, task_names
+        known = task_names()
+        missing = [t for t in tasks if t not in known]
         if missing:
             raise ValueError(f'no default direction for tasks {missing}; '
                              'pass directions')
-        directions = {t: PRIMARY_METRICS[t][1] for t in tasks}
+        directions = {t: get_task(t).primary_direction for t in tasks}
     if isinstance(directions, Mapping):
         missing = [t for t in tasks if t not in directions]
         if missing:
@@ -284,14 +285,14 @@ def build_report(
         tasks (Sequence[str]): Task names in phase order.
         matrix (Sequence[Sequence[float | None]]): Task matrix, rows so far.
         directions (Sequence[int] | Mapping[str, int], optional): +1 / -1
-            per task. Defaults to None: from ``PRIMARY_METRICS``.
+            per task. Defaults to None: from the task table.
         reference (Mapping[str, float] | Sequence[float], optional):
             Single-task reference of each task's primary metric (all tasks,
             or at least the seen ones). Defaults to None: no Delta_m.
         final_metrics (Mapping[str, float], optional): All metrics after the
             last phase done, stored as is.
         metric_names (Sequence[str], optional): Primary metric names, for
-            labels. Defaults to None: from ``PRIMARY_METRICS`` when known.
+            labels. Defaults to None: from the task table when known.
 
     Returns:
         LifelongReport: The report.
@@ -303,9 +304,10 @@ def build_report(
     dirs = _directions_list(tasks, directions)
     rows = check_matrix(matrix, len(tasks))
     if metric_names is None:
-        from .metrics.multi_task_metric import PRIMARY_METRICS
-        if all(t in PRIMARY_METRICS for t in tasks):
-            metric_names = [PRIMARY_METRICS[t][0] for t in tasks]
+        from had_mm.tasks import get_task, task_names
+        known = task_names()
+        if all(t in known for t in tasks):
+            metric_names = [get_task(t).primary_metric for t in tasks]
     report = LifelongReport(
         tasks=tasks,
         directions=dirs,

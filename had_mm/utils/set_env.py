@@ -12,7 +12,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     from mmseg.utils import register_all_modules as mmseg_register_all
     mmseg_register_all(init_default_scope=False)
-    for name in ('datasets', 'engine', 'evaluation', 'models',
+    for name in ('tasks', 'datasets', 'engine', 'evaluation', 'models',
                  'visualization'):
         try:
             importlib.import_module(f'had_mm.{name}')

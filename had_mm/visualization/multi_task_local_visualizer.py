@@ -1,4 +1,4 @@
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import mmcv
 import numpy as np
@@ -8,12 +8,14 @@ from mmseg.visualization import SegLocalVisualizer
 from skimage.segmentation import find_boundaries
 
 from had_mm.registry import VISUALIZERS
+from had_mm.tasks import get_task, task_names
 
-# (ground-truth field, prediction field) per task, in panel order
-PANELS = (('semantic', 'gt_sem_seg', 'pred_sem_seg'), ('depth', 'gt_depth_map',
-                                                       'pred_depth_map'),
-          ('normal', 'gt_normal', 'pred_normal'), ('saliency', 'gt_saliency',
-                                                   'pred_saliency'))
+
+def _panels() -> List[Tuple[str, str, str]]:
+    """(task, ground-truth field, prediction field) per task, in panel
+    order (the task table's)."""
+    return [(t, get_task(t).label_field, get_task(t).pred_field)
+            for t in task_names()]
 
 
 @VISUALIZERS.register_module()
@@ -94,10 +96,15 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
             image = self._image_with_boundaries(image, data_sample)
         top: List[np.ndarray] = [image]
         bottom: List[np.ndarray] = [np.full_like(image, 255)]
+        panels = _panels()
+        # one colour scale for the depth label and prediction
         vmax = None
-        if 'gt_depth_map' in data_sample:
-            vmax = float(data_sample.gt_depth_map.data.max())
-        for task, gt_key, pred_key in PANELS:
+        for task, gt_key, _ in panels:
+            if get_task(task).distill_kind == 'regression' and \
+                    gt_key in data_sample:
+                vmax = float(getattr(data_sample, gt_key).data.max())
+                break
+        for task, gt_key, pred_key in panels:
             if gt_key not in data_sample and pred_key not in data_sample:
                 continue
             for key, row in ((gt_key, top), (pred_key, bottom)):
@@ -105,12 +112,14 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
                     row.append(np.zeros((h, w, 3), np.uint8))
                     continue
                 data = getattr(data_sample, key).data.cpu().numpy()
-                if task == 'semantic':
+                # how a task is drawn follows its kind of output
+                kind = get_task(task).distill_kind
+                if kind == 'classification':
                     panel = self._semantic(data[0].astype(np.int64))
-                elif task == 'depth':
+                elif kind == 'regression':
                     vmax = vmax or float(data.max())
                     panel = self._depth(data[0], vmax)
-                elif task == 'normal':
+                elif kind == 'normal':
                     panel = self._normal(data)
                 else:
                     panel = self._saliency(data[0])
@@ -124,7 +133,7 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
             return np.concatenate(
                 [x for p in row for x in (p, gap)][:-1], axis=1)
 
-        if not any(gt_key in data_sample for _, gt_key, _ in PANELS):
+        if not any(gt_key in data_sample for _, gt_key, _ in panels):
             # inference: no label row, the predictions beside the image
             return join([image] + bottom[1:])
         return np.concatenate([

@@ -168,10 +168,11 @@ def test_train_step_under_the_cpu_wrapper_runs_in_bf16_with_fp32_losses():
     # phase 2 of a lifelong run: normal is new, semantic is distilled
     model, optim = _model_and_wrapper('CPUAmpOptimWrapper')
     teacher = copy.deepcopy(model)
-    model.set_distillation(
+    model.attach_teacher(
         teacher,
-        dict(semantic=MODELS.build(dict(type='HADLoss', task='semantic'))),
-        3.0)
+        losses=dict(
+            semantic=MODELS.build(dict(type='HADLoss', task='semantic'))),
+        weight=3.0)
     weight = model.backbone.stem[0].weight
     before = weight.detach().clone()
     grad_dtypes = []
@@ -214,9 +215,10 @@ def test_channels_last_applies_on_cpu():
     init_default_scope('had_mm')
     model = MODELS.build(tiny_predictor_cfg(('semantic', 'normal')))
     teacher = copy.deepcopy(model)
-    model.set_distillation(
+    model.attach_teacher(
         teacher,
-        dict(semantic=MODELS.build(dict(type='HADLoss', task='semantic'))))
+        losses=dict(
+            semantic=MODELS.build(dict(type='HADLoss', task='semantic'))))
     loop = types.SimpleNamespace(
         model=model, channels_last=True, pseudo_label_cache=False)
     LifelongTrainLoop._prepare_phase(loop, 1)

@@ -61,7 +61,7 @@ def _models():
         for p in teacher.parameters():
             p.add_(0.05 * torch.randn_like(p))
     losses = {t: MODELS.build(dict(type='HADLoss', task=t)) for t in OLD}
-    model.set_distillation(teacher, losses, 3.0)
+    model.attach_teacher(teacher, losses=losses, weight=3.0)
     return model, teacher
 
 
@@ -90,7 +90,7 @@ def test_cached_losses_equal_the_online_teachers_without_augmentation():
     assert set(cached) == set(online)
     for key in online:
         torch.testing.assert_close(cached[key], online[key], msg=key)
-    model.clear_distillation()
+    model.detach_teacher()
     assert model.pseudo_label_cache is None
 
 

@@ -230,6 +230,12 @@ class MaskRecorder:
         return self.mask
 
 
+def _kind(task: str) -> str:
+    """The task's ``distill_kind`` in the task table."""
+    from had_mm.tasks import get_task
+    return get_task(task).distill_kind
+
+
 def build_terms(task: str, tau: float,
                 threshold: float) -> 'OrderedDict[str, nn.Module]':
     """The distillation terms of one old task, unweighted.
@@ -250,7 +256,8 @@ def build_terms(task: str, tau: float,
     terms['had_db'] = HADLoss(use_sg=False, **opts)
     terms['had_sg'] = HADLoss(use_db=False, **opts)
     terms['had'] = HADLoss(**opts)
-    if task != 'saliency':
+    # a binary task's reference preset is one plain BCE, not DB / SG
+    if _kind(task) != 'binary':
         terms['ref_db'] = HADLoss(use_sg=False, preset='reference', **opts)
         terms['ref_sg'] = HADLoss(use_db=False, preset='reference', **opts)
     terms['ref'] = HADLoss(preset='reference', **opts)
@@ -280,7 +287,7 @@ def run_term(distill_cfg: Optional[dict], task: str) -> Optional[str]:
         return None
     db, sg = distill_cfg.get('use_db', True), distill_cfg.get('use_sg', True)
     if distill_cfg.get('preset', 'default') == 'reference':
-        if task == 'saliency':
+        if _kind(task) == 'binary':
             return 'ref'
         return 'ref' if db and sg else ('ref_db' if db else 'ref_sg')
     if not (db or sg):
@@ -368,7 +375,7 @@ def group_split_stats(task: str, student_out: Tensor, loss_map: Tensor,
     """
     from had_mm.models.utils import unit_normalize
     source = student_out.detach().float()
-    if task == 'normal':
+    if _kind(task) == 'normal':
         value = unit_normalize(source).mean(dim=1)
     else:
         value = source[:, 0]
@@ -384,9 +391,8 @@ def group_split_stats(task: str, student_out: Tensor, loss_map: Tensor,
 def _supervised_loss(model: nn.Module, feats, task: str,
                      data_samples) -> Optional[Tensor]:
     """The new task's own loss on the batch (None without its labels)."""
-    from had_mm.models.predictors.heterogeneous_dense_predictor import \
-        GT_FIELDS
-    if not all(GT_FIELDS[task] in s for s in data_samples):
+    from had_mm.tasks import get_task
+    if not all(get_task(task).label_field in s for s in data_samples):
         return None
     head = model.heads[task]
     losses = head.loss_by_feat(head(feats), data_samples)
@@ -444,10 +450,11 @@ def diagnose_batch(student: nn.Module, teacher: nn.Module, batch: dict,
             if key in terms:
                 mask = terms[key].sg_loss.salience_mask.mask
                 sg[key] = int((mask & valid).sum())
-        if task in ('semantic', 'saliency'):
-            labels = pseudo if task == 'semantic' else pseudo[:, 0] >= 0.5
+        if _kind(task) in ('classification', 'binary'):
+            binary = _kind(task) == 'binary'
+            labels = pseudo[:, 0] >= 0.5 if binary else pseudo
             db = class_balance_stats(loss_map, valid, labels,
-                                     2 if task == 'saliency' else s.shape[1])
+                                     2 if binary else s.shape[1])
         else:
             db = group_split_stats(task, s, loss_map, valid, tau)
         out['old'][task] = dict(terms=values, sg=sg, db=db)
@@ -500,7 +507,7 @@ def aggregate(per_batch: List[dict], task_types: Sequence[str]) -> dict:
         if 'ref_sg' in rows[0]['sg']:
             sg['reference_fraction'] = _ratio(
                 sum(r['sg']['ref_sg'] for r in rows), valid)
-        if task in ('semantic', 'saliency'):
+        if _kind(task) in ('classification', 'binary'):
             counts = [
                 sum(c) for c in zip(*(r['db']['pixel_counts'] for r in rows))
             ]
@@ -593,7 +600,8 @@ def format_phase(phase: dict) -> str:
             f"{'/ supervised':>13}"
         ]
         for key, term in entry['terms'].items():
-            label = 'ref BCE' if task == 'saliency' and key == 'ref' else \
+            label = 'ref BCE' if _kind(task) == 'binary' and \
+                key == 'ref' else \
                 TERM_LABELS[key]
             mark = ' *' if key == phase.get('run_terms', {}).get(task) else ''
             lines.append(f"    {label:<18} {_fmt(term['loss']):>10} "

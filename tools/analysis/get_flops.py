@@ -32,7 +32,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch.nn as nn
 from mmengine.config import DictAction
 
-TASKS = ('semantic', 'depth', 'normal', 'saliency')
 DEFAULT_SHAPE = (480, 640)
 
 
@@ -163,8 +162,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--tasks',
         nargs='+',
-        choices=TASKS,
-        help='heads to count (default: every head)')
+        help='heads to count, task names of the model (default: every '
+        'head)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

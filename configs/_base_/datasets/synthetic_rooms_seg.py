@@ -22,6 +22,19 @@ test_pipeline = [
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs'),
 ]
+# `tools/test.py --tta`: the image and its mirror, logits averaged by
+# mmseg's SegTTAModel (images are small, so no multi-scale)
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=0., direction='horizontal'),
+            dict(type='RandomFlip', prob=1., direction='horizontal')
+        ], [dict(type='LoadAnnotations', reduce_zero_label=True)],
+                    [dict(type='PackSegInputs')]])
+]
+tta_model = dict(type='SegTTAModel')
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,

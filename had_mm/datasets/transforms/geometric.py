@@ -10,20 +10,13 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from had_mm.registry import TRANSFORMS
+from had_mm.tasks import label_tasks
 
 Scales = Union[Sequence[float], float]
 
-# label key -> value written where a crop or pad has no data
-LABEL_KEYS = {
-    'gt_seg_map': 255,
-    'gt_depth_map': 0,
-    'gt_normal': 0,
-    'gt_saliency': 255
-}
-
 
 def _resize_labels(results: dict, size_wh: Tuple[int, int]) -> None:
-    for key in LABEL_KEYS:
+    for key in label_tasks():
         if key in results:
             results[key] = mmcv.imresize(
                 results[key], size_wh, interpolation='nearest')
@@ -75,7 +68,8 @@ class MultiTaskRandomFlip(BaseTransform):
     """Horizontal flip of the image and every label.
 
     A horizontal flip mirrors the scene, so the x component (camera frame)
-    of each surface normal changes sign.
+    of each surface normal changes sign (the ``flip_negate_channel`` of a
+    task's spec).
 
     Args:
         prob (float): Flip probability.
@@ -93,11 +87,12 @@ class MultiTaskRandomFlip(BaseTransform):
         if not flip:
             return results
         results['img'] = np.ascontiguousarray(results['img'][:, ::-1])
-        for key in LABEL_KEYS:
+        for key, spec in label_tasks().items():
             if key in results:
                 results[key] = np.ascontiguousarray(results[key][:, ::-1])
-        if 'gt_normal' in results:
-            results['gt_normal'][..., 0] *= -1
+                # a mirrored scene: e.g. the x component of a normal
+                if spec.flip_negate_channel is not None:
+                    results[key][..., spec.flip_negate_channel] *= -1
         return results
 
     def __repr__(self) -> str:
@@ -111,7 +106,8 @@ class MultiTaskRandomScaleCrop(BaseTransform):
     The HAD reference augmentation: pick ``s`` from ``scales``, crop a random
     ``H/s x W/s`` window and resize it to ``H x W``. Zooming in by ``s``
     brings the scene ``s`` times closer, so depth is divided by ``s``
-    (invalid depth stays 0).
+    (invalid depth stays 0; the labels of tasks whose spec has
+    ``zoom_divides``).
 
     Args:
         scales (Sequence[float]): Candidate zoom factors (>= 1).
@@ -131,12 +127,14 @@ class MultiTaskRandomScaleCrop(BaseTransform):
         x0 = np.random.randint(w - cw + 1)
         results['img'] = mmcv.imresize(results['img'][y0:y0 + ch, x0:x0 + cw],
                                        (w, h))
-        for key in LABEL_KEYS:
+        labels = label_tasks()
+        for key in labels:
             if key in results:
                 results[key] = results[key][y0:y0 + ch, x0:x0 + cw]
         _resize_labels(results, (w, h))
-        if 'gt_depth_map' in results:
-            results['gt_depth_map'] = results['gt_depth_map'] / s
+        for key, spec in labels.items():
+            if key in results and spec.zoom_divides:
+                results[key] = results[key] / s
         results['scale_crop'] = (s, y0, x0)
         return results
 

@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from had_mm.registry import TRANSFORMS
+from had_mm.tasks import get_task
 
 
 def _read_png(path: str, flag: str = 'unchanged') -> np.ndarray:
@@ -90,6 +91,9 @@ class LoadMultiTaskAnnotations(BaseTransform):
       (an all-zero RGB pixel in a PNG, a zero-length or non-finite vector).
     - ``gt_saliency``: uint8 HxW, 1 = salient, 0 = not, 255 = ignore.
 
+    Any other registered task is loaded by its spec's
+    :meth:`~had_mm.tasks.TaskSpec.load_label`.
+
     Corrupt labels raise a ``ValueError`` naming the file: a label map of
     another size than the image, a class index out of range (reported as
     the value stored in the file), negative depth, a depth PNG that is not
@@ -113,7 +117,11 @@ class LoadMultiTaskAnnotations(BaseTransform):
                     f'dataset was built without task "{task}" (add it to '
                     f'the dataset\'s tasks)')
             path = results[key]
-            label = getattr(self, f'_load_{task}')(path, results)
+            # the built-in tasks' loaders are here; a task registered
+            # elsewhere loads through its spec
+            loader = getattr(self, f'_load_{task}', None) or \
+                get_task(task).load_label
+            label = loader(path, results)
             shape = results.get('img_shape')
             if shape is not None and tuple(label.shape[:2]) != tuple(shape):
                 raise ValueError(

@@ -8,10 +8,10 @@ from mmengine.logging import print_log
 from torch.utils.data import DataLoader
 
 from had_mm.datasets.dataset_check import check_dataset, check_valid_pixels
-from had_mm.datasets.nyuv2_multitask_dataset import check_tasks
-from had_mm.evaluation.metrics.multi_task_metric import PRIMARY_METRICS
 from had_mm.registry import LOOPS, MODELS
+from had_mm.tasks import check_tasks, get_task
 from had_mm.utils.config_check import unknown_kwargs
+from ..distill.adapter_fitting import fit_teacher_adapter
 from .phased_train_loop import PhasedTrainLoop
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
 
@@ -450,7 +450,7 @@ class LifelongTrainLoop(PhasedTrainLoop):
         self._fit_hetero_teacher(t)
 
     def _after_phase(self, t: int) -> None:
-        self.model.clear_distillation()
+        self.model.detach_teacher()
 
     def _extra_state(self, at_phase_end: bool) -> dict:
         if self.hetero_teacher is not None:
@@ -498,7 +498,8 @@ class LifelongTrainLoop(PhasedTrainLoop):
                 self.phase_datasets[t],
                 model.data_preprocessor,
                 batch_size=cfg.get('batch_size', 1),
-                num_workers=cfg.get('num_workers', 0))
+                num_workers=cfg.get('num_workers', 0),
+                student=model)
             model.set_pseudo_label_cache(cache)
 
     def _optimizers(self):
@@ -524,7 +525,7 @@ class LifelongTrainLoop(PhasedTrainLoop):
 
     def _setup_teacher(self, t: int, resumed: bool) -> None:
         model = self.model
-        model.clear_distillation()
+        model.detach_teacher()
         self.teacher = None
         if t == 0 or not self.distill_cfg or self.distill_weight == 0:
             return
@@ -534,7 +535,8 @@ class LifelongTrainLoop(PhasedTrainLoop):
     def _attach_teacher(self, t: int, teacher) -> None:
         """Distil phase ``t``'s old tasks from ``teacher``."""
         losses = self._build_distill_losses(t)
-        self.model.set_distillation(teacher, losses, self.distill_weight)
+        self.model.attach_teacher(
+            teacher, losses=losses, weight=self.distill_weight)
 
     def _make_teacher(self, t: int, resumed: bool):
         """The model at the end of phase ``t - 1``: a copy of the model,
@@ -572,12 +574,14 @@ class LifelongTrainLoop(PhasedTrainLoop):
             return
         self._reseed(self._iter)
         model = self.model
-        teacher.fit(
+        fit_teacher_adapter(
+            teacher,
             self.tasks[t],
             model,
             iter(self._phase_dataloader(t)),
             self.phase_iters[t],
-            preprocess=lambda batch: model.data_preprocessor(batch, True))
+            preprocess=lambda batch: model.data_preprocessor(batch, True),
+            logger=self.runner.logger)
 
     # -------------------------------------------------------- evaluation
     def _validate(self, t: int) -> Dict[str, float]:
@@ -592,8 +596,7 @@ class LifelongTrainLoop(PhasedTrainLoop):
         return metrics
 
     def _metric_key(self, j: int) -> str:
-        task = self.tasks[j]
-        return f'{task}/{PRIMARY_METRICS[task][0]}'
+        return get_task(self.tasks[j]).primary_key()
 
     def _report_kwargs(self) -> dict:
         return dict(

@@ -44,6 +44,7 @@ from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         MultiTaskRandomScaleCrop,
                                         MultiTaskResize, PackMultiTaskInputs)
 from had_mm.datasets.transforms.geometric import scale_crop_size
+from had_mm.tasks import get_task
 
 #: Transforms whose output the teacher sees identically at every visit.
 DETERMINISTIC_TRANSFORMS = (LoadMultiTaskImage, LoadMultiTaskAnnotations,
@@ -53,8 +54,6 @@ INVERTIBLE_TRANSFORMS = (MultiTaskRandomFlip, )
 #: Random transforms the cache follows approximately (crop and zoom of the
 #: cached maps).
 FOLLOWED_TRANSFORMS = (MultiTaskRandomScaleCrop, )
-#: Raw output channel holding the x component of a vector-valued task.
-FLIP_NEGATED_CHANNEL = dict(normal=0)
 
 
 def cacheable_pipeline(transforms: Sequence) -> Tuple[List, bool]:
@@ -120,12 +119,11 @@ def check_cacheable_teacher(teacher) -> None:
         teacher (nn.Module): The phase's teacher.
 
     Raises:
-        TypeError: When ``teacher`` lacks ``raw_head_outputs`` /
-            ``outputs_from_raw``.
+        TypeError: When ``teacher`` lacks ``extract_feat`` /
+            ``raw_head_outputs``.
     """
     missing = [
-        name
-        for name in ('extract_feat', 'raw_head_outputs', 'outputs_from_raw')
+        name for name in ('extract_feat', 'raw_head_outputs')
         if not callable(getattr(teacher, name, None))
     ]
     if missing:
@@ -267,22 +265,25 @@ class PseudoLabelCache:
             if crops:
                 raw = _zoom_rows(raw, crops, self.input_size)
             if any(flips):
-                raw = _flip_rows(raw, flips, FLIP_NEGATED_CHANNEL.get(task))
+                # e.g. the x channel of a normal, from the task table
+                raw = _flip_rows(raw, flips,
+                                 get_task(task).flip_negate_channel)
             out[task] = raw
         return out
 
-    def teacher_outputs(self, teacher, data_samples: Sequence,
+    def teacher_outputs(self, model, data_samples: Sequence,
                         tasks: Sequence[str],
                         input_size: Tuple[int, int]) -> Dict[str, Tensor]:
         """The teacher's task outputs of a batch, from the cache.
 
-        :meth:`lookup`, then the teacher's ``outputs_from_raw`` (logits,
-        depth in metres, unit normals at ``input_size``), with the depth of
-        a zoomed sample divided by its zoom, as the transform does for the
-        depth labels.
+        :meth:`lookup`, then ``model.outputs_from_raw`` (logits, depth in
+        metres, unit normals at ``input_size``), with the depth of a zoomed
+        sample divided by its zoom, as the transform does for the depth
+        labels.
 
         Args:
-            teacher (nn.Module): The teacher the cache was computed with.
+            model (nn.Module): The model whose heads post-process the raw
+                outputs: the student (or a teacher predictor itself).
             data_samples (Sequence[SegDataSample]): The batch's samples.
             tasks (Sequence[str]): Tasks to return.
             input_size (tuple[int, int]): The batch's padded input size.
@@ -291,13 +292,15 @@ class PseudoLabelCache:
             dict[str, Tensor]: ``{task: B x C x H x W}`` outputs.
         """
         raw = self.lookup(data_samples, tasks, input_size)
-        out = teacher.outputs_from_raw(raw, tasks, input_size)
+        out = model.outputs_from_raw(raw, tasks, input_size)
         crops = _zoomed_crops(data_samples)
-        if crops and 'depth' in out:
-            zoom = out['depth'].new_ones(len(data_samples))
+        # the outputs a zoom divides, as the transform does their labels
+        zoomed = [t for t in out if get_task(t).zoom_divides]
+        for task in zoomed if crops else []:
+            zoom = out[task].new_ones(len(data_samples))
             for i, (s, _, _) in crops.items():
                 zoom[i] = s
-            out['depth'] = out['depth'] / zoom.view(-1, 1, 1, 1)
+            out[task] = out[task] / zoom.view(-1, 1, 1, 1)
         return out
 
 
@@ -413,7 +416,8 @@ def build_phase_cache(teacher,
                       dataset,
                       data_preprocessor=None,
                       batch_size: int = 8,
-                      num_workers: int = 0) -> PseudoLabelCache:
+                      num_workers: int = 0,
+                      student=None) -> PseudoLabelCache:
     """The pseudo-label cache of one phase's dataset.
 
     Args:
@@ -427,6 +431,10 @@ def build_phase_cache(teacher,
             teacher's.
         batch_size (int): Batch size of the cache pass.
         num_workers (int): Loader workers of the cache pass.
+        student (nn.Module, optional): The model whose heads post-process
+            the raw outputs when the cache error is measured (a
+            HeteroLifelongTeacher has no heads of its own). Defaults to
+            the teacher.
 
     Returns:
         PseudoLabelCache: The cache, logged with its memory (and, when the
@@ -472,8 +480,14 @@ def build_phase_cache(teacher,
          if followed else ''),
         logger='current')
     if zooms:
-        errors = measure_cache_error(teacher, tasks, dataset, cache,
-                                     data_preprocessor, batch_size)
+        errors = measure_cache_error(
+            teacher,
+            tasks,
+            dataset,
+            cache,
+            data_preprocessor,
+            batch_size,
+            student=student)
         print_log(format_cache_error(errors), logger='current')
     return cache
 
@@ -557,7 +571,8 @@ def measure_cache_error(teacher,
                         data_preprocessor=None,
                         batch_size: int = 8,
                         num_images: int = 16,
-                        seed: int = 0) -> Dict[str, float]:
+                        seed: int = 0,
+                        student=None) -> Dict[str, float]:
     """How far the cached pseudo-labels are from the online teacher's.
 
     Runs the phase's full train pipeline (random scale-crops and flips,
@@ -575,6 +590,8 @@ def measure_cache_error(teacher,
         batch_size (int): Images per teacher pass. Defaults to 8.
         num_images (int): Images compared. Defaults to 16.
         seed (int): Seed of the augmentations. Defaults to 0.
+        student (nn.Module, optional): The model whose heads post-process
+            the raw outputs. Defaults to the teacher.
 
     Returns:
         dict[str, float]: ``images`` and ``zoomed`` (counts), and per task:
@@ -583,6 +600,11 @@ def measure_cache_error(teacher,
         ``normal`` mean angle (degrees).
     """
     preprocess = data_preprocessor or teacher.data_preprocessor
+    post = teacher if student is None else student
+    if not callable(getattr(post, 'outputs_from_raw', None)):
+        raise TypeError(f'measuring the pseudo-label cache of a '
+                        f'{type(teacher).__name__} needs the student '
+                        f'(student=model) to post-process its outputs')
     states = random.getstate(), np.random.get_state(), torch.get_rng_state()
     random.seed(seed)
     np.random.seed(seed)
@@ -599,9 +621,10 @@ def measure_cache_error(teacher,
             pseudo_collate(items[start:start + batch_size]), True)
         inputs, samples = data['inputs'], data['data_samples']
         size = tuple(inputs.shape[2:])
-        online = teacher.head_outputs(
+        raw = teacher.raw_head_outputs(
             teacher.extract_feat(inputs), tasks, size)
-        cached = cache.teacher_outputs(teacher, samples, tasks, size)
+        online = post.outputs_from_raw(raw, tasks, size)
+        cached = cache.teacher_outputs(post, samples, tasks, size)
         zoomed += len(_zoomed_crops(samples))
         pixels += inputs.shape[0] * size[0] * size[1]
         for task in tasks:
@@ -616,11 +639,12 @@ def _pixel_error(task: str, online: Tensor, cached: Tensor) -> Tensor:
     """Per-pixel agreement (semantic, saliency) or error (depth: m;
     normal: degrees) of two ``B x C x H x W`` outputs."""
     online, cached = online.float(), cached.float()
-    if task == 'semantic':
+    kind = get_task(task).distill_kind
+    if kind == 'classification':
         return (online.argmax(1) == cached.argmax(1)).float()
-    if task == 'saliency':
+    if kind == 'binary':
         return ((online > 0) == (cached > 0)).float()
-    if task == 'depth':
+    if kind == 'regression':
         return (online - cached).abs()
     cos = (online * cached).sum(1).clamp(-1.0, 1.0)
     return torch.rad2deg(torch.arccos(cos))
@@ -630,12 +654,15 @@ def format_cache_error(errors: Dict[str, float]) -> str:
     """One log line of :func:`measure_cache_error`'s figures."""
     parts = []
     for task, value in errors.items():
-        if task == 'semantic' or task == 'saliency':
+        if task in ('images', 'zoomed'):
+            continue
+        kind = get_task(task).distill_kind
+        if kind in ('classification', 'binary'):
             parts.append(f'{task} agreement {100 * value:.1f} %')
-        elif task == 'depth':
-            parts.append(f'depth abs error {value:.3f} m')
-        elif task == 'normal':
-            parts.append(f'normal angle {value:.2f} deg')
+        elif kind == 'regression':
+            parts.append(f'{task} abs error {value:.3f} m')
+        elif kind == 'normal':
+            parts.append(f'{task} angle {value:.2f} deg')
     return (f'pseudo-label cache vs online teacher under scale-crop '
             f'({errors["images"]} augmented images, {errors["zoomed"]} '
             f'zoomed): ' + ', '.join(parts))

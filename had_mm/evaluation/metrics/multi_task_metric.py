@@ -4,45 +4,20 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from mmengine.logging import print_log
 
 from had_mm.registry import METRICS
+from had_mm.tasks import BUILTIN_TASKS, check_tasks, get_task, task_names
 from .base_dense_metric import BaseDenseMetric, get_pixel_data
-from .depth_error_metric import DepthErrorMetric
-from .normal_error_metric import NormalErrorMetric
-from .saliency_metric import SaliencyMetric
-from .semantic_iou_metric import SemanticIoUMetric
-
-#: Primary metric of every task and its direction (+1: higher is better,
-#: -1: lower is better). Keys of :class:`MultiTaskMetric` are
-#: ``f'{task}/{name}'``.
-PRIMARY_METRICS: Dict[str, Tuple[str, int]] = {
-    'semantic': ('mIoU', +1),
-    'depth': ('abs_err', -1),
-    'normal': ('mean', -1),
-    'saliency': ('max_f', +1),
-}
-
-#: Per-task metric class of every known task.
-TASK_METRIC_TYPES = {
-    'semantic': SemanticIoUMetric,
-    'depth': DepthErrorMetric,
-    'normal': NormalErrorMetric,
-    'saliency': SaliencyMetric,
-}
-
-#: All known task names, in canonical order.
-VALID_TASKS: Tuple[str, ...] = tuple(TASK_METRIC_TYPES)
 
 
 def primary_key(task: str) -> str:
     """Full key of a task's primary metric, e.g. ``'semantic/mIoU'``.
 
     Args:
-        task (str): A task name of :data:`VALID_TASKS`.
+        task (str): A registered task name.
 
     Returns:
         str: ``f'{task}/{primary metric name}'``.
     """
-    _check_tasks([task])
-    return f'{task}/{PRIMARY_METRICS[task][0]}'
+    return get_task(task).primary_key()
 
 
 def _check_tasks(tasks: Sequence[str]) -> Tuple[str, ...]:
@@ -57,35 +32,28 @@ def _check_tasks(tasks: Sequence[str]) -> Tuple[str, ...]:
     Raises:
         ValueError: On an unknown task or an empty list.
     """
-    if isinstance(tasks, str):
-        tasks = [tasks]
-    out: List[str] = []
-    for task in tasks:
-        if task not in TASK_METRIC_TYPES:
-            raise ValueError(f'unknown task {task!r}; valid tasks are '
-                             f'{", ".join(VALID_TASKS)}')
-        if task not in out:
-            out.append(task)
-    if not out:
+    if not isinstance(tasks, str) and not list(tasks):
         raise ValueError('at least one task is needed; valid tasks are '
-                         f'{", ".join(VALID_TASKS)}')
-    return tuple(out)
+                         f'{", ".join(task_names())}')
+    return tuple(check_tasks(tasks, unique=True))
 
 
 @METRICS.register_module()
 class MultiTaskMetric(BaseDenseMetric):
     """Evaluate every requested dense task with its own metric.
 
-    Composition: one per-task metric object (:class:`SemanticIoUMetric`,
+    Composition: one per-task metric object per task, of the type its spec
+    names (``metric_type``: :class:`SemanticIoUMetric`,
     :class:`DepthErrorMetric`, :class:`NormalErrorMetric`,
-    :class:`SaliencyMetric`) per task; this class only routes each sample's
-    fields to their ``process_sample`` and the collected partial results to
-    their ``compute_from``. Keys are prefixed by the task:
+    :class:`SaliencyMetric` for the built-in tasks); this class only routes
+    each sample's fields to their ``process_sample`` and the collected
+    partial results to their ``compute_from``. Keys are prefixed by the task:
     ``semantic/mIoU``, ``semantic/aAcc``, ``semantic/IoU.<class>``,
     ``depth/abs_err``, ``depth/rel_err``, ``depth/rmse``, ``depth/delta1``,
     ``normal/mean``, ``normal/median``, ``normal/within_11.25``, ...,
     ``saliency/max_f``, ``saliency/iou``. The primary metric of each task
-    and its direction are in :data:`PRIMARY_METRICS`.
+    and its direction are in the task table
+    (:func:`~had_mm.tasks.primary_metrics`).
 
     For every requested task a sample must carry the prediction when it
     carries the label; a sample without the label of a task is skipped for
@@ -96,8 +64,9 @@ class MultiTaskMetric(BaseDenseMetric):
     :meth:`set_tasks` (the lifelong loop sets the tasks seen so far).
 
     Args:
-        tasks (Sequence[str]): Tasks to evaluate, among ``'semantic'``,
-            ``'depth'``, ``'normal'``, ``'saliency'``. Defaults to all four.
+        tasks (Sequence[str], optional): Tasks to evaluate, any registered
+            task types. Defaults to None: semantic, depth, normal and
+            saliency.
         num_classes (int, optional): Number of semantic classes. Defaults to
             None: from ``class_names`` or ``dataset_meta['classes']``.
         class_names (Sequence[str], optional): Semantic class names for the
@@ -116,7 +85,7 @@ class MultiTaskMetric(BaseDenseMetric):
     """
 
     def __init__(self,
-                 tasks: Sequence[str] = VALID_TASKS,
+                 tasks: Optional[Sequence[str]] = None,
                  num_classes: Optional[int] = None,
                  class_names: Optional[Sequence[str]] = None,
                  ignore_index: int = 255,
@@ -129,7 +98,7 @@ class MultiTaskMetric(BaseDenseMetric):
             prefix=prefix,
             collect_dir=collect_dir)
         task_cfgs = dict(task_cfgs or {})
-        _check_tasks(list(task_cfgs) or list(VALID_TASKS))
+        _check_tasks(list(task_cfgs) or list(task_names()))
         self.num_classes = num_classes
         self.class_names = (
             tuple(class_names) if class_names is not None else None)
@@ -137,7 +106,7 @@ class MultiTaskMetric(BaseDenseMetric):
         self.task_cfgs = task_cfgs
         self.task_metrics: Dict[str, BaseDenseMetric] = {}
         self.tasks: Tuple[str, ...] = ()
-        self.set_tasks(tasks)
+        self.set_tasks(tasks if tasks is not None else BUILTIN_TASKS)
 
     @property
     def dataset_meta(self) -> Optional[dict]:
@@ -161,16 +130,20 @@ class MultiTaskMetric(BaseDenseMetric):
         """
         # The prefix is never applied (keys are prefixed here); it only keeps
         # mmengine from warning about a missing one.
+        spec = get_task(task)
         kwargs: Dict[str, Any] = dict(prefix=task)
-        if task == 'semantic':
-            kwargs.update(
-                num_classes=self.num_classes,
-                class_names=self.class_names,
-                ignore_index=self.ignore_index)
-        elif task == 'saliency':
-            kwargs.update(ignore_index=self.ignore_index)
+        kwargs.update(
+            spec.metric_kwargs(self.num_classes, self.class_names,
+                               self.ignore_index))
         kwargs.update(self.task_cfgs.get(task, {}))
-        metric = TASK_METRIC_TYPES[task](**kwargs)
+        # get, not build: build would switch to the default scope's
+        # registry, which may not see had_mm's (or a plugin's) metrics
+        metric_cls = METRICS.get(spec.metric_type)
+        if metric_cls is None:
+            raise KeyError(f'task {task!r}: its metric type '
+                           f'{spec.metric_type!r} is not registered in '
+                           'had_mm.registry.METRICS')
+        metric = metric_cls(**kwargs)
         metric.dataset_meta = self._dataset_meta
         return metric
 
@@ -181,7 +154,7 @@ class MultiTaskMetric(BaseDenseMetric):
         (e.g. from an interrupted evaluation) are dropped with a warning.
 
         Args:
-            tasks (Sequence[str]): Task names, see :data:`VALID_TASKS`.
+            tasks (Sequence[str]): Registered task names.
 
         Raises:
             ValueError: On an unknown task name or an empty list.

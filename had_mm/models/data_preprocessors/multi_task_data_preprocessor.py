@@ -7,12 +7,7 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from had_mm.registry import MODELS
-
-# Each label field is padded with its own "invalid" value: mmseg's
-# stack_batch pads gt_depth_map with the segmentation pad value (255 m of
-# valid-looking depth) and leaves normals and saliency unpadded.
-PAD_VALUES = dict(
-    gt_sem_seg=255, gt_depth_map=0.0, gt_normal=0.0, gt_saliency=255)
+from had_mm.tasks import get_task, task_names
 
 
 @MODELS.register_module()
@@ -73,7 +68,13 @@ class MultiTaskDataPreProcessor(BaseDataPreprocessor):
             if samples is None:
                 continue
             sample = samples[i]
-            for field, value in PAD_VALUES.items():
+            # Each label field is padded with its task's own "invalid"
+            # value: mmseg's stack_batch pads gt_depth_map with the
+            # segmentation pad value (255 m of valid-looking depth) and
+            # leaves normals and saliency unpadded.
+            for task in task_names():
+                field, value = get_task(task).label_field, get_task(
+                    task).pad_value
                 if field in sample:
                     pixel_data = getattr(sample, field)
                     label = pixel_data.data

@@ -3,7 +3,8 @@
 The engine side (:class:`DistillValLoop`, :class:`StudentCheckpointHook`,
 checkpoint helpers) lives in :mod:`had_mm.engine.distill`.
 """
-from .hetero_lifelong_teacher import HeteroLifelongTeacher
+from .frozen_teacher import FrozenTeacherMixin
+from .hetero_lifelong_teacher import HeteroLifelongTeacher, decode_stride
 from .heteroakd_distiller import HeteroAKDDistiller
 from .losses import (KEM, KMM, ChannelWiseDivergenceLoss, HeteroAKDLoss,
                      LogitKDLoss, pixel_reliability)
@@ -13,9 +14,9 @@ from .teacher_adapter import TeacherAdapter, gather_stages, probe_stages
 from .teacher_utils import build_frozen_teacher
 
 __all__ = [
-    'BaseRecorder', 'ChannelWiseDivergenceLoss', 'HeteroAKDDistiller',
-    'HeteroAKDLoss', 'HeteroLifelongTeacher', 'KEM', 'KMM', 'LogitKDLoss',
-    'MethodOutputsRecorder', 'ModuleOutputsRecorder', 'RecorderManager',
-    'TeacherAdapter', 'build_frozen_teacher', 'gather_stages',
-    'pixel_reliability', 'probe_stages'
+    'BaseRecorder', 'ChannelWiseDivergenceLoss', 'FrozenTeacherMixin',
+    'HeteroAKDDistiller', 'HeteroAKDLoss', 'HeteroLifelongTeacher', 'KEM',
+    'KMM', 'LogitKDLoss', 'MethodOutputsRecorder', 'ModuleOutputsRecorder',
+    'RecorderManager', 'TeacherAdapter', 'build_frozen_teacher',
+    'decode_stride', 'gather_stages', 'pixel_reliability', 'probe_stages'
 ]

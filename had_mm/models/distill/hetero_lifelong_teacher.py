@@ -1,21 +1,21 @@
 """A teacher of another architecture family for the lifelong loop."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.utils import ConfigType
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from .frozen_teacher import FrozenTeacherMixin
 from .recorders import RecorderManager
 from .teacher_adapter import TeacherAdapter, probe_stages
 from .teacher_utils import build_frozen_teacher
 
 
 @MODELS.register_module()
-class HeteroLifelongTeacher(BaseModule):
+class HeteroLifelongTeacher(FrozenTeacherMixin, BaseModule):
     """A frozen model of another family that supplies HAD's pseudo-labels.
 
     In the plain lifelong loop the teacher of phase ``t`` is the model
@@ -30,18 +30,27 @@ class HeteroLifelongTeacher(BaseModule):
     on the phase's own data and labels (the student's task loss, so the
     adapter's output means what the student's head output means), then
     frozen. In later phases one frozen teacher pass plus the old adapters
-    give the pseudo-labels of every old task, post-processed by the
-    student's own heads (depth activation, normal normalisation).
+    give the raw outputs of every old task, which the student's own heads
+    post-process into pseudo-labels (depth activation, normal
+    normalisation).
+
+    The fitting itself is driven by the loop
+    (:func:`~had_mm.engine.distill.fit_teacher_adapter`, through an
+    mmengine ``OptimWrapper``): this module only offers its steps,
+    :meth:`begin_fit`, :meth:`adapter_parameters`, :meth:`adapter_loss`
+    and :meth:`end_fit`. It keeps no reference to the student: what it
+    needs of it (the task head, its decode stride) comes as arguments.
 
     The teacher's backbone never trains, so an old task's pseudo-labels do
     not drift from phase to phase as a self-teacher's do; their quality is
     capped by how well frozen features of that family serve the task.
 
-    It offers what :meth:`HeterogeneousDensePredictor.set_distillation`
-    needs of a teacher (``heads``, ``extract_feat``, ``head_outputs``,
-    ``clear_distillation``), so the predictor distils from it unchanged.
-    The frozen model is not a child module: ``state_dict()`` holds the
-    adapters only (the lifelong checkpoint carries them).
+    It offers what :meth:`HeterogeneousDensePredictor.attach_teacher`
+    needs of a teacher (``heads``, ``extract_feat``, ``raw_head_outputs``).
+    The frozen model is held through :class:`FrozenTeacherMixin` (as
+    :attr:`teacher`), not as a child module: ``state_dict()`` holds the
+    adapters only (the lifelong checkpoint carries them), and ``.to()``
+    moves the frozen model too.
 
     Args:
         teacher_cfg (str | dict): Config file (or model dict) of the
@@ -54,7 +63,13 @@ class HeteroLifelongTeacher(BaseModule):
         channels (int): Hidden channels of the projectors. Defaults to 64.
         fit_iters (int, optional): Iterations fitting a task's adapter at
             the end of its phase. Defaults to None (the phase's own count).
-        fit_lr (float): Adam learning rate of the fitting. Defaults to 1e-3.
+        fit_lr (float): Adam learning rate of the fitting (when
+            ``fit_optim_wrapper`` is None). Defaults to 1e-3.
+        fit_optim_wrapper (dict, optional): The ``OptimWrapper`` config of
+            the fitting, e.g. ``dict(type='AmpOptimWrapper',
+            optimizer=dict(type='Adam', lr=1e-3))``. Defaults to None:
+            ``dict(type='OptimWrapper', optimizer=dict(type='Adam',
+            lr=fit_lr))``.
         dry_run_size (tuple[int, int]): Image size of the dry forward that
             reads the stages' channels and strides. Defaults to (64, 64).
         init_cfg (dict, optional): Initialisation config.
@@ -68,6 +83,7 @@ class HeteroLifelongTeacher(BaseModule):
                  channels: int = 64,
                  fit_iters: Optional[int] = None,
                  fit_lr: float = 1e-3,
+                 fit_optim_wrapper: Optional[dict] = None,
                  dry_run_size: Tuple[int, int] = (64, 64),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
@@ -79,21 +95,19 @@ class HeteroLifelongTeacher(BaseModule):
             raise ValueError(f'fit_iters must be >= 1, got {fit_iters}')
         teacher, _, self.teacher_name = build_frozen_teacher(
             teacher_cfg, teacher_ckpt, 'train_cfg.teacher.teacher_ckpt')
-        # a plain attribute: not a child, so in no state dict or optimizer
-        object.__setattr__(self, 'teacher', teacher)
+        # held by the mixin: not a child, so in no state dict or optimizer
+        self.attach_teacher(teacher)
         self.recorders = RecorderManager(recorders)
         self.recorders.initialize(teacher, 'teacher')
         self.stages = [dict(s) for s in stages]
         self.channels = channels
         self.fit_iters = fit_iters
         self.fit_lr = fit_lr
+        self.fit_optim_wrapper = fit_optim_wrapper
         self.probe = probe_stages(teacher, self.recorders, self.stages,
                                   tuple(dry_run_size))
         # one adapter per task, added by :meth:`add_task`
         self.adapters = nn.ModuleDict()
-        # the student (its heads post-process adapter outputs), set by fit
-        # and load_lifelong_state; kept out of this module's children
-        object.__setattr__(self, '_student', None)
         self._fitted_tasks: List[str] = []
 
     # ------------------------------------------------------------ adapters
@@ -131,22 +145,32 @@ class HeteroLifelongTeacher(BaseModule):
         """Tasks whose adapter is fitted, in phase order."""
         return list(self._fitted_tasks)
 
-    def clear_distillation(self) -> None:
-        """Nothing to clear (the predictor calls this on any teacher)."""
+    @property
+    def fit_optim_wrapper_cfg(self) -> dict:
+        """dict: The ``OptimWrapper`` config of the adapter fitting."""
+        if self.fit_optim_wrapper is not None:
+            return dict(self.fit_optim_wrapper)
+        return dict(
+            type='OptimWrapper', optimizer=dict(type='Adam', lr=self.fit_lr))
+
+    def num_fit_iters(self, phase_iters: int) -> int:
+        """Iterations of a fitting: ``fit_iters``, else the phase's.
+
+        Args:
+            phase_iters (int): The phase's iterations.
+
+        Returns:
+            int: The iterations.
+        """
+        return int(self.fit_iters or phase_iters)
 
     # ------------------------------------------------------------- forward
     def train(self, mode: bool = True) -> 'HeteroLifelongTeacher':
         """The frozen model and the fitted adapters stay in eval mode (only
-        :meth:`fit` trains an adapter)."""
+        a fitting trains an adapter)."""
         super().train(mode)
-        self.teacher.eval()
         for task in self._fitted_tasks:
             self.adapters[task].eval()
-        return self
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        self.teacher._apply(fn, *args, **kwargs)
         return self
 
     @torch.no_grad()
@@ -187,77 +211,91 @@ class HeteroLifelongTeacher(BaseModule):
                 f'{missing} (fitted: {self._fitted_tasks})')
         return {task: self._adapt(task, feats, input_size) for task in tasks}
 
-    def outputs_from_raw(self, raw: Dict[str, Tensor], tasks: Sequence[str],
-                         size) -> Dict[str, Tensor]:
-        """Task outputs at ``size`` from raw outputs, post-processed by the
-        student's heads (depth activation, normal normalisation).
+    def head_outputs(self, feats: Sequence[Tensor], tasks: Sequence[str], size,
+                     student: nn.Module) -> Dict[str, Tensor]:
+        """Pseudo-labels of ``tasks`` at ``size``, post-processed by the
+        heads of ``student`` (as its :meth:`head_outputs`: logits, depth in
+        metres, unit normals).
 
         Args:
-            raw (dict[str, Tensor]): Outputs of :meth:`raw_head_outputs`.
-            tasks (Sequence[str]): Tasks to convert.
-            size (tuple[int, int]): Output ``(H, W)``.
+            feats (list[Tensor]): Maps of :meth:`extract_feat`.
+            tasks (Sequence[str]): Tasks (fitted adapters).
+            size (tuple[int, int]): Output ``(H, W)``, the padded input
+                size.
+            student (nn.Module): The student predictor (its
+                ``outputs_from_raw``); not stored.
 
         Returns:
-            dict[str, Tensor]: As the student's ``outputs_from_raw``.
+            dict[str, Tensor]: ``{task: B x C x H x W}``.
         """
-        return self._student.outputs_from_raw(raw, tasks, size)
-
-    def head_outputs(self, feats: Sequence[Tensor], tasks: Sequence[str],
-                     size) -> Dict[str, Tensor]:
-        """Pseudo-labels of ``tasks`` at ``size`` (as the student's
-        :meth:`head_outputs`: logits, depth in metres, unit normals)."""
-        return self.outputs_from_raw(
+        return student.outputs_from_raw(
             self.raw_head_outputs(feats, tasks, size), tasks, size)
 
     # ------------------------------------------------------------- fitting
-    def fit(self, task: str, student: nn.Module, batches, num_iters: int,
-            preprocess) -> Dict[str, float]:
-        """Fit the adapter of ``task`` on a phase's data, then freeze it.
+    def begin_fit(self, task: str, head: nn.Module,
+                  out_stride: int) -> TeacherAdapter:
+        """Make the adapter of ``task`` trainable (created if new).
 
         Args:
             task (str): The phase's task.
-            student (nn.Module): The student predictor (its head of
-                ``task`` gives the loss and the post-processing).
-            batches (Iterator): Yields raw data batches of the phase.
-            num_iters (int): Iterations when ``fit_iters`` is None.
-            preprocess (callable): ``data_batch -> dict(inputs,
-                data_samples)`` (the student's data preprocessor).
+            head (nn.Module): The student's head of ``task`` (its output
+                channels; its ``loss_by_feat`` is the fitting loss).
+            out_stride (int): The student's decode stride (see
+                :func:`decode_stride`).
 
         Returns:
-            dict[str, float]: The last iteration's losses.
+            TeacherAdapter: The adapter, in training mode with gradients.
         """
-        head = student.heads[task]
-        # the student's heads turn adapter outputs into task outputs
-        object.__setattr__(self, '_student', student)
-        self.add_task(task, head, _decode_stride(student))
+        self.add_task(task, head, out_stride)
         adapter = self.adapters[task]
         adapter.requires_grad_(True)
         adapter.train()
-        optimizer = torch.optim.Adam(adapter.parameters(), lr=self.fit_lr)
-        iters = self.fit_iters or num_iters
-        last = {}
-        for _ in range(iters):
-            data = preprocess(next(batches))
-            inputs, samples = data['inputs'], data['data_samples']
-            raw = self._adapt(task, self.extract_feat(inputs),
-                              inputs.shape[2:])
-            losses = head.loss_by_feat(raw, samples)
-            losses = {k: v for k, v in losses.items() if 'loss' in k}
-            optimizer.zero_grad()
-            sum(losses.values()).backward()
-            optimizer.step()
-            last = {k: float(v) for k, v in losses.items()}
+        return adapter
+
+    def adapter_parameters(self, task: str) -> Iterator[nn.Parameter]:
+        """The parameters a fitting of ``task`` optimises.
+
+        Args:
+            task (str): The task.
+
+        Returns:
+            Iterator[nn.Parameter]: Its adapter's parameters.
+        """
+        return self.adapters[task].parameters()
+
+    def adapter_loss(self, task: str, head: nn.Module, inputs: Tensor,
+                     data_samples: Sequence) -> Dict[str, Tensor]:
+        """The fitting loss of ``task``'s adapter on one batch.
+
+        One frozen teacher pass, the adapter's raw output at the student's
+        decode resolution and the student head's task loss on it (so the
+        adapter's output means what the student's head output means).
+
+        Args:
+            task (str): The task.
+            head (nn.Module): The student's head of ``task``.
+            inputs (Tensor): ``B x 3 x H x W`` preprocessed images.
+            data_samples (Sequence[SegDataSample]): With the task's labels.
+
+        Returns:
+            dict[str, Tensor]: The head's loss terms (keys with ``loss``).
+        """
+        raw = self._adapt(task, self.extract_feat(inputs), inputs.shape[2:])
+        losses = head.loss_by_feat(raw, data_samples)
+        return {k: v for k, v in losses.items() if 'loss' in k}
+
+    def end_fit(self, task: str) -> None:
+        """Freeze the adapter of ``task`` and count it as fitted.
+
+        Args:
+            task (str): The task.
+        """
+        adapter = self.adapters[task]
         adapter.zero_grad(set_to_none=True)
         adapter.requires_grad_(False)
         adapter.eval()
         if task not in self._fitted_tasks:
             self._fitted_tasks.append(task)
-        print_log(
-            f'heterogeneous teacher ({self.teacher_name}): fitted the {task} '
-            f'adapter in {iters} iterations, last loss ' +
-            ', '.join(f'{k} {v:.4f}' for k, v in last.items()),
-            logger='current')
-        return last
 
     # ------------------------------------------------------ state carrying
     def lifelong_state(self) -> dict:
@@ -270,18 +308,31 @@ class HeteroLifelongTeacher(BaseModule):
             })
 
     def load_lifelong_state(self, state: dict, student: nn.Module) -> None:
-        """Restore :meth:`lifelong_state` for ``student``'s heads."""
-        object.__setattr__(self, '_student', student)
+        """Restore :meth:`lifelong_state` for ``student``'s heads.
+
+        Args:
+            state (dict): Of :meth:`lifelong_state`.
+            student (nn.Module): The student predictor (its heads shape the
+                adapters); not stored.
+        """
         for task, weights in state['adapters'].items():
-            self.add_task(task, student.heads[task], _decode_stride(student))
+            self.add_task(task, student.heads[task], decode_stride(student))
             self.adapters[task].load_state_dict(weights)
             self.adapters[task].requires_grad_(False)
         self._fitted_tasks = list(state['fitted_tasks'])
         self.train(self.training)
 
 
-def _decode_stride(student: nn.Module, size: int = 64) -> int:
-    """The student's head output stride, from a dry forward of one head."""
+def decode_stride(student: nn.Module, size: int = 64) -> int:
+    """The student's head output stride, from a dry forward of one head.
+
+    Args:
+        student (nn.Module): The student predictor.
+        size (int): Side of the dry-run image. Defaults to 64.
+
+    Returns:
+        int: The stride of its head outputs.
+    """
     param = next(student.parameters())
     was_training = student.training
     student.eval()

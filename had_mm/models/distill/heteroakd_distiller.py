@@ -14,6 +14,7 @@ from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from .frozen_teacher import FrozenTeacherMixin
 from .recorders import RecorderManager
 from .teacher_adapter import TeacherAdapter, probe_stages
 from .teacher_utils import build_frozen_teacher, check_teacher_ckpt_path
@@ -22,15 +23,16 @@ LossSpec = Dict[str, Union[bool, int, str]]
 
 
 @MODELS.register_module()
-class HeteroAKDDistiller(BaseModel):
+class HeteroAKDDistiller(FrozenTeacherMixin, BaseModel):
     """Distil a frozen teacher segmentor into any mmseg student segmentor.
 
     The teacher is built from its own config file and checkpoint, frozen
     (``requires_grad=False``) and always in eval mode (BN included, also
-    after ``model.train()``). It is kept out of ``named_parameters()``,
-    ``state_dict()`` and ``init_weights()`` (stored as a plain attribute,
-    not a submodule), so no optimizer sees it and checkpoints hold only the
-    student and the adapters; ``.to()`` / ``.cuda()`` still move it.
+    after ``model.train()``). It is held by :class:`FrozenTeacherMixin`:
+    kept out of ``named_parameters()``, ``state_dict()`` and
+    ``init_weights()`` (not a submodule), so no optimizer sees it and
+    checkpoints hold only the student and the adapters; ``.to()`` /
+    ``.cuda()`` still move it.
 
     Recorders capture intermediate outputs of both models by module path
     (forward hooks; no edits to the backbones). Optional teacher adapters
@@ -118,9 +120,9 @@ class HeteroAKDDistiller(BaseModel):
             before_load=lambda t, name: _check_same_classes(
                 self.student, t, name))
         _warn_on_preprocessor_mismatch(student, teacher_model_cfg)
-        # a plain attribute: not a submodule, so not in named_parameters(),
+        # held by the mixin: not a submodule, so not in named_parameters(),
         # state_dict(), init_weights() or the optimizer
-        object.__setattr__(self, 'teacher', teacher)
+        self.attach_teacher(teacher)
 
         self.student_recorders = RecorderManager(student_recorders)
         self.teacher_recorders = RecorderManager(teacher_recorders)
@@ -243,28 +245,6 @@ class HeteroAKDDistiller(BaseModel):
             raise ValueError(f'{where}: no {side} recorder named '
                              f'"{spec.get("recorder")}"; {side} recorders: '
                              f'{", ".join(recorders.recorders) or "(none)"}.')
-
-    # ------------------------------------------------------ teacher handling
-    def train(self, mode: bool = True) -> 'HeteroAKDDistiller':
-        """Set the student's mode; the teacher stays in eval mode."""
-        super().train(mode)
-        teacher = self.__dict__.get('teacher')
-        if teacher is not None:
-            teacher.eval()
-        return self
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        teacher = self.__dict__.get('teacher')
-        if teacher is not None:
-            teacher._apply(fn, *args, **kwargs)
-        return self
-
-    def _set_device(self, device: torch.device) -> None:
-        super()._set_device(device)
-        teacher = self.__dict__.get('teacher')
-        if teacher is not None and hasattr(teacher, '_set_device'):
-            teacher._set_device(device)
 
     # --------------------------------------------------------------- forward
     def forward(self,

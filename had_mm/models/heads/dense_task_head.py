@@ -9,6 +9,7 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from had_mm.tasks import TaskSpec, get_task
 
 
 class DenseTaskHead(BaseModule):
@@ -30,9 +31,24 @@ class DenseTaskHead(BaseModule):
         init_cfg (dict, optional): Initialisation config.
     """
 
+    #: The task type (a name of the task table, :func:`get_task`); its
+    #: channels and label / prediction fields come from the table.
     task: str = ''
-    out_channels: int = 1
-    gt_field: str = ''
+
+    @property
+    def spec(self) -> TaskSpec:
+        """TaskSpec: The task's entry of the task table."""
+        return get_task(self.task)
+
+    @property
+    def out_channels(self) -> int:
+        """int: Raw output channels (the task's ``out_channels``)."""
+        return self.spec.channels()
+
+    @property
+    def gt_field(self) -> str:
+        """str: Sample field of the task's label."""
+        return self.spec.label_field
 
     def __init__(self,
                  body: dict,
@@ -89,5 +105,13 @@ class DenseTaskHead(BaseModule):
         return self.activate(self.resize(raw, size))
 
     def to_pixel_data(self, out: Tensor) -> Dict[str, PixelData]:
-        """Fields of one sample's prediction (``out`` is CxHxW)."""
-        raise NotImplementedError
+        """Fields of one sample's prediction.
+
+        Args:
+            out (Tensor): ``C x H x W`` task output at the original size.
+
+        Returns:
+            dict[str, PixelData]: The output under the task's prediction
+            field (subclasses may post-process it, e.g. a sigmoid).
+        """
+        return {self.spec.pred_field: PixelData(data=out)}

@@ -1,7 +1,4 @@
-from typing import Dict
-
 import torch
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from had_mm.registry import MODELS
@@ -24,8 +21,6 @@ class DepthHead(DenseTaskHead):
     """
 
     task = 'depth'
-    out_channels = 1
-    gt_field = 'gt_depth_map'
     ACTIVATIONS = ('sigmoid', 'exp', 'softplus')
 
     def __init__(self,
@@ -49,6 +44,3 @@ class DepthHead(DenseTaskHead):
         if self.activation == 'exp':
             return torch.exp(raw.clamp(max=20))
         return torch.nn.functional.softplus(raw) + self.min_depth
-
-    def to_pixel_data(self, out: Tensor) -> Dict[str, PixelData]:
-        return dict(pred_depth_map=PixelData(data=out))

@@ -1,6 +1,3 @@
-from typing import Dict
-
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from had_mm.registry import MODELS
@@ -19,8 +16,6 @@ class NormalHead(DenseTaskHead):
     """
 
     task = 'normal'
-    out_channels = 3
-    gt_field = 'gt_normal'
 
     def __init__(self,
                  body: dict,
@@ -31,6 +26,3 @@ class NormalHead(DenseTaskHead):
     def activate(self, raw: Tensor) -> Tensor:
         # normalising after the resize keeps interpolated vectors unit
         return unit_normalize(raw, dim=1, eps=1e-6)
-
-    def to_pixel_data(self, out: Tensor) -> Dict[str, PixelData]:
-        return dict(pred_normal=PixelData(data=out))

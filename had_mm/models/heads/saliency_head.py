@@ -19,8 +19,6 @@ class SaliencyHead(DenseTaskHead):
     """
 
     task = 'saliency'
-    out_channels = 1
-    gt_field = 'gt_saliency'
 
     def __init__(self,
                  body: dict,

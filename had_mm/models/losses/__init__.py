@@ -2,9 +2,9 @@
 from .balanced_bce_loss import BalancedBCELoss
 from .cosine_normal_loss import CosineNormalLoss
 from .db_had_loss import DBHADLoss
-from .distill_utils import (PSEUDO_IGNORE_INDEX, TASK_TYPES, check_task,
-                            masked_mean, pixel_distill_loss_map,
-                            sobel_magnitude, teacher_pseudo_label, upcast_half)
+from .distill_utils import (PSEUDO_IGNORE_INDEX, check_task, masked_mean,
+                            pixel_distill_loss_map, sobel_magnitude,
+                            teacher_pseudo_label, upcast_half)
 from .had_loss import HADLoss
 from .masked_l1_loss import MaskedL1Loss
 from .pixel_distill_loss import PixelDistillLoss
@@ -12,7 +12,7 @@ from .sg_had_loss import SGHADLoss
 
 __all__ = [
     'MaskedL1Loss', 'CosineNormalLoss', 'BalancedBCELoss', 'PixelDistillLoss',
-    'DBHADLoss', 'SGHADLoss', 'HADLoss', 'TASK_TYPES', 'PSEUDO_IGNORE_INDEX',
-    'check_task', 'masked_mean', 'teacher_pseudo_label',
-    'pixel_distill_loss_map', 'sobel_magnitude', 'upcast_half'
+    'DBHADLoss', 'SGHADLoss', 'HADLoss', 'PSEUDO_IGNORE_INDEX', 'check_task',
+    'masked_mean', 'teacher_pseudo_label', 'pixel_distill_loss_map',
+    'sobel_magnitude', 'upcast_half'
 ]

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from had_mm.tasks import get_task
 from ..utils import inverse_norm
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label, upcast_half)
@@ -21,6 +22,10 @@ class DBHADLoss(nn.Module):
     pseudo-labels do not drown the rest. ``l`` is the per-pixel
     distillation loss of
     :func:`~had_mm.models.losses.distill_utils.pixel_distill_loss_map`.
+
+    The branch follows the task's ``distill_kind``
+    (:class:`~had_mm.tasks.TaskSpec`): semantic is 'classification',
+    saliency 'binary', depth 'regression', normal 'normal'.
 
     - semantic / saliency (2 classes): per class ``c`` of the ``C`` classes
       of the teacher's pseudo-label,
@@ -45,11 +50,11 @@ class DBHADLoss(nn.Module):
     Python loop over classes and no host synchronisation).
 
     Args:
-        task (str): Task type, one of ``('semantic', 'depth', 'normal',
-            'saliency')``.
+        task (str): A registered task type, e.g. ``'semantic'``.
         num_classes (int, optional): Number of classes ``C`` of a semantic
             task; checked against the student's channels, which are used
-            when None. Saliency always has 2 (None or 2 accepted).
+            when None. A binary task (saliency) always has 2 (None or 2
+            accepted).
             Defaults to None.
         tau (float): Split threshold of the two depth / normal groups.
             Defaults to 0.5.
@@ -80,9 +85,11 @@ class DBHADLoss(nn.Module):
                  loss_name: str = 'loss_db_had') -> None:
         super().__init__()
         self.task = check_task(task)
-        if task == 'saliency':
+        # how the task is balanced comes from its spec, not its name
+        self.kind = get_task(task).distill_kind
+        if self.kind == 'binary':
             if num_classes not in (None, 2):
-                raise ValueError('DBHADLoss: saliency has 2 classes, got '
+                raise ValueError(f'DBHADLoss: {task} has 2 classes, got '
                                  f'num_classes={num_classes}.')
             num_classes = 2
         self.num_classes = num_classes
@@ -115,7 +122,7 @@ class DBHADLoss(nn.Module):
     def _class_balanced(self, loss_map: Tensor, valid: Tensor,
                         student_out: Tensor, pseudo: Tensor) -> Tensor:
         """Semantic / saliency branch: softmax(-L)-weighted class losses."""
-        if self.task == 'saliency':
+        if self.kind == 'binary':
             num_classes = 2
             labels = pseudo.reshape(loss_map.shape) >= 0.5
         else:
@@ -146,7 +153,7 @@ class DBHADLoss(nn.Module):
         """Depth / normal branch: sum of per-group mean losses."""
         source = student_out if self.group_by == 'student' else pseudo
         source = upcast_half(source.detach())
-        if self.task == 'normal':
+        if self.kind == 'normal':
             # the channel mean of unit_normalize(source), from channel
             # sums: no normalised 3-channel map
             value = source.sum(dim=1) * inverse_norm(source) / source.shape[1]
@@ -182,7 +189,7 @@ class DBHADLoss(nn.Module):
         Returns:
             Tensor: Scalar loss (``loss_weight`` not applied).
         """
-        if self.task in ('semantic', 'saliency'):
+        if self.kind in ('classification', 'binary'):
             return self._class_balanced(loss_map, valid, student_out, pseudo)
         return self._group_balanced(loss_map, valid, student_out, pseudo)
 

@@ -3,9 +3,12 @@
 Plain functions (not registered): pseudo-labels from a frozen teacher
 (docs/methods/had.md, section 3), the per-pixel distillation loss map
 (section 4), the Sobel magnitude used by SG-HAD (section 6) and a masked
-mean.
+mean. The task-specific rules are those of each task's spec
+(:meth:`~had_mm.tasks.TaskSpec.pseudo_label`,
+:meth:`~had_mm.tasks.TaskSpec.distill_map`), so a task type registered
+from another package is distilled without editing this module.
 
-Shape conventions (raw head outputs):
+Shape conventions of the built-in tasks (raw head outputs):
 
 - semantic: ``B x C x H x W`` logits; pseudo-label ``B x H x W`` long.
 - depth: ``B x 1 x H x W`` metres; pseudo-label ``B x 1 x H x W`` float.
@@ -19,17 +22,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..utils import unit_cosine, unit_normalize
+from had_mm.tasks import PSEUDO_IGNORE_INDEX, get_task, upcast_half
 
-TASK_TYPES = ('semantic', 'depth', 'normal', 'saliency')
-
-# Pseudo-label value of a pixel whose teacher output is not finite (same
-# value as the ground-truth ignore index of semantic / saliency).
-PSEUDO_IGNORE_INDEX = 255
+__all__ = [
+    'PSEUDO_IGNORE_INDEX', 'check_task', 'masked_mean',
+    'pixel_distill_loss_map', 'sobel_magnitude', 'teacher_pseudo_label',
+    'upcast_half'
+]
 
 
 def check_task(task: str) -> str:
-    """Return ``task`` if it is a known task type, else raise.
+    """Return ``task`` if it is a registered task type, else raise.
 
     Args:
         task (str): Task type name.
@@ -38,29 +41,10 @@ def check_task(task: str) -> str:
         str: The same task name.
 
     Raises:
-        ValueError: If ``task`` is not one of :data:`TASK_TYPES`.
+        ValueError: If ``task`` is not in the task table
+            (:func:`had_mm.tasks.task_names`).
     """
-    if task not in TASK_TYPES:
-        raise ValueError(f'Unknown task type {task!r}; valid choices are '
-                         f'{", ".join(repr(t) for t in TASK_TYPES)}.')
-    return task
-
-
-def upcast_half(x: Tensor) -> Tensor:
-    """Cast a float16 / bfloat16 tensor to float32 (others unchanged).
-
-    Losses sum over millions of pixels, which overflows half precision
-    under mixed-precision training.
-
-    Args:
-        x (Tensor): Any tensor.
-
-    Returns:
-        Tensor: ``x`` in at least float32 precision if it is a half type.
-    """
-    if x.dtype in (torch.float16, torch.bfloat16):
-        return x.float()
-    return x
+    return get_task(task).name
 
 
 def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
@@ -85,7 +69,7 @@ def teacher_pseudo_label(task: str, teacher_out: Tensor) -> Tensor:
     """Pseudo-labels from a raw teacher head output (detached).
 
     Args:
-        task (str): One of :data:`TASK_TYPES`.
+        task (str): A registered task type (:func:`~had_mm.tasks.get_task`).
         teacher_out (Tensor): Raw teacher head output (see module doc).
 
     Returns:
@@ -97,31 +81,7 @@ def teacher_pseudo_label(task: str, teacher_out: Tensor) -> Tensor:
         saliency) or stays non-finite (depth, normal), so that
         :func:`pixel_distill_loss_map` masks it.
     """
-    check_task(task)
-    teacher_out = teacher_out.detach()
-    if task == 'semantic':
-        # max propagates NaN and keeps +inf, so one pass finds both;
-        # a -inf logit (an impossible class) leaves the argmax valid.
-        top, label = teacher_out.max(dim=1)
-        return torch.where(
-            torch.isfinite(top), label,
-            torch.full_like(label, PSEUDO_IGNORE_INDEX))
-    if task == 'depth':
-        return teacher_out
-    if task == 'normal':
-        finite = torch.isfinite(teacher_out).all(dim=1, keepdim=True)
-        unit = unit_normalize(teacher_out)
-        return torch.where(finite, unit, torch.full_like(unit, float('nan')))
-    # saliency: sigmoid(z) > 0.5 <=> z > 0
-    label = (teacher_out > 0).to(teacher_out.dtype)
-    return torch.where(
-        torch.isfinite(teacher_out), label,
-        torch.full_like(label, float(PSEUDO_IGNORE_INDEX)))
-
-
-def _squeeze_channel(x: Tensor) -> Tensor:
-    """``B x 1 x H x W`` -> ``B x H x W``; ``B x H x W`` unchanged."""
-    return x[:, 0] if x.dim() == 4 else x
+    return get_task(task).pseudo_label(teacher_out.detach())
 
 
 def pixel_distill_loss_map(task: str, student_out: Tensor,
@@ -141,7 +101,7 @@ def pixel_distill_loss_map(task: str, student_out: Tensor,
     ``l = 0`` and no gradient.
 
     Args:
-        task (str): One of :data:`TASK_TYPES`.
+        task (str): A registered task type (:func:`~had_mm.tasks.get_task`).
         student_out (Tensor): Raw student head output (see module doc).
         pseudo (Tensor): Pseudo-label of :func:`teacher_pseudo_label` (any
             ground truth in the same format works too).
@@ -151,39 +111,10 @@ def pixel_distill_loss_map(task: str, student_out: Tensor,
         float32) and
         ``valid`` (``B x H x W`` bool).
     """
-    check_task(task)
+    spec = get_task(task)
+    # at least float32, so that the task's map sums without overflow
     student_out = upcast_half(student_out)
-    dtype = student_out.dtype
-    pseudo = pseudo.detach()
-    if task == 'semantic':
-        target = _squeeze_channel(pseudo).long()
-        num_classes = student_out.shape[1]
-        valid = (target >= 0) & (target < num_classes)
-        safe = torch.where(valid, target, torch.zeros_like(target))
-        log_prob = F.log_softmax(student_out, dim=1)
-        loss = -log_prob.gather(1, safe.unsqueeze(1)).squeeze(1)
-    elif task == 'depth':
-        target = _squeeze_channel(pseudo).to(dtype)
-        pred = _squeeze_channel(student_out)
-        valid = torch.isfinite(target)
-        # Sanitise first: |d - NaN| would put NaN in the backward pass.
-        safe = torch.where(valid, target, torch.zeros_like(target))
-        loss = (pred - safe).abs()
-    elif task == 'normal':
-        target = pseudo.to(dtype)
-        valid = (
-            torch.isfinite(target).all(dim=1)
-            & (target.abs().sum(dim=1) > 0))
-        safe = torch.where(
-            valid.unsqueeze(1), target, torch.zeros_like(target))
-        loss = 1 - unit_cosine(student_out, safe)
-    else:
-        target = _squeeze_channel(pseudo).to(dtype)
-        logit = _squeeze_channel(student_out)
-        valid = torch.isfinite(target) & (target != PSEUDO_IGNORE_INDEX)
-        safe = (valid & (target >= 0.5)).to(dtype)
-        loss = F.binary_cross_entropy_with_logits(
-            logit, safe, reduction='none')
+    loss, valid = spec.distill_map(student_out, pseudo.detach())
     loss = torch.where(valid, loss, torch.zeros_like(loss))
     return loss, valid
 

@@ -8,6 +8,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from had_mm.tasks import get_task
 from .db_had_loss import DBHADLoss
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label)
@@ -41,8 +42,7 @@ class HADLoss(nn.Module):
     of DB / SG. It takes the defaults of every grouping and mask option.
 
     Args:
-        task (str): Task type, one of ``('semantic', 'depth', 'normal',
-            'saliency')``.
+        task (str): A registered task type, e.g. ``'semantic'``.
         use_db (bool): Use DB-HAD. Defaults to True.
         use_sg (bool): Use SG-HAD. Defaults to True.
         tau (float): DB-HAD split threshold (depth / normal). Defaults to
@@ -161,13 +161,15 @@ class HADLoss(nn.Module):
 
     def _reference(self, student_out: Tensor, teacher_out: Tensor) -> Tensor:
         """Unweighted loss of the 'reference' preset."""
-        if self.task == 'saliency':
+        # the reference reduction of the task's distillation kind
+        kind = get_task(self.task).distill_kind
+        if kind == 'binary':
             return reference_saliency(student_out, teacher_out)
         mask_fn = self.sg_loss.salience_mask
-        if self.task == 'semantic':
+        if kind == 'classification':
             db, sg = reference_semantic(student_out, teacher_out, mask_fn,
                                         self.db_loss.loss_from_map)
-        elif self.task == 'depth':
+        elif kind == 'regression':
             db, sg = reference_depth(student_out, teacher_out, mask_fn,
                                      self.tau)
         else:

@@ -20,8 +20,7 @@ class PixelDistillLoss(nn.Module):
     both DB and SG are off.
 
     Args:
-        task (str): Task type, one of ``('semantic', 'depth', 'normal',
-            'saliency')``.
+        task (str): A registered task type, e.g. ``'semantic'``.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str): Name of the loss item; it must start with
             ``loss_`` to be back-propagated. Defaults to 'loss_distill'.

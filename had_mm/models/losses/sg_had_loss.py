@@ -35,8 +35,7 @@ class SGHADLoss(nn.Module):
     a constant.
 
     Args:
-        task (str): Task type, one of ``('semantic', 'depth', 'normal',
-            'saliency')``.
+        task (str): A registered task type, e.g. ``'semantic'``.
         threshold (float): ``s`` of the 'greater' / 'less' modes.
             Defaults to 0.9.
         mode (str): 'greater', 'less' or 'band'. Defaults to 'greater'.

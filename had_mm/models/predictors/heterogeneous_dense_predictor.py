@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -8,21 +8,14 @@ from mmseg.models.segmentors import BaseSegmentor
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from had_mm.datasets.nyuv2_multitask_dataset import TASKS, check_tasks
 from had_mm.registry import MODELS
+from had_mm.tasks import check_tasks, get_task, task_names
+from ..distill.frozen_teacher import FrozenTeacherMixin
 from ..heads import DenseTaskHead
-from ..utils import unit_normalize
-
-# The ground-truth field a sample needs for a task's loss.
-GT_FIELDS = dict(
-    semantic='gt_sem_seg',
-    depth='gt_depth_map',
-    normal='gt_normal',
-    saliency='gt_saliency')
 
 
 @MODELS.register_module()
-class HeterogeneousDensePredictor(BaseSegmentor):
+class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
     """A shared encoder and one head per dense task.
 
     The backbone (any mmseg or mmpretrain backbone) and optional neck run
@@ -30,11 +23,16 @@ class HeterogeneousDensePredictor(BaseSegmentor):
     segmentation uses a stock mmseg decode head; depth, normal and saliency
     use :class:`DenseTaskHead` subclasses (with any mmseg head as body).
 
+    From phase 2 of a lifelong run the loop hands the model its frozen
+    teacher with ``attach_teacher(teacher, losses=..., weight=...)`` (see
+    :class:`~had_mm.models.distill.FrozenTeacherMixin`); ``loss()`` then
+    adds the distillation terms.
+
     Args:
         backbone (dict): Backbone config.
-        heads (dict): ``{task: head config}``; tasks from
-            ``('semantic', 'depth', 'normal', 'saliency')``. A None config
-            drops the task (handy in inherited configs).
+        heads (dict): ``{task: head config}``; tasks from the task table
+            (:func:`~had_mm.tasks.task_names`). A None config drops the
+            task (handy in inherited configs).
         neck (dict, optional): Neck config.
         data_preprocessor (dict, optional): mmseg ``SegDataPreProcessor``.
         train_cfg (dict, optional): Unused; kept for mmseg compatibility.
@@ -65,7 +63,7 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         # a fixed task order, whatever the order of the config dict
         self.heads = nn.ModuleDict(
             {t: MODELS.build(heads[t])
-             for t in TASKS if t in heads})
+             for t in task_names() if t in heads})
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.align_corners = align_corners
@@ -75,43 +73,48 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         # Inputs are converted to channels_last when the weights are (the
         # lifelong loop's ``channels_last`` option).
         self.channels_last = False
-        self.clear_distillation()
+        # set by attach_teacher: (losses, weight)
+        self._distill: Optional[Tuple[Dict[str, nn.Module], float]] = None
+        self._pseudo_label_cache = None
 
-    def set_distillation(self,
-                         teacher: 'HeterogeneousDensePredictor',
-                         losses: Dict[str, nn.Module],
-                         weight: float = 1.0) -> None:
-        """Distil the heads of ``losses`` from a frozen ``teacher``.
+    def _on_attach_teacher(self,
+                           teacher: nn.Module,
+                           losses: Optional[Dict[str, nn.Module]] = None,
+                           weight: float = 1.0) -> None:
+        """Distil the heads of ``losses`` from ``teacher`` (the arguments
+        of :meth:`attach_teacher`).
 
-        From now on :meth:`loss` adds, for every task ``j`` in ``losses``,
+        From then on :meth:`loss` adds, for every task ``j`` in ``losses``,
         ``weight * losses[j](student_j, teacher_j)`` under the key
         ``'<j>.loss_distill'``. The teacher runs one backbone pass per batch
-        for all its heads, without gradients. It is kept out of this
-        module's children, so it is in no state dict, optimizer or DDP
-        bucket.
+        for all its heads, without gradients; its raw head outputs are
+        turned into task outputs by this model's heads (so a teacher of
+        another family only needs ``heads``, ``extract_feat`` and
+        ``raw_head_outputs``, e.g.
+        :class:`~had_mm.models.distill.HeteroLifelongTeacher`).
 
         Args:
-            teacher (HeterogeneousDensePredictor): The frozen teacher.
+            teacher (HeterogeneousDensePredictor | HeteroLifelongTeacher):
+                The teacher.
             losses (dict[str, nn.Module]): Distillation loss per old task,
-                called with the raw student and teacher outputs at input
-                size (see :meth:`head_outputs`).
-            weight (float): lambda of the total loss.
+                called with the student and teacher outputs at input size
+                (see :meth:`head_outputs`).
+            weight (float): lambda of the total loss. Defaults to 1.0.
         """
+        if not losses:
+            raise ValueError('attach_teacher needs losses={task: loss} of '
+                             'the old tasks')
         missing = [t for t in losses if t not in teacher.heads]
         if missing:
             raise ValueError(f'the teacher has no head for {missing}')
-        teacher.clear_distillation()
-        teacher.eval()
-        for param in teacher.parameters():
-            param.requires_grad_(False)
-        # a plain tuple hides the teacher from nn.Module's registration
-        self._distill = (teacher, dict(losses), float(weight))
+        if isinstance(teacher, HeterogeneousDensePredictor):
+            # a copy of this model at the last phase end distils nothing
+            teacher.detach_teacher()
+        self._distill = (dict(losses), float(weight))
 
-    def clear_distillation(self) -> None:
-        """Stop distilling (phase 1, fine-tuning, or before a deep copy).
-
-        Also drops the pseudo-label cache, which belongs to the teacher.
-        """
+    def _on_detach_teacher(self) -> None:
+        """Drop the losses and the pseudo-label cache, which belongs to the
+        teacher."""
         self._distill = None
         self._pseudo_label_cache = None
 
@@ -123,14 +126,14 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         at decode resolution, see
         :class:`~had_mm.engine.loops.pseudo_label_cache.PseudoLabelCache`)
         instead of running the teacher. Cleared with
-        :meth:`clear_distillation`.
+        :meth:`detach_teacher`.
 
         Args:
             cache (PseudoLabelCache | None): The cache; None = run the
                 teacher online.
         """
-        if cache is not None and self._distill is None:
-            raise RuntimeError('set_distillation() must come before '
+        if cache is not None and self.teacher is None:
+            raise RuntimeError('attach_teacher() must come before '
                                'set_pseudo_label_cache()')
         self._pseudo_label_cache = cache
 
@@ -138,10 +141,6 @@ class HeterogeneousDensePredictor(BaseSegmentor):
     def pseudo_label_cache(self):
         """The pseudo-label cache in use, or None (online teacher)."""
         return self._pseudo_label_cache
-
-    @property
-    def teacher(self) -> Optional['HeterogeneousDensePredictor']:
-        return None if self._distill is None else self._distill[0]
 
     @property
     def tasks(self) -> List[str]:
@@ -241,8 +240,8 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         """
         if tasks is None:
             tasks = [
-                t for t in self.tasks
-                if all(GT_FIELDS[t] in s for s in data_samples)
+                t for t in self.tasks if all(
+                    get_task(t).label_field in s for s in data_samples)
             ]
             if not tasks:
                 raise ValueError(
@@ -256,7 +255,7 @@ class HeterogeneousDensePredictor(BaseSegmentor):
             for name, value in head.loss_by_feat(head(feats),
                                                  data_samples).items():
                 losses[f'{task}.{name}'] = value
-        if self._distill is not None:
+        if self.teacher is not None:
             losses.update(self._distill_losses(inputs, feats, data_samples))
         return losses
 
@@ -266,19 +265,23 @@ class HeterogeneousDensePredictor(BaseSegmentor):
         feats,
         data_samples: Optional[List[SegDataSample]] = None
     ) -> Dict[str, Tensor]:
-        teacher, loss_fns, weight = self._distill
+        teacher = self.teacher
+        loss_fns, weight = self._distill
         old = [t for t in self.tasks if t in loss_fns]
         size = inputs.shape[2:]
+        # this model's heads turn the teacher's raw outputs into task
+        # outputs (the same post-processing as a copy's own heads)
         with torch.no_grad():
             if self._pseudo_label_cache is not None:
                 # the teacher's outputs of these images, from raw outputs
                 # computed once per phase (augmentations followed)
                 t_out = self._pseudo_label_cache.teacher_outputs(
-                    teacher, data_samples, old, tuple(size))
+                    self, data_samples, old, tuple(size))
             else:
                 # one teacher backbone pass serves every old head
-                t_out = teacher.head_outputs(
+                raw = teacher.raw_head_outputs(
                     teacher.extract_feat(inputs), old, size)
+                t_out = self.outputs_from_raw(raw, old, size)
         s_out = self.head_outputs(feats, old, size)
         return {
             f'{t}.loss_distill': weight * loss_fns[t](s_out[t], t_out[t])
@@ -321,8 +324,8 @@ class HeterogeneousDensePredictor(BaseSegmentor):
                         size=tuple(ori),
                         mode='bilinear',
                         align_corners=self.align_corners)
-                    if task == 'normal':
-                        out = unit_normalize(out, dim=1, eps=1e-6)
+                    # e.g. unit normals again after the interpolation
+                    out = get_task(task).renormalize(out)
                 self._set_predictions(task, out,
                                       [data_samples[i] for i in idx])
         return data_samples

@@ -17,7 +17,7 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
     in the phase's pipeline, every other label becomes ignore), and from
     phase 2 on a frozen copy of the model at the end of the previous phase
     distils the old classes through the model's
-    ``set_distillation(teacher, loss, weight, old_classes)``
+    ``attach_teacher(teacher, loss=..., weight=..., old_classes=...)``
     (:class:`IncrementalSegDistiller`). After each phase the mIoU of every
     group seen so far is read from ``mIoU_<name>`` of the evaluator
     (:class:`ClassGroupIoUMetric`); the group matrix and the lifelong
@@ -101,7 +101,7 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
 
     def _check_model_and_data(self) -> None:
         model = self.model
-        for name in ('set_distillation', 'clear_distillation'):
+        for name in ('attach_teacher', 'detach_teacher'):
             if not callable(getattr(model, name, None)):
                 raise TypeError(f'ClassIncrementalTrainLoop needs a model '
                                 f'with {name}() (IncrementalSegDistiller), '
@@ -158,7 +158,8 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
         ``teacher``."""
         loss = self._build_distill_loss()
         old = [c for cls in self.classes[:t] for c in cls]
-        self.model.set_distillation(teacher, loss, self.distill_weight, old)
+        self.model.attach_teacher(
+            teacher, loss=loss, weight=self.distill_weight, old_classes=old)
 
     # -------------------------------------------------------- evaluation
     def _validate(self, t: int) -> Dict[str, float]:

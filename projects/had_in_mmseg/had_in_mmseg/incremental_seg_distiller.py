@@ -1,4 +1,4 @@
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -7,17 +7,19 @@ from mmseg.models.utils import resize
 from mmseg.utils import add_prefix
 from torch import Tensor
 
+from had_mm.models.distill import FrozenTeacherMixin
 from had_mm.registry import MODELS
 
 
 @MODELS.register_module()
-class IncrementalSegDistiller(BaseModel):
+class IncrementalSegDistiller(FrozenTeacherMixin, BaseModel):
     """A stock mmseg segmentor that can distil old classes from a teacher.
 
     The segmentor (any ``EncoderDecoder`` config, unchanged) is built as
     ``self.segmentor``, so the checkpoint's ``segmentor.*`` weights are the
     stock model's weights. Without a teacher, :meth:`loss` is the
-    segmentor's own ``loss()``. After :meth:`set_distillation` it adds
+    segmentor's own ``loss()``. After ``attach_teacher(teacher, loss=...,
+    weight=..., old_classes=...)`` it adds
 
     ``loss_distill = weight * distill(student[:, old], teacher[:, old])``
 
@@ -25,8 +27,10 @@ class IncrementalSegDistiller(BaseModel):
     the input size) and ``old`` are the old classes' channels: a frozen
     teacher's knowledge of the old classes survives although their labels
     are gone (set to ignore). The student's features are computed once and
-    shared by both terms. The teacher is kept out of this module's children
-    (no state dict, optimizer or DDP entry), in eval mode without grads.
+    shared by both terms. The teacher is held by
+    :class:`~had_mm.models.distill.FrozenTeacherMixin`: out of this
+    module's children (no state dict, optimizer or DDP entry), in eval mode
+    without grads, moved by ``.to()`` with this model.
 
     :meth:`predict` and ``mode='tensor'`` are the segmentor's.
 
@@ -51,42 +55,44 @@ class IncrementalSegDistiller(BaseModel):
         super().__init__(
             data_preprocessor=segmentor.data_preprocessor, init_cfg=init_cfg)
         self.segmentor = segmentor
-        self._distill = None
+        # set by attach_teacher: (loss, weight, old classes)
+        self._distill: Optional[Tuple[nn.Module, float, List[int]]] = None
 
     # ------------------------------------------------------ distillation
-    def set_distillation(self, teacher: 'IncrementalSegDistiller',
-                         loss: nn.Module, weight: float,
-                         old_classes: Sequence[int]) -> None:
-        """Distil ``old_classes`` from a frozen ``teacher`` from now on.
+    def _on_attach_teacher(self,
+                           teacher: nn.Module,
+                           loss: Optional[nn.Module] = None,
+                           weight: float = 1.0,
+                           old_classes: Sequence[int] = ()):
+        """Distil ``old_classes`` from ``teacher`` (the arguments of
+        :meth:`attach_teacher`).
 
         Args:
-            teacher (IncrementalSegDistiller): The frozen teacher (e.g. a
-                deep copy of this model at the end of the last phase).
+            teacher (IncrementalSegDistiller): The teacher (e.g. a deep copy
+                of this model at the end of the last phase).
             loss (nn.Module): Distillation loss called as
                 ``loss(student_logits, teacher_logits)`` on ``B x K x H x
                 W`` logits of the ``K`` old classes (e.g.
                 ``HADLoss(task='semantic')``).
-            weight (float): lambda of the total loss.
+            weight (float): lambda of the total loss. Defaults to 1.0.
             old_classes (Sequence[int]): Channels of the old classes.
         """
+        if loss is None:
+            raise ValueError('attach_teacher needs the distillation loss')
         if not old_classes:
-            raise ValueError('set_distillation needs the old classes')
-        teacher.clear_distillation()
-        teacher.eval()
-        for param in teacher.parameters():
-            param.requires_grad_(False)
-        # a plain tuple hides the teacher from nn.Module's registration
-        self._distill = (teacher, loss, float(weight),
-                         [int(c) for c in old_classes])
+            raise ValueError('attach_teacher needs the old classes')
+        if not isinstance(getattr(teacher, 'segmentor', None), nn.Module):
+            raise TypeError(f'the teacher must have a segmentor (an '
+                            f'IncrementalSegDistiller), got '
+                            f'{type(teacher).__name__}')
+        if isinstance(teacher, IncrementalSegDistiller):
+            # a copy of this model at the last phase end distils nothing
+            teacher.detach_teacher()
+        self._distill = (loss, float(weight), [int(c) for c in old_classes])
 
-    def clear_distillation(self) -> None:
-        """Stop distilling (first phase, fine-tuning, before a deep copy)."""
+    def _on_detach_teacher(self) -> None:
+        """Drop the loss, weight and old classes."""
         self._distill = None
-
-    @property
-    def teacher(self) -> Optional['IncrementalSegDistiller']:
-        """IncrementalSegDistiller | None: The current teacher."""
-        return None if self._distill is None else self._distill[0]
 
     # ----------------------------------------------------------- forward
     def forward(
@@ -125,9 +131,10 @@ class IncrementalSegDistiller(BaseModel):
             dict[str, Tensor]: The loss components.
         """
         seg = self.segmentor
-        if self._distill is None:
+        teacher = self.teacher
+        if teacher is None:
             return seg.loss(inputs, data_samples)
-        teacher, distill, weight, old = self._distill
+        distill, weight, old = self._distill
         # EncoderDecoder.loss, keeping the decode head's logits
         x = seg.extract_feat(inputs)
         logits = seg.decode_head.forward(x)

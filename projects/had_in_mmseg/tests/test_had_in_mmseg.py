@@ -72,7 +72,8 @@ def test_distiller_adds_distillation_only_with_a_teacher():
 
     teacher = copy.deepcopy(model)
     distill = MODELS.build(dict(type='HADLoss', task='semantic'))
-    model.set_distillation(teacher, distill, 3.0, list(range(7)))
+    model.attach_teacher(
+        teacher, loss=distill, weight=3.0, old_classes=list(range(7)))
     # the teacher is in no state dict and no parameter list
     assert model.state_dict().keys() == teacher.state_dict().keys()
     assert sum(1 for _ in model.parameters()) == sum(
@@ -91,7 +92,7 @@ def test_distiller_adds_distillation_only_with_a_teacher():
     assert all(p.grad is None for p in teacher.parameters())
     assert model.segmentor.decode_head.conv_seg.weight.grad is not None
 
-    model.clear_distillation()
+    model.detach_teacher()
     assert model.teacher is None
     assert 'loss_distill' not in model.loss(inputs, samples)
 
@@ -194,3 +195,47 @@ def test_two_phase_run_through_tools_train(rooms_root, tmp_path):
         str(tmp_path / 'test'), '--cfg-options'
     ] + _data_opts(rooms_root))
     assert 'mIoU' in proc.stdout + proc.stderr
+
+
+def test_distiller_follows_the_teacher_protocol():
+    from mmengine.optim import build_optim_wrapper
+
+    from had_mm.models.distill import FrozenTeacherMixin
+    model = _tiny_model(Config.fromfile(TINY_HAD))
+    assert isinstance(model, FrozenTeacherMixin)
+    teacher = copy.deepcopy(model)
+    distill = MODELS.build(dict(type='HADLoss', task='semantic'))
+    keys = list(model.state_dict())
+    # its own arguments are checked first: nothing changes on an error
+    with pytest.raises(ValueError, match='old classes'):
+        model.attach_teacher(teacher, loss=distill, weight=3.0)
+    assert model.teacher is None
+    assert all(p.requires_grad for p in teacher.parameters())
+    model.attach_teacher(teacher, loss=distill, weight=3.0, old_classes=[0])
+    assert not any(p.requires_grad for p in teacher.parameters())
+    model.train()
+    assert not any(m.training for m in teacher.modules())
+    assert list(model.state_dict()) == keys
+    assert all(m is not teacher for m in model.modules())
+    optim = build_optim_wrapper(
+        model, dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    in_optim = {
+        id(p)
+        for g in optim.optimizer.param_groups
+        for p in g['params']
+    }
+    assert not in_optim & {id(p) for p in teacher.parameters()}
+    # .double() / .to() of the student move the teacher along
+    model.double()
+    assert {p.dtype for p in teacher.parameters()} == {torch.float64}
+    model.to(torch.float32)
+    assert {p.dtype for p in teacher.parameters()} == {torch.float32}
+    with pytest.raises(ValueError, match='own teacher'):
+        model.attach_teacher(model, loss=distill, weight=1.0, old_classes=[0])
+    with pytest.raises(ValueError, match='one of its modules'):
+        model.attach_teacher(
+            model.segmentor, loss=distill, weight=1.0, old_classes=[0])
+    assert model.teacher is teacher
+    assert model.detach_teacher() is teacher and model.teacher is None
+    model.double()
+    assert {p.dtype for p in teacher.parameters()} == {torch.float32}

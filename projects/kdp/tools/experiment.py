@@ -1,14 +1,19 @@
-"""Student alone vs logit KD vs KDP on the procedural shapes, over seeds.
+"""Ad-hoc runs of the tiny procedural configs over seeds, in one process.
 
 Runs the tiny configs ``tiny-vit_procedural_<learner>_<method>.py``
 (methods ``alone``, ``kd``, ``kdp`` by default; also ``dkd``, ``fitnets``,
 ``reviewkd`` and ``kdp-capacity``, KDP's capacity control; tiny ViT-B ->
 tiny ViT-S, pre-trained by ``pretrain_tiny_vit.py``) once per seed, each
 seed changing the class order, the initialisation and the data order, and
-prints a markdown table of the student's final average
-accuracy and forgetting (mean +- std over seeds), with the teacher's final
+prints a markdown table of the student's final average accuracy and
+forgetting (mean ± 95 % CI over the seeds), with the teacher's final
 average accuracy for the distilled runs. Each run also leaves its report
 in ``<out-dir>/<learner>_<method>_seed<s>/continual/``.
+
+The seeds, the configs and the table are those of the benchmark
+``projects/kdp/benchmarks/procedural.py``, which runs the fixed grid
+(parallel jobs, reuse of finished runs, paired differences, committed
+results); this tool is for quick looks at any method.
 
 Usage (from the repo root, one CPU thread)::
 
@@ -19,27 +24,16 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import time
 from typing import Dict, List
 
-import numpy as np
+from projects.kdp.benchmarks.procedural import (LEARNERS, NAMES, config_path,
+                                                seed_options, summary_table)
 
-REPO = osp.dirname(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-CONFIGS = osp.join(REPO, 'projects', 'kdp', 'configs')
-METHODS = ('alone', 'kd', 'kdp', 'dkd', 'fitnets', 'reviewkd', 'kdp-capacity')
-NAMES = dict(
-    alone='student alone',
-    kd='logit KD',
-    kdp='KDP',
-    dkd='DKD',
-    fitnets='FitNets',
-    reviewkd='ReviewKD',
-    **{'kdp-capacity': 'KD prompts, no KD (capacity control)'})
+#: Every method with a tiny config.
+METHODS = tuple(NAMES)
 #: The methods run when ``--methods`` is not given.
 DEFAULT_METHODS = ('alone', 'kd', 'kdp')
-LEARNERS = dict(l2p='L2P', dualprompt='DualPrompt', coda='CODA-Prompt')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -74,13 +68,8 @@ def run_one(config: str, work_dir: str, seed: int, extra: List[str]) -> dict:
     from mmengine.config import DictAction
 
     from had_mm.apis import build_runner, load_tool_config
-    options = [
-        f'randomness.seed={seed}',
-        f'train_dataloader.dataset.class_order_seed={seed}',
-        f'val_dataloader.dataset.class_order_seed={seed}',
-        f'test_dataloader.dataset.class_order_seed={seed}',
-        'default_hooks.logger.interval=1000',
-    ] + list(extra)
+    options = seed_options(seed) + ['default_hooks.logger.interval=1000']
+    options += list(extra)
     parser = argparse.ArgumentParser()
     parser.add_argument('--o', nargs='+', action=DictAction)
     cfg_options = parser.parse_args(['--o'] + options).o
@@ -91,41 +80,32 @@ def run_one(config: str, work_dir: str, seed: int, extra: List[str]) -> dict:
         return json.load(f)
 
 
-def _fmt(values: List[float]) -> str:
-    """``mean +- std`` (population std over seeds)."""
-    if not values:
-        return '-'
-    return f'{np.mean(values):.2f} ± {np.std(values):.2f}'
-
-
-def make_table(results: Dict[str, Dict[str, List[dict]]],
-               seeds: List[int]) -> str:
-    """The markdown table of the results.
+def make_table(results: Dict[str, Dict[str, List[dict]]]) -> str:
+    """The markdown table of the results (the benchmark's table).
 
     Args:
-        results (dict): ``{learner: {method: [report per seed]}}``.
-        seeds (list[int]): The seeds.
+        results (dict): ``{learner: {method: [report per seed]}}``, the
+            reports in seed order.
 
     Returns:
-        str: The table.
+        str: The table: mean ± 95 % CI over the seeds.
     """
-    lines = [
-        '| learner | method | student final avg acc (%) | student '
-        'forgetting (%) | teacher final avg acc (%) | seeds |',
-        '|---|---|---|---|---|---|',
-    ]
+    rows = []
     for learner, per_method in results.items():
         for method, reports in per_method.items():
-            acc = [r['student']['average_accuracy'] for r in reports]
-            fgt = [r['student']['forgetting'] for r in reports]
-            teacher = [
-                r['teacher']['average_accuracy'] for r in reports
-                if r.get('teacher')
-            ]
-            lines.append(f'| {LEARNERS[learner]} | {NAMES[method]} | '
-                         f'{_fmt(acc)} | {_fmt(fgt)} | {_fmt(teacher)} | '
-                         f'{len(reports)} ({", ".join(map(str, seeds))}) |')
-    return '\n'.join(lines)
+            for i, report in enumerate(reports):
+                teacher = report.get('teacher')
+                rows.append(
+                    dict(
+                        learner=learner,
+                        method=method,
+                        seed=report.get('seed', i),
+                        final_avg_acc=report['student']['average_accuracy'],
+                        forgetting=report['student']['forgetting'],
+                        teacher_final_avg_acc=teacher['average_accuracy']
+                        if teacher else None))
+    methods = [m for m in METHODS if any(m in v for v in results.values())]
+    return summary_table(rows, list(results), methods)
 
 
 def main(argv=None) -> None:
@@ -133,22 +113,20 @@ def main(argv=None) -> None:
     os.environ.setdefault('OMP_NUM_THREADS', str(args.threads))
     import torch
     torch.set_num_threads(args.threads)
-    if REPO not in sys.path:
-        sys.path.insert(0, REPO)
     results: Dict[str, Dict[str, List[dict]]] = {}
     timings = {}
     start = time.time()
     for learner in args.learners:
         results[learner] = {}
         for method in args.methods:
-            config = osp.join(CONFIGS,
-                              f'tiny-vit_procedural_{learner}_{method}.py')
+            config = config_path(learner, method)
             results[learner][method] = []
             for seed in args.seeds:
                 work_dir = osp.join(args.out_dir,
                                     f'{learner}_{method}_seed{seed}')
                 t0 = time.time()
                 report = run_one(config, work_dir, seed, args.cfg_options)
+                report['seed'] = seed
                 timings[f'{learner}_{method}_seed{seed}'] = time.time() - t0
                 results[learner][method].append(report)
                 s = report['student']
@@ -158,7 +136,7 @@ def main(argv=None) -> None:
                     f'{s["forgetting"]:.2f} '
                     f'({timings[f"{learner}_{method}_seed{seed}"]:.0f} s)',
                     flush=True)
-    table = make_table(results, args.seeds)
+    table = make_table(results)
     total = time.time() - start
     os.makedirs(args.out_dir, exist_ok=True)
     with open(osp.join(args.out_dir, 'results.md'), 'w') as f:

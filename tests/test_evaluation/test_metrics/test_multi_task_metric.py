@@ -4,10 +4,13 @@ from mmengine.evaluator import Evaluator
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from had_mm.evaluation import (PRIMARY_METRICS, DepthErrorMetric,
-                               MultiTaskMetric, NormalErrorMetric,
-                               SaliencyMetric, SemanticIoUMetric, primary_key)
+from had_mm.evaluation import (DepthErrorMetric, MultiTaskMetric,
+                               NormalErrorMetric, SaliencyMetric,
+                               SemanticIoUMetric, primary_key)
 from had_mm.registry import METRICS
+from had_mm.tasks import BUILTIN_TASKS, primary_metrics
+
+PRIMARY_METRICS = primary_metrics(BUILTIN_TASKS)
 
 TASK_TYPES = dict(
     semantic=SemanticIoUMetric,

@@ -9,6 +9,7 @@ from distill_helpers import TINY_TEACHER, build
 from tiny_model import tiny_predictor_cfg
 
 from had_mm.datasets.transforms import PackMultiTaskInputs
+from had_mm.engine.distill import fit_teacher_adapter
 
 STAGES = [
     dict(recorder='stages', data_idx=1),
@@ -58,7 +59,8 @@ def student():
 
 def _fit(teacher, student, task, iters=30):
     batch = _raw_batch()
-    return teacher.fit(
+    return fit_teacher_adapter(
+        teacher,
         task,
         student,
         itertools.repeat(batch),
@@ -80,7 +82,7 @@ def test_adapter_shapes_come_from_the_teacher(teacher_ckpt, student):
     assert teacher.probe['strides'] == [8, 32]
     assert list(teacher.state_dict()) == []  # frozen model not carried
     with pytest.raises(RuntimeError, match='no fitted adapter'):
-        teacher.head_outputs([], ['semantic'], (32, 40))
+        teacher.head_outputs([], ['semantic'], (32, 40), student)
 
 
 def test_fit_trains_only_the_adapter_and_freezes_it(teacher_ckpt, student):
@@ -107,7 +109,8 @@ def test_pseudo_labels_are_the_students_head_outputs_of_the_adapter(
     _fit(teacher, student, 'normal', iters=2)
     inputs = torch.randn(2, 3, 32, 40)
     feats = teacher.extract_feat(inputs)
-    out = teacher.head_outputs(feats, ['semantic', 'normal'], (32, 40))
+    out = teacher.head_outputs(feats, ['semantic', 'normal'], (32, 40),
+                               student)
     # by hand: summed stage projections at the student's stride (8), then
     # the student's post-processing (bilinear up; unit normals)
     for task in ('semantic', 'normal'):
@@ -129,10 +132,11 @@ def test_student_distils_from_it_and_state_round_trips(teacher_ckpt, student):
     from had_mm.registry import MODELS
     teacher = build(_teacher_cfg(teacher_ckpt))
     _fit(teacher, student, 'semantic', iters=2)
-    student.set_distillation(
+    student.attach_teacher(
         teacher,
-        dict(semantic=MODELS.build(dict(type='HADLoss', task='semantic'))),
-        3.0)
+        losses=dict(
+            semantic=MODELS.build(dict(type='HADLoss', task='semantic'))),
+        weight=3.0)
     data = student.data_preprocessor(_raw_batch(), True)
     losses = student.loss(data['inputs'], data['data_samples'], ['depth'])
     assert set(losses) == {'depth.loss_depth', 'semantic.loss_distill'}
@@ -145,7 +149,7 @@ def test_student_distils_from_it_and_state_round_trips(teacher_ckpt, student):
     assert fresh.fitted_tasks == ['semantic']
     inputs = data['inputs']
     a = teacher.head_outputs(
-        teacher.extract_feat(inputs), ['semantic'], inputs.shape[2:])
+        teacher.extract_feat(inputs), ['semantic'], inputs.shape[2:], student)
     b = fresh.head_outputs(
-        fresh.extract_feat(inputs), ['semantic'], inputs.shape[2:])
+        fresh.extract_feat(inputs), ['semantic'], inputs.shape[2:], student)
     torch.testing.assert_close(a['semantic'], b['semantic'])

@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from had_mm.models.losses import TASK_TYPES, DBHADLoss
+from had_mm.models.losses import DBHADLoss
+from had_mm.tasks import BUILTIN_TASKS as TASK_TYPES
 
 NAN = float('nan')
 

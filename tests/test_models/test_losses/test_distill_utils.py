@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from had_mm.models.losses import (TASK_TYPES, pixel_distill_loss_map,
-                                  sobel_magnitude, teacher_pseudo_label)
+from had_mm.models.losses import (pixel_distill_loss_map, sobel_magnitude,
+                                  teacher_pseudo_label)
+from had_mm.tasks import BUILTIN_TASKS as TASK_TYPES
 
 NAN = float('nan')
 CHANNELS = dict(semantic=4, depth=1, normal=3, saliency=1)

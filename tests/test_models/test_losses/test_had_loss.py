@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from had_mm.models.losses import (TASK_TYPES, DBHADLoss, HADLoss,
-                                  PixelDistillLoss, SGHADLoss)
+from had_mm.models.losses import (DBHADLoss, HADLoss, PixelDistillLoss,
+                                  SGHADLoss)
+from had_mm.tasks import BUILTIN_TASKS as TASK_TYPES
 
 NAN = float('nan')
 CHANNELS = dict(semantic=4, depth=1, normal=3, saliency=1)

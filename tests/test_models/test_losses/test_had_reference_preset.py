@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from had_mm.models.losses import TASK_TYPES, HADLoss
+from had_mm.models.losses import HADLoss
+from had_mm.tasks import BUILTIN_TASKS as TASK_TYPES
 
 CHANNELS = dict(semantic=4, depth=1, normal=3, saliency=1)
 

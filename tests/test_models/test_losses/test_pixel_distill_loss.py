@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from had_mm.models.losses import TASK_TYPES, PixelDistillLoss
+from had_mm.models.losses import PixelDistillLoss
+from had_mm.tasks import BUILTIN_TASKS as TASK_TYPES
 
 NAN = float('nan')
 CHANNELS = dict(semantic=3, depth=1, normal=3, saliency=1)

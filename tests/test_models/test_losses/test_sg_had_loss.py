@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from had_mm.models.losses import TASK_TYPES, SGHADLoss
+from had_mm.models.losses import SGHADLoss
+from had_mm.tasks import BUILTIN_TASKS as TASK_TYPES
 
 NAN = float('nan')
 

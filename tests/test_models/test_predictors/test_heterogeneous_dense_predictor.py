@@ -99,7 +99,7 @@ def test_distillation_one_teacher_pass_for_all_old_heads():
         t: MODELS.build(dict(type='HADLoss', task=t))
         for t in ('semantic', 'depth', 'normal')
     }
-    model.set_distillation(teacher, losses, weight=3.0)
+    model.attach_teacher(teacher, losses=losses, weight=3.0)
     t_calls, s_calls = [], []
     teacher.backbone.register_forward_hook(lambda *a: t_calls.append(1))
     model.backbone.register_forward_hook(lambda *a: s_calls.append(1))
@@ -128,5 +128,5 @@ def test_distillation_one_teacher_pass_for_all_old_heads():
     assert not any(
         k.startswith('_distill') or 'teacher' in k for k in model.state_dict())
     assert len(list(model.parameters())) == len(list(teacher.parameters()))
-    model.clear_distillation()
+    model.detach_teacher()
     assert set(model.loss(**data)) == {'saliency.loss_saliency'}

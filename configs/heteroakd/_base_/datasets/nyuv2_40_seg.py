@@ -33,6 +33,29 @@ test_pipeline = [
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs'),
 ]
+# `tools/test.py --tta`: three scales x (image, mirror), logits averaged
+# by mmseg's SegTTAModel
+img_ratios = [0.75, 1.0, 1.25]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale=(384, 288), keep_ratio=True),
+            ],
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadAnnotations', reduce_zero_label=True)],
+            [dict(type='PackSegInputs')]
+        ])
+]
+tta_model = dict(type='SegTTAModel')
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,

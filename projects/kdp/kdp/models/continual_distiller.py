@@ -182,8 +182,11 @@ class ContinualDistiller(BaseModel):
     def set_stage(self, stage: str) -> None:
         """Activate a stage.
 
-        ``'student'`` gives the student the teacher to distil from (if it
-        has a ``distill`` mode and there is a teacher).
+        ``'student'`` attaches the teacher to the student (if it has a
+        ``distill`` mode and there is a teacher), with ``freeze=False``:
+        the teacher stays this model's child, which moves it and trains it
+        in its own stage; ``'teacher'`` detaches it again, so the student's
+        ``train()`` does not hold the training teacher in eval mode.
 
         Args:
             stage (str): ``'teacher'`` or ``'student'``.
@@ -198,7 +201,9 @@ class ContinualDistiller(BaseModel):
         self._stage = stage
         if stage == 'student' and self.teacher is not None and \
                 self.student.distill is not None:
-            self.student.set_teacher(self.teacher, freeze=False)
+            self.student.attach_teacher(self.teacher, freeze=False)
+        elif stage == 'teacher':
+            self.student.detach_teacher()
         self.train(self.training)
 
     def stage_parameters(self) -> List[nn.Parameter]:

@@ -10,6 +10,7 @@ from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
+from had_mm.models.distill import FrozenTeacherMixin
 from had_mm.registry import MODELS
 from .distill.base_distill import BaseDistill
 from .prompted_vit import encode_tokens, encode_tokens_and_features
@@ -38,7 +39,7 @@ def _inject(cfg: dict, owner: str, **values) -> dict:
 
 
 @MODELS.register_module()
-class PromptContinualClassifier(BaseModel):
+class PromptContinualClassifier(FrozenTeacherMixin, BaseModel):
     """Prompt-based class-incremental classifier on a frozen mmpretrain ViT.
 
     The image goes through the frozen ``backbone`` with the prefix prompts
@@ -55,10 +56,11 @@ class PromptContinualClassifier(BaseModel):
 
     Losses (:meth:`loss`): ``loss_ce`` (cross-entropy of ``last(CLS)``) and
     ``loss_prompt`` (the pool's loss); with a ``distill`` mode and a teacher
-    (:meth:`set_teacher`), the mode's terms (``loss_ce`` weighted by ``1 -
-    a``, ``loss_kd``, ...) against the teacher's CLS logits (and, for a
-    feature mode, the teacher's layer outputs), computed without
-    gradients.
+    (``attach_teacher(teacher)``, see
+    :class:`~had_mm.models.distill.FrozenTeacherMixin`), the mode's terms
+    (``loss_ce`` weighted by ``1 - a``, ``loss_kd``, ...) against the
+    teacher's CLS logits (and, for a feature mode, the teacher's layer
+    outputs), computed without gradients.
 
     Trainable: the prompt pool, the distillation mode's tokens / prompts /
     heads and ``last``. The backbone and the query ViT are frozen and stay
@@ -178,7 +180,6 @@ class PromptContinualClassifier(BaseModel):
         else:
             self.distill = None
 
-        self._teacher: Optional[Tuple['PromptContinualClassifier']] = None
         self.task_id = 0
         self.task_classes = (0, num_classes)
         self.classes_seen = num_classes
@@ -203,48 +204,30 @@ class PromptContinualClassifier(BaseModel):
         ``query``)."""
         return self.backbone if self.query is None else self.query
 
-    @property
-    def teacher(self) -> Optional['PromptContinualClassifier']:
-        """PromptContinualClassifier | None: The current teacher."""
-        return None if self._teacher is None else self._teacher[0]
+    def _on_attach_teacher(self, teacher: nn.Module) -> None:
+        """Check a teacher given to :meth:`attach_teacher`.
 
-    def set_teacher(self,
-                    teacher: Optional['PromptContinualClassifier'],
-                    freeze: bool = True) -> None:
-        """Distil from ``teacher`` (None: stop).
-
-        The teacher is kept in a tuple, so it is none of this module's
-        children (no state dict, optimizer or DDP entry); it is put in eval
-        mode and only run under ``torch.no_grad``.
+        The teacher is held outside this module's children (no state dict,
+        optimizer or DDP entry), kept in eval mode and only run under
+        ``torch.no_grad``. :class:`ContinualDistiller` attaches its own
+        teacher child with ``freeze=False``: it keeps its parameters as
+        they are for DDP (no gradient reaches them anyway) and the
+        distiller moves it.
 
         Args:
-            teacher (PromptContinualClassifier | None): The teacher, with
-                the same ``num_classes``.
-            freeze (bool): Also set its parameters to
-                ``requires_grad=False``. :class:`ContinualDistiller` passes
-                False: its teacher is one of its children and keeps its
-                parameters as they are for DDP (no gradient reaches them
-                anyway). Defaults to True.
+            teacher (PromptContinualClassifier): The teacher, with the same
+                ``num_classes``.
         """
-        if teacher is None:
-            self._teacher = None
-            return
         if not isinstance(teacher, PromptContinualClassifier):
-            raise TypeError(f'set_teacher: expected a '
+            raise TypeError(f'attach_teacher: expected a '
                             f'PromptContinualClassifier, got '
                             f'{type(teacher).__name__}')
-        if teacher is self:
-            raise ValueError('set_teacher: a model cannot be its own teacher')
         if teacher.num_classes != self.num_classes:
-            raise ValueError(f'set_teacher: the teacher has '
+            raise ValueError(f'attach_teacher: the teacher has '
                              f'{teacher.num_classes} classes, the student '
                              f'{self.num_classes}')
         if self.distill is not None:
             self.distill.check_teacher(teacher.backbone, self.backbone)
-        if freeze:
-            teacher.requires_grad_(False)
-        teacher.eval()
-        self._teacher = (teacher, )
 
     def _trainable_modules(self) -> List[nn.Module]:
         return [
@@ -546,7 +529,7 @@ class PromptContinualClassifier(BaseModel):
                 self.teacher is None:
             raise RuntimeError(
                 f'loss: distill={type(self.distill).__name__} needs a '
-                f'teacher; call set_teacher() (or use a '
+                f'teacher; call attach_teacher() (or use a '
                 f'ContinualDistiller with a teacher)')
         student_layers = () if self.distill is None else \
             self.distill.student_layers

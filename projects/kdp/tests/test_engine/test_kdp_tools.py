@@ -55,6 +55,7 @@ def test_imagenet_r_split_tool(tmp_path):
 
 
 def test_experiment_table():
+    # the benchmark's table: mean ± 95 % CI (t) over the seeds
     tool = _tool('experiment')
 
     def report(acc, fgt, teacher=None):
@@ -69,9 +70,11 @@ def test_experiment_table():
                 alone=[report(40.0, 10.0),
                        report(50.0, 20.0)],
                 kdp=[report(60.0, 5.0, 70.0),
-                     report(60.0, 5.0, 80.0)])), [0, 1])
+                     report(60.0, 5.0, 80.0)])))
     lines = table.splitlines()
     assert len(lines) == 4
-    assert '| CODA-Prompt | student alone | 45.00 ± 5.00 | 15.00 ± 5.00 | - |'\
-        in lines[2]
-    assert '| KDP | 60.00 ± 0.00 | 5.00 ± 0.00 | 75.00 ± 5.00 |' in lines[3]
+    # t_{0.975, 1} = 12.706: 12.706 * std(40, 50) / sqrt(2) = 63.53
+    assert lines[2] == ('| CODA-Prompt | student alone | 2 | 45.00 ± 63.53 '
+                        '| 15.00 ± 63.53 | - | 0, 1 |')
+    assert '| KDP | 2 | 60.00 ± 0.00 | 5.00 ± 0.00 | 75.00 ± 63.53 |' \
+        in lines[3]

@@ -90,7 +90,7 @@ def _student_and_teacher(distill, prompt=None):
     student = build(classifier_cfg(prompt=prompt, distill=distill))
     for model in (teacher, student):
         model.begin_task(1, 4, (2, 4))
-    student.set_teacher(teacher)
+    student.attach_teacher(teacher)
     return student, teacher
 
 
@@ -182,5 +182,5 @@ def test_distill_needs_a_teacher():
         build(classifier_cfg(distill=dict(type='KDPDistill', prompt_length=5)))
     other = build(classifier_cfg(num_classes=4))
     with pytest.raises(ValueError, match='4 classes'):
-        model.set_teacher(other)
+        model.attach_teacher(other)
     assert ARCH['num_layers'] == 4

@@ -311,10 +311,10 @@ def test_feature_modes_fail_at_build_time():
         build(_distiller_cfg(dict(type='ReviewKDDistill'), teacher_patch=8))
     with pytest.raises(ValueError, match='teacher_layer=6 lies beyond'):
         build(_distiller_cfg(dict(type='FitNetsDistill', teacher_layer=6)))
-    # a bare classifier checks the teacher at set_teacher
+    # a bare classifier checks the teacher at attach_teacher
     student = build(classifier_cfg(distill=dict(type='FitNetsDistill')))
     with pytest.raises(ValueError, match='teacher_dims=32 but the teacher'):
-        student.set_teacher(build(classifier_cfg(arch=ARCH_WIDE)))
+        student.attach_teacher(build(classifier_cfg(arch=ARCH_WIDE)))
 
 
 def _extra_parameters(model):
