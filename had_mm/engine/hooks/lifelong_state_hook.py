@@ -8,19 +8,21 @@ from had_mm.checkpoint import CheckpointLoadError
 
 
 class LifelongStateHook(Hook):
-    """Carries a :class:`LifelongTrainLoop`'s state through checkpoints.
+    """Carries a :class:`PhasedTrainLoop`'s state through checkpoints.
 
-    Saves the phase task list, the task matrix, the metrics so far and, in
-    the middle of a phase, the teacher's weights (the model at the end of
-    the previous phase; a heterogeneous teacher's adapters always), so
-    that ``--resume`` continues exactly. Restores them only when resuming
-    (not for ``load_from``), and refuses a checkpoint written for another
-    task sequence.
+    Saves the loop's task list, schedule, task matrix, the metrics so far
+    and what the loop adds (:meth:`PhasedTrainLoop._extra_state`; e.g. a
+    :class:`LifelongTrainLoop` in the middle of a phase: the teacher's
+    weights, the model at the end of the previous phase; a heterogeneous
+    teacher's adapters always), so that ``--resume`` continues exactly.
+    Restores them only when resuming (not for ``load_from``), and refuses
+    a checkpoint written for another task sequence or with another
+    schedule of a phase that had started.
 
     The loop registers this hook itself; it is not meant for configs.
 
     Args:
-        loop (LifelongTrainLoop): The loop whose state to carry.
+        loop (PhasedTrainLoop): The loop whose state to carry.
     """
 
     priority = 'VERY_HIGH'
@@ -29,23 +31,8 @@ class LifelongStateHook(Hook):
         self.loop = loop
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        loop = self.loop
-        state = dict(
-            tasks=list(loop.tasks),
-            phase_iters=[int(n) for n in loop.phase_iters],
-            matrix=[list(r) for r in loop.matrix],
-            final_metrics=list(loop.final_metrics))
-        # a phase-end checkpoint needs no teacher: the next phase's teacher
-        # is the model itself
-        done = checkpoint.get('meta', {}).get('iter', loop.iter)
-        at_phase_end = done in loop.phase_starts
-        hetero = getattr(loop, 'hetero_teacher', None)
-        if hetero is not None:
-            # its adapters outlive phases: saved in every checkpoint
-            state['hetero_teacher'] = hetero.lifelong_state()
-        elif loop.teacher is not None and not at_phase_end:
-            state['teacher_state_dict'] = loop.teacher.state_dict()
-        checkpoint['lifelong'] = state
+        done = checkpoint.get('meta', {}).get('iter', self.loop.iter)
+        checkpoint['lifelong'] = self.loop.state_for_checkpoint(done)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state: Optional[dict] = checkpoint.get('lifelong')
@@ -53,9 +40,9 @@ class LifelongStateHook(Hook):
             return  # load_from: weights only, a fresh lifelong run
         if state is None:
             raise CheckpointLoadError(
-                'the resume checkpoint was not written by LifelongTrainLoop '
-                '(no lifelong state); use load_from to start from its '
-                'weights instead')
+                f'the resume checkpoint was not written by '
+                f'{type(self.loop).__name__} (no lifelong state); use '
+                f'load_from to start from its weights instead')
         if list(state['tasks']) != list(self.loop.tasks):
             raise CheckpointLoadError(
                 f'the resume checkpoint is from another task sequence '
@@ -64,9 +51,7 @@ class LifelongStateHook(Hook):
                 f'work_dir.')
         self._check_schedule(state, int(checkpoint['meta']['iter']),
                              runner.work_dir)
-        self.loop.matrix = [list(r) for r in state['matrix']]
-        self.loop.final_metrics = list(state['final_metrics'])
-        self.loop.pending_state = state
+        self.loop.load_checkpoint_state(state, checkpoint)
 
     def _check_schedule(self, state: dict, done: int, work_dir: str) -> None:
         """Refuse a resume whose config changed the schedule of a phase
@@ -93,8 +78,8 @@ class LifelongStateHook(Hook):
         for t, (old, new) in enumerate(zip(saved, current)):
             if old == new:
                 continue
-            what = (f'phase {t + 1} ({loop.tasks[t]}): {old} -> {new} '
-                    f'iterations')
+            what = (f'{loop.PHASE_WORD} {t + 1} ({loop.tasks[t]}): {old} '
+                    f'-> {new} iterations')
             (changes if starts[t] < done else later).append(what)
         if not changes:
             print_log(

@@ -1,3 +1,4 @@
 from .lifelong_train_loop import LifelongTrainLoop
+from .phased_train_loop import PhasedTrainLoop
 
-__all__ = ['LifelongTrainLoop']
+__all__ = ['LifelongTrainLoop', 'PhasedTrainLoop']

@@ -1,28 +1,18 @@
 import copy
 import difflib
-import logging
 import math
-import os.path as osp
-import random
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
 import torch
-from mmengine.dist import get_rank, get_world_size
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
-from mmengine.runner import BaseLoop
-from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
 from had_mm.datasets.dataset_check import check_dataset, check_valid_pixels
-from had_mm.evaluation.lifelong_report import (build_report, format_summary,
-                                               write_report)
 from had_mm.registry import LOOPS, MODELS
 from had_mm.tasks import check_tasks, get_task
 from had_mm.utils.config_check import unknown_kwargs
 from ..distill.adapter_fitting import fit_teacher_adapter
-from ..hooks.lifelong_state_hook import LifelongStateHook
+from .phased_train_loop import PhasedTrainLoop
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
 
 SPLIT_RULES = ('contiguous', 'all')
@@ -56,7 +46,7 @@ def _dry_run_distill_loss(model, task: str, loss: torch.nn.Module) -> None:
 
 
 @LOOPS.register_module()
-class LifelongTrainLoop(BaseLoop):
+class LifelongTrainLoop(PhasedTrainLoop):
     """Lifelong heterogeneous learning: one task per phase, no old data.
 
     Phase ``t`` trains on chunk ``t`` of the train split with the labels of
@@ -73,6 +63,9 @@ class LifelongTrainLoop(BaseLoop):
     ``epoch`` counts finished phases and ``iter`` finished iterations, so
     ``--resume`` continues a phase at the right iteration with its teacher
     and the task matrix so far (restored by :class:`LifelongStateHook`).
+    Schedule, seeding, resuming, phase checkpoints, the task matrix and the
+    report are those of :class:`PhasedTrainLoop` (one stage per phase);
+    this class adds the tasks, their data chunks and the distillation.
 
     Args:
         runner (Runner): The runner.
@@ -152,10 +145,11 @@ class LifelongTrainLoop(BaseLoop):
                  pseudo_label_cache: bool = False,
                  channels_last: bool = False,
                  check_data: Union[bool, str] = 'auto') -> None:
-        self._runner = runner
-        if not isinstance(dataloader, dict):
-            raise TypeError('LifelongTrainLoop builds one dataloader per '
-                            'phase: train_dataloader must be a config dict')
+        super().__init__(
+            runner,
+            dataloader,
+            reseed_every_iter=reseed_every_iter,
+            progress_bar=progress_bar)
         # the same checks as the tools run on the config, for a loop built
         # any other way
         problems = self.check_cfg(
@@ -169,7 +163,6 @@ class LifelongTrainLoop(BaseLoop):
                 check_data=check_data))
         if problems:
             raise ValueError('; '.join(problems))
-        self.dataloader_cfg = copy.deepcopy(dataloader)
         self.phases = [dict(p) for p in phases]
         self.tasks = self._phase_names()
         self.distill_cfg = distill
@@ -179,33 +172,24 @@ class LifelongTrainLoop(BaseLoop):
         self.reset_optimizer = reset_optimizer
         self.reset_lr_schedule = reset_lr_schedule
         self.reference_metrics = reference_metrics
-        self.reseed_every_iter = reseed_every_iter
-        self.progress_bar = progress_bar
         self.pseudo_label_cache = pseudo_label_cache
         self.channels_last = channels_last
         self.check_data = check_data
-        self._epoch = 0  # finished phases
-        self._iter = 0  # finished iterations over all phases
-        self.matrix: List[List[Optional[float]]] = []
-        self.final_metrics: List[Dict[str, float]] = []
         self.teacher = None
-        self.pending_state: Optional[dict] = None
         self._check_model_and_data()
         self._check_val_loop()
         self.phase_datasets = [
             self._phase_dataset(t) for t in range(len(self.phases))
         ]
-        self.phase_iters = [
-            self._num_iters(t) for t in range(len(self.phases))
-        ]
-        self.phase_starts = np.cumsum([0] + self.phase_iters).tolist()
+        # one stage per phase
+        self._set_schedule([[self._num_iters(t)]
+                            for t in range(len(self.phases))])
         # the runner reads train_dataloader (e.g. its dataset meta on
         # resume) before run(); run() builds each phase's own
         self.dataloader = self._phase_dataloader(0)
         self.hetero_teacher = self._build_hetero_teacher(teacher)
         self._check_distill()
-        self._state_hook = LifelongStateHook(self)
-        runner.register_hook(self._state_hook, priority='VERY_HIGH')
+        self._register_state_hook()
         self._check_pseudo_label_cache()
         self._check_data_files()
 
@@ -221,27 +205,6 @@ class LifelongTrainLoop(BaseLoop):
             raise ValueError(f'each task may appear once in the phases, got '
                              f'{tasks}')
         return tasks
-
-    @property
-    def max_epochs(self) -> int:
-        return len(self.phases)
-
-    @property
-    def max_iters(self) -> int:
-        return int(self.phase_starts[-1])
-
-    @property
-    def epoch(self) -> int:
-        return self._epoch
-
-    @property
-    def iter(self) -> int:
-        return self._iter
-
-    @property
-    def model(self):
-        model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
 
     def _check_model_and_data(self) -> None:
         model = self.model
@@ -369,13 +332,6 @@ class LifelongTrainLoop(BaseLoop):
             f'validation set)',
             logger='current')
 
-    def _check_val_loop(self) -> None:
-        """Checks every lifelong loop needs, whatever its phases are."""
-        if self.runner._val_loop is None:
-            raise ValueError(f'{type(self).__name__} evaluates after each '
-                             f'phase: set val_dataloader, val_cfg and '
-                             f'val_evaluator')
-
     def _check_distill(self) -> None:
         """Build every later phase's distillation losses and run each once
         on small random outputs, so that a bad argument (``tau='x'``)
@@ -439,27 +395,15 @@ class LifelongTrainLoop(BaseLoop):
         phase = self.phases[t]
         if 'max_iters' in phase:
             return int(phase['max_iters'])
-        per_iter = self.dataloader_cfg.get('batch_size', 1) * \
-            get_world_size()
-        return int(phase['max_epochs']) * math.ceil(
-            len(self.phase_datasets[t]) / per_iter)
+        return self._epochs_to_iters(phase['max_epochs'],
+                                     len(self.phase_datasets[t]))
 
     def _phase_dataloader(self, t: int) -> DataLoader:
-        cfg = copy.deepcopy(self.dataloader_cfg)
-        cfg['dataset'] = self.phase_datasets[t]
-        sampler = cfg.setdefault('sampler', dict(type='InfiniteSampler'))
-        # a seed per phase makes the data order independent of history
-        if sampler.get('seed') is None:
-            sampler['seed'] = (self.runner.seed or 0) + t
-        return self.runner.build_dataloader(
-            cfg, seed=self.runner.seed, diff_rank_seed=False)
+        return self._build_phase_dataloader(self.phase_datasets[t],
+                                            (self.runner.seed or 0) + t)
 
-    def phase_of(self, it: int) -> int:
-        """The phase that iteration ``it`` (0-based) belongs to."""
-        for t in range(len(self.phases)):
-            if it < self.phase_starts[t + 1]:
-                return t
-        return len(self.phases)
+    def _stage_dataloader(self, t: int, s: int) -> DataLoader:
+        return self._phase_dataloader(t)
 
     def _build_hetero_teacher(self, cfg: Optional[dict]):
         if cfg is None:
@@ -476,131 +420,47 @@ class LifelongTrainLoop(BaseLoop):
         return teacher
 
     # ------------------------------------------------------------- run
-    def run(self) -> torch.nn.Module:
-        start_phase = self.phase_of(self._iter)
-        if start_phase == len(self.phases) and \
-                len(self.matrix) == len(self.phases):
-            print_log(
-                f'the run in {self.runner.work_dir} is complete: all '
-                f'{len(self.phases)} phases were trained and evaluated '
-                f'({self._iter} iterations); nothing to resume. Train a new '
-                f'run in another work_dir.',
-                logger='current',
-                level=logging.WARNING)
+    def _before_run(self) -> None:
         state = (self.pending_state or {}).get('hetero_teacher')
         if self.hetero_teacher is not None and state is not None:
             self.hetero_teacher.load_lifelong_state(state, self.model)
-        self.runner.call_hook('before_train')
-        if len(self.matrix) < start_phase:
-            # killed between a phase's last iteration and its evaluation:
-            # finish that phase first, so no finished phase goes unrecorded
-            self._epoch = start_phase - 1
-            self._fit_hetero_teacher(start_phase - 1)
-            self._evaluate_and_save(start_phase - 1)
-            self._epoch = start_phase
-        for t in range(start_phase, len(self.phases)):
-            resumed = self._iter > self.phase_starts[t]
-            self._run_phase(t, resumed)
-        self.runner.call_hook('after_train')
-        return self.runner.model
 
-    def _run_phase(self, t: int, resumed: bool) -> None:
-        task = self.tasks[t]
-        self._epoch = t
-        model = self.model
+    def _start_phase(self, t: int, resumed: bool) -> None:
         self._setup_teacher(t, resumed)
         self._prepare_phase(t)
-        if not resumed:
-            if self.reset_optimizer:
-                for optimizer in self._optimizers():
-                    optimizer.state.clear()
-            if self.reset_lr_schedule:
-                self._restart_lr_schedule(t)
-        self.dataloader = self._phase_dataloader(t)
-        print_log(
-            f'phase {t + 1}/{len(self.phases)}: {task}, '
-            f'{len(self.phase_datasets[t])} images, '
-            f'{self.phase_iters[t]} iterations' +
-            (f', distilling {self.tasks[:t]}'
-             if self.teacher is not None else '') +
-            (f' (resumed at iteration {self._iter})' if resumed else ''),
-            logger='current')
-        self._drop_stale_log_scalars()
-        self.runner.call_hook('before_train_epoch')
-        self.runner.model.train()
-        iterator = iter(self.dataloader)
-        # skip the batches the interrupted run had consumed
-        for it in range(self.phase_starts[t], self._iter):
-            self._reseed(it)
-            next(iterator)
-        bar = ProgressBar(self.phase_iters[t] -
-                          (self._iter - self.phase_starts[t])) if (
-                              self.progress_bar and get_rank() == 0) else None
-        while self._iter < self.phase_starts[t + 1]:
-            self._reseed(self._iter)
-            data_batch = next(iterator)
-            self._run_iter(data_batch)
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            print()
-        self.runner.call_hook('after_train_epoch')
+
+    def _start_stage(self, t: int, s: int, resumed: bool) -> None:
+        if resumed:
+            return  # the optimizer and schedulers come from the checkpoint
+        if self.reset_optimizer:
+            for optimizer in self._optimizers():
+                optimizer.state.clear()
+        if self.reset_lr_schedule:
+            self._restart_lr_schedule(t)
+
+    def _stage_message(self, t: int, s: int, resumed: bool) -> str:
+        return (f'phase {t + 1}/{len(self.phases)}: {self.tasks[t]}, '
+                f'{len(self.phase_datasets[t])} images, '
+                f'{self.phase_iters[t]} iterations' +
+                (f', distilling {self.tasks[:t]}'
+                 if self.teacher is not None else '') +
+                (f' (resumed at iteration {self._iter})' if resumed else ''))
+
+    def _end_phase(self, t: int) -> None:
         self._fit_hetero_teacher(t)
-        self._evaluate_and_save(t)
-        self._epoch = t + 1
-        model.detach_teacher()
 
-    def _evaluate_and_save(self, t: int) -> None:
-        """Evaluate phase ``t`` and save its checkpoint; if the evaluation
-        fails, the trained phase is saved first (``--resume`` evaluates
-        it again instead of training it again)."""
-        try:
-            self._evaluate(t)
-        except BaseException:
-            self._save_phase_checkpoint(t)
-            raise
-        self._save_phase_checkpoint(t)
+    def _after_phase(self, t: int) -> None:
+        self.model.detach_teacher()
 
-    def _save_phase_checkpoint(self, t: int) -> None:
-        filename = f'phase_{t + 1}_{self.tasks[t]}.pth'
-        # by_epoch=True stores epoch + 1 (= finished phases) and iter as is
-        self.runner.save_checkpoint(
-            self.runner.work_dir, filename=filename, by_epoch=True)
-        if get_rank() == 0:
-            # what --resume reads, as mmengine's CheckpointHook writes it
-            with open(osp.join(self.runner.work_dir, 'last_checkpoint'),
-                      'w') as f:
-                f.write(osp.join(self.runner.work_dir, filename))
-
-    def _drop_stale_log_scalars(self) -> None:
-        # per-task losses of earlier phases would be logged as if current
-        scalars = self.runner.message_hub.log_scalars
-        for key in list(scalars):
-            name = key.split('/', 1)[-1]
-            if key.startswith('train/') and ('.' in name or name == 'loss'):
-                scalars.pop(key)
-
-    def _run_iter(self, data_batch) -> None:
-        idx = self._iter - self.phase_starts[self._epoch]
-        self.runner.call_hook(
-            'before_train_iter', batch_idx=idx, data_batch=data_batch)
-        outputs = self.runner.model.train_step(
-            data_batch, optim_wrapper=self.runner.optim_wrapper)
-        self.runner.call_hook(
-            'after_train_iter',
-            batch_idx=idx,
-            data_batch=data_batch,
-            outputs=outputs)
-        self._iter += 1
-
-    def _reseed(self, it: int) -> None:
-        if not self.reseed_every_iter:
-            return
-        seed = ((self.runner.seed or 0) * 1_000_003 + it * 101 +
-                get_rank()) % (2**31)
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
+    def _extra_state(self, at_phase_end: bool) -> dict:
+        if self.hetero_teacher is not None:
+            # its adapters outlive phases: saved in every checkpoint
+            return dict(hetero_teacher=self.hetero_teacher.lifelong_state())
+        # a phase-end checkpoint needs no teacher: the next phase's teacher
+        # is the model itself
+        if self.teacher is not None and not at_phase_end:
+            return dict(teacher_state_dict=self.teacher.state_dict())
+        return {}
 
     # ------------------------------------------------------ performance
     def _check_pseudo_label_cache(self) -> None:
@@ -670,8 +530,12 @@ class LifelongTrainLoop(BaseLoop):
         if t == 0 or not self.distill_cfg or self.distill_weight == 0:
             return
         teacher = self._make_teacher(t, resumed)
+        self._attach_teacher(t, teacher)
+
+    def _attach_teacher(self, t: int, teacher) -> None:
+        """Distil phase ``t``'s old tasks from ``teacher``."""
         losses = self._build_distill_losses(t)
-        model.attach_teacher(
+        self.model.attach_teacher(
             teacher, losses=losses, weight=self.distill_weight)
 
     def _make_teacher(self, t: int, resumed: bool):
@@ -720,51 +584,23 @@ class LifelongTrainLoop(BaseLoop):
             logger=self.runner.logger)
 
     # -------------------------------------------------------- evaluation
-    def _evaluate(self, t: int) -> None:
+    def _validate(self, t: int) -> Dict[str, float]:
         seen = self.tasks[:t + 1]
         model = self.model
-        val_loop = self.runner.val_loop
         model.predict_tasks = list(seen)
-        for metric in val_loop.evaluator.metrics:
+        for metric in self.runner.val_loop.evaluator.metrics:
             if hasattr(metric, 'set_tasks'):
                 metric.set_tasks(seen)
-        metrics = val_loop.run()
+        metrics = self.runner.val_loop.run()
         model.predict_tasks = None
-        row = []
-        for task in self.tasks:
-            if task in seen:
-                key = get_task(task).primary_key()
-                if key not in metrics:
-                    raise KeyError(f'the evaluator returned no {key}; use '
-                                   f'MultiTaskMetric as val_evaluator')
-                row.append(float(metrics[key]))
-            else:
-                row.append(None)
-        self.matrix.append(row)
-        self.final_metrics.append({
-            k: float(v)
-            for k, v in metrics.items() if np.isscalar(v)
-        })
-        self.write_report()
+        return metrics
 
-    def write_report(self) -> Optional[dict]:
-        """Write the lifelong report of the phases so far (rank 0)."""
-        if not self.matrix:
-            return None
-        report = build_report(
-            self.tasks,
-            self.matrix,
-            reference=self._reference(),
-            final_metrics=self.final_metrics[-1])
-        print_log(
-            '\nlifelong task matrix (rows: after phase; primary metric '
-            'per task)\n' + format_summary(report),
-            logger='current')
-        if get_rank() == 0:
-            paths = write_report(report,
-                                 osp.join(self.runner.work_dir, 'lifelong'))
-            print_log(f'lifelong report: {paths}', logger='current')
-        return report
+    def _metric_key(self, j: int) -> str:
+        return get_task(self.tasks[j]).primary_key()
+
+    def _report_kwargs(self) -> dict:
+        return dict(
+            reference=self._reference(), final_metrics=self.final_metrics[-1])
 
     def _reference(self) -> Optional[dict]:
         ref = self.reference_metrics

@@ -1,15 +1,9 @@
-import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
-import numpy as np
 import torch
-from mmengine.dist import get_rank
-from mmengine.logging import print_log
 from torch.utils.data import DataLoader
 
 from had_mm.engine.loops.lifelong_train_loop import LifelongTrainLoop
-from had_mm.evaluation.lifelong_report import (build_report, format_summary,
-                                               write_report)
 from had_mm.registry import DATASETS, LOOPS, MODELS
 
 
@@ -30,8 +24,10 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
     report (forgetting, BWT; higher is better) go to
     ``<work_dir>/lifelong/``, and ``phase_<t>_<name>.pth`` is saved.
 
-    Phases, data split, optimizer / LR resets, reseeding, resuming and
-    checkpoints are those of :class:`LifelongTrainLoop`.
+    Phases, data split, optimizer / LR resets and the teacher (the model at
+    the end of the previous phase) are those of :class:`LifelongTrainLoop`;
+    reseeding, resuming, checkpoints and the report those of
+    :class:`PhasedTrainLoop`.
 
     Args:
         runner (Runner): The runner.
@@ -55,6 +51,9 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
     """
 
     PHASE_KEYS = ('name', 'classes', 'max_iters', 'max_epochs', 'chunk')
+    REPORT_HEADING = ('\nclass-incremental matrix (rows: after phase; mIoU '
+                      'per class group)\n')
+    EVALUATOR_HINT = 'ClassGroupIoUMetric as val_evaluator'
 
     def __init__(self,
                  runner,
@@ -154,62 +153,28 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
                              f'be built: {type(err).__name__}: '
                              f'{err}') from None
 
-    def _setup_teacher(self, t: int, resumed: bool) -> None:
-        model = self.model
-        model.detach_teacher()
-        self.teacher = None
-        if t == 0 or not self.distill_cfg or self.distill_weight == 0:
-            return
-        teacher = self._make_teacher(t, resumed)
+    def _attach_teacher(self, t: int, teacher) -> None:
+        """Distil the classes of the phases before ``t`` from
+        ``teacher``."""
         loss = self._build_distill_loss()
         old = [c for cls in self.classes[:t] for c in cls]
-        model.attach_teacher(
+        self.model.attach_teacher(
             teacher, loss=loss, weight=self.distill_weight, old_classes=old)
 
     # -------------------------------------------------------- evaluation
-    def _evaluate(self, t: int) -> None:
+    def _validate(self, t: int) -> Dict[str, float]:
         groups = dict(zip(self.tasks, self.classes))
         for metric in self.runner.val_loop.evaluator.metrics:
             if hasattr(metric, 'set_class_groups'):
                 metric.set_class_groups(groups)
-        metrics = self.runner.val_loop.run()
-        row = []
-        for i, name in enumerate(self.tasks):
-            if i > t:
-                row.append(None)
-                continue
-            key = f'mIoU_{name}'
-            if key not in metrics:
-                raise KeyError(f'the evaluator returned no {key}; use '
-                               f'ClassGroupIoUMetric as val_evaluator')
-            row.append(float(metrics[key]))
-        self.matrix.append(row)
-        self.final_metrics.append({
-            k: float(v)
-            for k, v in metrics.items() if np.isscalar(v)
-        })
-        self.write_report()
+        return self.runner.val_loop.run()
 
-    def write_report(self) -> Optional[dict]:
-        """Write the class-group report of the phases so far (rank 0).
+    def _metric_key(self, j: int) -> str:
+        return f'mIoU_{self.tasks[j]}'
 
-        Returns:
-            LifelongReport | None: The report; None before any phase.
-        """
-        if not self.matrix:
-            return None
-        report = build_report(
-            self.tasks,
-            self.matrix,
+    def _report_kwargs(self) -> dict:
+        # mIoU of every group: higher is better
+        return dict(
             directions=[1] * len(self.tasks),
             final_metrics=self.final_metrics[-1],
             metric_names=['mIoU'] * len(self.tasks))
-        print_log(
-            '\nclass-incremental matrix (rows: after phase; mIoU per class '
-            'group)\n' + format_summary(report),
-            logger='current')
-        if get_rank() == 0:
-            paths = write_report(report,
-                                 osp.join(self.runner.work_dir, 'lifelong'))
-            print_log(f'lifelong report: {paths}', logger='current')
-        return report

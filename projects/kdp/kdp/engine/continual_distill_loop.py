@@ -1,19 +1,13 @@
 """Continual distillation: teacher then student on each task in turn."""
 import copy
-import math
-import os.path as osp
-import random
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
-import torch
-from mmengine.dist import get_rank, get_world_size
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
-from mmengine.runner import BaseLoop
-from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
+from had_mm.engine.checkpoint import CheckpointLoadError
+from had_mm.engine.loops.phased_train_loop import Matrix, PhasedTrainLoop
 from had_mm.registry import DATASETS, LOOPS, OPTIM_WRAPPERS, OPTIMIZERS
 from ..evaluation.continual_metrics import (build_continual_report,
                                             format_continual_report,
@@ -23,7 +17,7 @@ STAGES = ('teacher', 'student')
 
 
 @LOOPS.register_module()
-class ContinualDistillLoop(BaseLoop):
+class ContinualDistillLoop(PhasedTrainLoop):
     """Class-incremental continual distillation (KDP), task by task.
 
     For each task ``t`` (classes ``[t * k, (t + 1) * k)`` after the class
@@ -51,7 +45,10 @@ class ContinualDistillLoop(BaseLoop):
     iterations over all tasks and stages, ``runner.epoch`` finished tasks.
     The data of a stage is drawn by an ``InfiniteSampler`` seeded per
     (task, stage), and with ``reseed_every_iter`` torch / NumPy / random
-    are seeded from (seed, iteration) before each iteration.
+    are seeded from (seed, iteration) before each iteration. Tasks are the
+    phases of :class:`PhasedTrainLoop`, the teacher and student stages its
+    stages: ``--resume`` continues a stage at the right iteration with the
+    stage's optimizer and schedulers from the checkpoint.
 
     Args:
         runner (Runner): The runner.
@@ -77,6 +74,11 @@ class ContinualDistillLoop(BaseLoop):
             False.
     """
 
+    PHASE_WORD = 'task'
+    REPORT_DIR = 'continual'
+    REPORT_HEADING = '\n'
+    EVALUATOR_HINT = "val_evaluator=dict(type='TaskAccuracy')"
+
     def __init__(self,
                  runner,
                  dataloader: Union[DataLoader, dict],
@@ -89,10 +91,11 @@ class ContinualDistillLoop(BaseLoop):
                  save_checkpoint: bool = True,
                  reseed_every_iter: bool = True,
                  progress_bar: bool = False) -> None:
-        self._runner = runner
-        if not isinstance(dataloader, dict):
-            raise TypeError('ContinualDistillLoop builds one dataloader per '
-                            'task: train_dataloader must be a config dict')
+        super().__init__(
+            runner,
+            dataloader,
+            reseed_every_iter=reseed_every_iter,
+            progress_bar=progress_bar)
         if (max_epochs is None) == (max_iters is None):
             raise ValueError('train_cfg needs exactly one of max_epochs or '
                              'max_iters (per stage and task)')
@@ -100,7 +103,10 @@ class ContinualDistillLoop(BaseLoop):
                 teacher_max_iters is not None and max_iters is None:
             raise ValueError('teacher_max_epochs goes with max_epochs and '
                              'teacher_max_iters with max_iters')
-        self.dataloader_cfg = copy.deepcopy(dataloader)
+        sampler = dict(self.dataloader_cfg.get('sampler') or {})
+        sampler.setdefault('type', 'InfiniteSampler')
+        sampler.setdefault('shuffle', True)
+        self.dataloader_cfg['sampler'] = sampler
         self.by_epoch = max_epochs is not None
         length = max_epochs if self.by_epoch else max_iters
         teacher_length = teacher_max_epochs if self.by_epoch else \
@@ -113,12 +119,11 @@ class ContinualDistillLoop(BaseLoop):
                              f'{self.stage_length}')
         self.eval_teacher = eval_teacher
         self.save_checkpoint = save_checkpoint
-        self.reseed_every_iter = reseed_every_iter
-        self.progress_bar = progress_bar
-        self._epoch = 0  # finished tasks
-        self._iter = 0  # finished iterations over all tasks and stages
-        self.matrices: Dict[str, List[List[Optional[float]]]] = dict(
-            student=[], teacher=[])
+        #: the teacher's accuracy matrix (the student's is ``matrix``)
+        self.teacher_matrix: Matrix = []
+        #: the resume checkpoint's optimizer and schedulers, loaded into
+        #: the resumed stage's own
+        self._resume_optim: Optional[tuple] = None
         #: one record per stage: task, stage, optimizer id, parameter
         #: count, whether its state was empty at the start, first lr
         self.stage_log: List[dict] = []
@@ -151,37 +156,24 @@ class ContinualDistillLoop(BaseLoop):
             s: self._num_iters(t, s)
             for s in self.stages
         } for t in range(self.tasks_to_run)]
-        self.task_starts = np.cumsum(
-            [0] + [sum(it.values()) for it in self.stage_iters]).tolist()
+        self.tasks = [f'task_{t + 1}' for t in range(self.tasks_to_run)]
+        self._set_schedule([[it[s] for s in self.stages]
+                            for it in self.stage_iters])
+        self._task_dataset = None
         # what the runner (and its hooks) may read before run()
-        self.dataloader = self._stage_dataloader(0, 'student')
+        self.dataloader = self._task_dataloader(0, 'student')
+        self._register_state_hook()
 
     # ------------------------------------------------------------ set-up
     @property
-    def max_epochs(self) -> int:
-        """int: Number of tasks to run."""
-        return self.tasks_to_run
+    def task_starts(self) -> List[int]:
+        """list[int]: The first iteration of every task (and the end)."""
+        return self.phase_starts
 
     @property
-    def max_iters(self) -> int:
-        """int: Iterations over all tasks and stages."""
-        return int(self.task_starts[-1])
-
-    @property
-    def epoch(self) -> int:
-        """int: Finished tasks."""
-        return self._epoch
-
-    @property
-    def iter(self) -> int:
-        """int: Finished iterations."""
-        return self._iter
-
-    @property
-    def model(self):
-        """The model, unwrapped from DDP."""
-        model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
+    def matrices(self) -> Dict[str, Matrix]:
+        """dict: The accuracy matrix of the student and the teacher."""
+        return dict(student=self.matrix, teacher=self.teacher_matrix)
 
     def _check_model(self) -> None:
         missing = [
@@ -192,9 +184,7 @@ class ContinualDistillLoop(BaseLoop):
             raise TypeError(f'ContinualDistillLoop needs a model with '
                             f'{", ".join(missing)}() (ContinualDistiller), '
                             f'got {type(self.model).__name__}')
-        if self.runner._val_loop is None:
-            raise ValueError('ContinualDistillLoop evaluates after each task: '
-                             'set val_dataloader, val_cfg and val_evaluator')
+        self._check_val_loop()
 
     def _take_optim_cfg(self) -> dict:
         cfg = self.runner.optim_wrapper
@@ -250,105 +240,140 @@ class ContinualDistillLoop(BaseLoop):
         length = self.stage_length[stage]
         if not self.by_epoch:
             return length
-        per_iter = self.dataloader_cfg.get('batch_size', 1) * \
-            get_world_size()
-        return length * math.ceil(self.task_sizes[t] / per_iter)
+        return self._epochs_to_iters(length, self.task_sizes[t])
 
-    def _stage_dataloader(self, t: int, stage: str, dataset=None):
-        cfg = copy.deepcopy(self.dataloader_cfg)
-        cfg['dataset'] = dataset if dataset is not None else \
+    def _task_dataloader(self, t: int, stage: str, dataset=None):
+        dataset = dataset if dataset is not None else \
             self._build_dataset([t])
-        sampler = dict(cfg.get('sampler') or {})
-        sampler.setdefault('type', 'InfiniteSampler')
-        sampler.setdefault('shuffle', True)
-        # a seed per (task, stage): the data order does not depend on what
-        # ran before
-        if sampler.get('seed') is None:
-            sampler['seed'] = ((self.runner.seed or 0) + 1000 * t +
-                               STAGES.index(stage))
-        cfg['sampler'] = sampler
-        return self.runner.build_dataloader(
-            cfg, seed=self.runner.seed, diff_rank_seed=False)
+        # a seed per (task, stage)
+        return self._build_phase_dataloader(dataset, (self.runner.seed or 0) +
+                                            1000 * t + STAGES.index(stage))
+
+    def _stage_dataloader(self, t: int, s: int) -> DataLoader:
+        return self._task_dataloader(t, self.stages[s], self._task_dataset)
 
     # ------------------------------------------------------------ run
-    def run(self) -> torch.nn.Module:
-        """Run every task: train the stages, evaluate, report, save.
-
-        Returns:
-            nn.Module: The runner's model.
-        """
-        if self.runner._resume:
-            raise RuntimeError('ContinualDistillLoop cannot resume a run; '
-                               'start a new one (task checkpoints load with '
-                               'load_from or tools/test.py)')
-        self.runner.call_hook('before_train')
-        for t in range(self.tasks_to_run):
-            self._run_task(t)
-        self.runner.call_hook('after_train')
-        return self.runner.model
-
     def task_classes(self, t: int) -> tuple:
         """Remapped label range ``[start, end)`` of task ``t``."""
         k = self.classes_per_task
         return t * k, (t + 1) * k
 
-    def _run_task(self, t: int) -> None:
-        self._epoch = t
+    def _begin_task(self, t: int) -> None:
         start, end = self.task_classes(t)
         self.model.begin_task(t, end, (start, end))
-        dataset = self._build_dataset([t])
-        for stage in self.stages:
-            self._run_stage(t, stage, dataset)
-        self._evaluate(t)
-        if self.save_checkpoint:
-            # by_epoch=True stores epoch + 1 = finished tasks
-            self.runner.save_checkpoint(
-                self.runner.work_dir,
-                filename=f'task_{t + 1}.pth',
-                by_epoch=True,
-                save_optimizer=False,
-                save_param_scheduler=False)
-        self._epoch = t + 1
 
-    def _run_stage(self, t: int, stage: str, dataset) -> None:
-        runner, model = self.runner, self.model
-        runner.model.train()
-        model.set_stage(stage)
+    def _start_phase(self, t: int, resumed: bool) -> None:
+        self._begin_task(t)
+        self._task_dataset = self._build_dataset([t])
+
+    def _reenter_phase(self, t: int) -> None:
+        # the class masks and prompt pool of task t are not in the weights
+        self._begin_task(t)
+
+    def _start_stage(self, t: int, s: int, resumed: bool) -> None:
+        stage = self.stages[s]
+        self.runner.model.train()
+        self.model.set_stage(stage)
         iters = self.stage_iters[t][stage]
-        self._build_stage_optimizer(t, stage, iters)
-        self.dataloader = self._stage_dataloader(t, stage, dataset)
-        start, end = self.task_classes(t)
-        print_log(
-            f'task {t + 1}/{self.tasks_to_run} [{stage}]: classes '
-            f'{start}-{end - 1}, {len(dataset)} images, {iters} iterations, '
-            f'{self.stage_log[-1]["num_params"]} trainable tensors',
-            logger='current')
-        self._drop_stale_log_scalars()
-        runner.call_hook('before_train_epoch')
-        iterator = iter(self.dataloader)
-        bar = ProgressBar(iters) if (self.progress_bar
-                                     and get_rank() == 0) else None
-        for idx in range(iters):
-            self._reseed(self._iter)
-            data_batch = next(iterator)
-            runner.call_hook(
-                'before_train_iter', batch_idx=idx, data_batch=data_batch)
-            outputs = runner.model.train_step(
-                data_batch, optim_wrapper=runner.optim_wrapper)
-            runner.call_hook(
-                'after_train_iter',
-                batch_idx=idx,
-                data_batch=data_batch,
-                outputs=outputs)
-            self._iter += 1
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            print()
-        runner.call_hook('after_train_epoch')
+        done = self._iter - self.stage_start(t, s)
+        self._build_stage_optimizer(t, stage, iters, done)
+        # the checkpoint's optimizer serves the stage it was written in
+        saved, self._resume_optim = self._resume_optim, None
+        if resumed:
+            self._load_resumed_optim(t, stage, saved)
 
-    def _build_stage_optimizer(self, t: int, stage: str, iters: int) -> None:
-        """A new optimizer over the stage's parameters, new schedulers."""
+    def _stage_message(self, t: int, s: int, resumed: bool) -> str:
+        stage = self.stages[s]
+        start, end = self.task_classes(t)
+        return (f'task {t + 1}/{self.tasks_to_run} [{stage}]: classes '
+                f'{start}-{end - 1}, {len(self._task_dataset)} images, '
+                f'{self.stage_iters[t][stage]} iterations, '
+                f'{self.stage_log[-1]["num_params"]} trainable tensors' +
+                (f' (resumed at iteration {self._iter})' if resumed else ''))
+
+    def _after_phase(self, t: int) -> None:
+        self._task_dataset = None
+
+    def _phase_checkpoint_name(self, t: int) -> Optional[str]:
+        return f'task_{t + 1}.pth' if self.save_checkpoint else None
+
+    def _save_phase_checkpoint(self, t: int, **kwargs) -> None:
+        # weights only: the optimizer is new at each stage anyway
+        super()._save_phase_checkpoint(
+            t, save_optimizer=False, save_param_scheduler=False, **kwargs)
+
+    # ----------------------------------------------------------- resume
+    def _extra_state(self, at_phase_end: bool) -> dict:
+        return dict(
+            teacher_matrix=[list(r) for r in self.teacher_matrix],
+            stage_iters=[dict(it) for it in self.stage_iters])
+
+    def load_checkpoint_state(self, state: dict, checkpoint: dict) -> None:
+        """Restore the matrices; keep the optimizer and schedulers of the
+        checkpoint for the resumed stage.
+
+        They belong to the stage's own optimizer (over the stage's
+        parameters), not to the runner's, so they are taken out of the
+        checkpoint before the runner would load them.
+
+        Args:
+            state (dict): The checkpoint's loop state.
+            checkpoint (dict): The whole checkpoint.
+        """
+        super().load_checkpoint_state(state, checkpoint)
+        self.teacher_matrix = [
+            list(r) for r in state.get('teacher_matrix', [])
+        ]
+        saved = state.get('stage_iters')
+        done = int(checkpoint['meta']['iter'])
+        t = self.phase_of(done)
+        if saved is not None and t < len(self.stage_iters) and \
+                done > self.phase_starts[t] and t < len(saved) and \
+                dict(saved[t]) != self.stage_iters[t]:
+            raise CheckpointLoadError(
+                f'--resume: the stages of task {t + 1}, which had started, '
+                f'changed since the checkpoint (at iteration {done}): '
+                f'{dict(saved[t])} -> {self.stage_iters[t]} iterations; '
+                f'resume with the config that wrote it, or train the new '
+                f'schedule in another work_dir.')
+        self._resume_optim = (checkpoint.pop('optimizer', None),
+                              checkpoint.pop('param_schedulers', None))
+
+    def _load_resumed_optim(self, t: int, stage: str,
+                            saved: Optional[tuple]) -> None:
+        """Load the checkpoint's optimizer and scheduler states into the
+        resumed stage's new ones.
+
+        Args:
+            t (int): The task.
+            stage (str): The stage.
+            saved (tuple, optional): ``(optimizer, param_schedulers)``
+                states of the resume checkpoint.
+        """
+        optimizer, schedulers = saved or (None, None)
+        if optimizer is None:
+            raise RuntimeError(
+                f'cannot resume task {t + 1} [{stage}] mid-way: the '
+                f'checkpoint holds no optimizer state (resume from an '
+                f'iteration checkpoint of the CheckpointHook)')
+        self.runner.optim_wrapper.load_state_dict(optimizer)
+        for scheduler, state in zip(self.runner.param_schedulers or [],
+                                    schedulers or []):
+            scheduler.load_state_dict(state)
+
+    def _build_stage_optimizer(self,
+                               t: int,
+                               stage: str,
+                               iters: int,
+                               done: int = 0) -> None:
+        """A new optimizer over the stage's parameters, new schedulers.
+
+        Args:
+            t (int): The task.
+            stage (str): The stage.
+            iters (int): The stage's iterations.
+            done (int): Iterations of the stage done before (resumed).
+        """
         params = [p for p in self.model.stage_parameters() if p.requires_grad]
         if not params:
             raise RuntimeError(f'task {t + 1} [{stage}]: the model has no '
@@ -360,7 +385,7 @@ class ContinualDistillLoop(BaseLoop):
         cfg.setdefault('type', 'OptimWrapper')
         optimizer = OPTIMIZERS.build(dict(optimizer_cfg, params=params))
         wrapper = OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
-        wrapper.initialize_count_status(self.runner.model, 0, iters)
+        wrapper.initialize_count_status(self.runner.model, done, iters)
         self.runner.optim_wrapper = wrapper
         self.runner.param_schedulers = self._build_schedulers(iters)
         self.stage_log.append(
@@ -385,21 +410,9 @@ class ContinualDistillLoop(BaseLoop):
             cfgs.append(cfg)
         return self.runner.build_param_scheduler(cfgs)
 
-    def _drop_stale_log_scalars(self) -> None:
-        # the losses of the other stage would be logged as if current
-        scalars = self.runner.message_hub.log_scalars
-        for key in list(scalars):
-            if key.startswith('train/') and 'loss' in key:
-                scalars.pop(key)
-
-    def _reseed(self, it: int) -> None:
-        if not self.reseed_every_iter:
-            return
-        seed = ((self.runner.seed or 0) * 1_000_003 + it * 101 +
-                get_rank()) % (2**31)
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
+    def _is_stale_log_scalar(self, key: str) -> bool:
+        # the losses of the other stage
+        return key.startswith('train/') and 'loss' in key
 
     # -------------------------------------------------------- evaluation
     def _evaluate(self, t: int) -> None:
@@ -420,29 +433,23 @@ class ContinualDistillLoop(BaseLoop):
                 f'task {t + 1}: evaluating the {name} on tasks 1-{t + 1}',
                 logger='current')
             metrics = val_loop.run()
-            row = []
-            for j in range(self.num_tasks):
-                if j > t:
-                    row.append(None)
-                    continue
-                key = f'accuracy_task_{j + 1}'
-                if key not in metrics:
-                    raise KeyError(f'the evaluator returned no {key}; use '
-                                   f"val_evaluator=dict(type='TaskAccuracy')")
-                row.append(float(metrics[key]))
-            self.matrices[name].append(row)
+            if name == 'student':
+                self._record(t, metrics)
+            else:
+                self.teacher_matrix.append(self._matrix_row(t, metrics))
         self.model.predict_with = previous
         self.write_report()
 
-    def write_report(self) -> Optional[dict]:
-        """Write the report of the tasks so far (rank 0).
+    @property
+    def num_columns(self) -> int:
+        """int: All tasks of the data set, also those not run."""
+        return self.num_tasks
 
-        Returns:
-            dict | None: The report; None before any task.
-        """
-        if not self.matrices['student']:
-            return None
-        report = build_continual_report(
+    def _metric_key(self, j: int) -> str:
+        return f'accuracy_task_{j + 1}'
+
+    def _build_report(self) -> dict:
+        return build_continual_report(
             {
                 k: v
                 for k, v in self.matrices.items() if v
@@ -453,10 +460,9 @@ class ContinualDistillLoop(BaseLoop):
                 tasks_to_run=self.tasks_to_run,
                 stages=list(self.stages),
                 iterations=[dict(it) for it in self.stage_iters]))
-        print_log('\n' + format_continual_report(report), logger='current')
-        if get_rank() == 0:
-            paths = write_continual_report(
-                report, osp.join(self.runner.work_dir, 'continual'))
-            print_log(f'continual report: {paths}', logger='current')
-        self.report = report
-        return report
+
+    def _format_report(self, report: dict) -> str:
+        return format_continual_report(report)
+
+    def _write_report_files(self, report: dict, out_dir: str):
+        return write_continual_report(report, out_dir)
