@@ -6,7 +6,7 @@ import numpy as np
 from mmengine.logging import print_log
 from torch.utils.data import DataLoader
 
-from had_mm.engine.checkpoint import CheckpointLoadError
+from had_mm.checkpoint import CheckpointLoadError
 from had_mm.engine.loops.phased_train_loop import Matrix, PhasedTrainLoop
 from had_mm.registry import DATASETS, LOOPS, OPTIM_WRAPPERS, OPTIMIZERS
 from ..evaluation.continual_metrics import (build_continual_report,

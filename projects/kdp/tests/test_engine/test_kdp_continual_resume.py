@@ -9,7 +9,7 @@ import torch
 from mmengine.hooks import Hook
 
 from had_mm.apis import build_runner, load_tool_config
-from had_mm.engine.checkpoint import CheckpointLoadError
+from had_mm.checkpoint import CheckpointLoadError
 
 HERE = osp.dirname(osp.abspath(__file__))
 TINY = osp.join(osp.dirname(HERE), 'data', 'tiny_kdp.py')
