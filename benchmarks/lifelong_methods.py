@@ -52,10 +52,14 @@ ORDERS = {'forward': TASKS, 'reverse': tuple(reversed(TASKS))}
 REGIMES = ('random', 'pretrained')
 # name -> base config of the lifelong method
 METHODS = {
-    'fine-tune': 'configs/had/finetune_r18-d8-c64_synthetic-rooms-4tasks.py',
-    'LwF': 'configs/had/lwf_r18-d8-c64_synthetic-rooms-4tasks.py',
-    'HAD': 'configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py',
-    'HAD (reference)': 'configs/had/had-reference_r18-d8-c64_synthetic-rooms-4tasks.py',
+    'fine-tune':
+    'configs/had/finetune_r18-d8-c64_synthetic-rooms-4tasks.py',
+    'LwF':
+    'configs/had/lwf_r18-d8-c64_synthetic-rooms-4tasks.py',
+    'HAD':
+    'configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py',
+    'HAD (reference)':
+    'configs/had/had-reference_r18-d8-c64_synthetic-rooms-4tasks.py',
 }
 JOINT = 'joint'
 JOINT_CONFIG = 'configs/dense/joint_r18-d8-c64_synthetic-rooms-4tasks.py'

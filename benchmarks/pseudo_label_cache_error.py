@@ -14,7 +14,8 @@ at the largest zoom, the mean absolute error of each depth map against the
 zoomed ground truth (online teacher, cache, cache without the division).
 
     python benchmarks/pseudo_label_cache_error.py \\
-        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py work_dirs/demo/phase_3_normal.pth \\
+        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
+        work_dirs/demo/phase_3_normal.pth \\
         --tasks semantic depth normal
 """
 import argparse

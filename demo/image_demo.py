@@ -3,7 +3,8 @@
 
 Example::
 
-    python demo/image_demo.py room.png configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
+    python demo/image_demo.py room.png \\
+        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
         work_dirs/demo/phase_4_saliency.pth --out-dir outputs
 
 writes, per image, the panel PNG (the image with the predicted class

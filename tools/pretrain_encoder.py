@@ -18,7 +18,8 @@ a ``student``) the student's backbone is trained.
 
 Usage::
 
-    python tools/pretrain_encoder.py configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \
+    python tools/pretrain_encoder.py \
+        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \
         --out work_dirs/pretrain/r18-d8_procedural.pth
 """
 import argparse

@@ -1,4 +1,5 @@
-# HAD over four tasks on synthetic rooms, as had_r18-d8-c64_synthetic-rooms-4tasks.py, with
+# HAD over four tasks on synthetic rooms, as
+# had_r18-d8-c64_synthetic-rooms-4tasks.py, with
 # mmpretrain's ConvNeXt-T encoder and UPerNet heads
 # (configs/_base_/models/had_convnext-t.py): the backbone is swapped by config;
 # the lifelong loop, data and schedule are those of the ResNet demo. Heads

@@ -1,8 +1,9 @@
 # HAD on NYUv2 (toolkit layout, 13 classes, 288x384): semantic -> depth ->
 # normal -> saliency with the reference encoder/heads/optimiser, 20 epochs
-# per phase. Launch with `tools/dist_train.sh configs/had/had_r18-d8_nyuv2-4tasks.py 8`:
-# 8 GPUs x 8 images = the reference batch of 64. Saliency is derived from
-# the semantic labels unless you have saliency maps
+# per phase. Launch with
+# `tools/dist_train.sh configs/had/had_r18-d8_nyuv2-4tasks.py 8`:
+# 8 GPUs x 8 images = the reference batch of 64. Saliency is derived from the
+# semantic labels unless you have saliency maps
 # (tools/data/derive_saliency.py). For ImageNet weights set
 # model.backbone.init_cfg=dict(type='Pretrained', checkpoint=PATH).
 _base_ = [

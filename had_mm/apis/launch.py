@@ -114,7 +114,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'config file "{path}" does not exist; configs live under '
-            f'configs/ (e.g. configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py).')
+            'configs/ (e.g. configs/had/'
+            'had_r18-d8-c64_synthetic-rooms-4tasks.py).')
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

@@ -77,7 +77,8 @@ class MultiTaskInferencer(BaseInferencer):
             # BaseInferencer would look the name up in a model zoo
             raise FileNotFoundError(
                 f'config file "{model}" does not exist; pass a config under '
-                f'configs/ (e.g. configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py)')
+                'configs/ (e.g. configs/had/'
+                'had_r18-d8-c64_synthetic-rooms-4tasks.py)')
         if isinstance(model, str):
             model = load_config(model, cfg_options)
         else:

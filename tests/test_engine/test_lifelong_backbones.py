@@ -1,6 +1,6 @@
 """The lifelong model with the backbones swapped by config: each variant of
-configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py builds, predicts every task, and runs 2
-phases of HAD (2 iterations each)."""
+configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py builds, predicts every
+task, and runs 2 phases of HAD (2 iterations each)."""
 import json
 import os.path as osp
 
@@ -22,7 +22,8 @@ NARROW = {
 
 
 def _config(backbone: str) -> str:
-    return osp.join(REPO, 'configs', 'had', f'had_{backbone}_synthetic-rooms-4tasks.py')
+    return osp.join(REPO, 'configs', 'had',
+                    f'had_{backbone}_synthetic-rooms-4tasks.py')
 
 
 @pytest.mark.parametrize('backbone', VARIANTS)

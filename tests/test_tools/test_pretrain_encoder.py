@@ -56,7 +56,8 @@ def test_procedural_batch_labels_and_range():
 def test_pretrain_tool_checkpoint_loads_into_backbone(tmp_path):
     out = tmp_path / 'enc.pth'
     pretrain_encoder.main([
-        osp.join(REPO, 'configs', 'had', 'had_r18-d8-c64_synthetic-rooms-4tasks.py'), '--out',
+        osp.join(REPO, 'configs', 'had',
+                 'had_r18-d8-c64_synthetic-rooms-4tasks.py'), '--out',
         str(out), '--iters', '2', '--batch-size', '2', '--size', '16', '24'
     ])
     ckpt = torch.load(out, map_location='cpu', weights_only=True)

@@ -10,7 +10,8 @@ SPEC = importlib.util.spec_from_file_location(
     'print_config', osp.join(REPO, 'tools', 'misc', 'print_config.py'))
 print_config = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(print_config)
-CONFIG = osp.join(REPO, 'configs', 'had', 'had_r18-d8-c64_synthetic-rooms-4tasks.py')
+CONFIG = osp.join(REPO, 'configs', 'had',
+                  'had_r18-d8-c64_synthetic-rooms-4tasks.py')
 
 
 def test_resolved_with_options(tmp_path, capsys):

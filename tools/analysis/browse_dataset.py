@@ -4,7 +4,8 @@
 Example::
 
     python tools/analysis/browse_dataset.py \\
-        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py --num 8 --split train
+        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
+        --num 8 --split train
 
 builds the config's ``train_dataloader`` (or ``test_dataloader``) data set,
 runs its pipeline (so random augmentations show as in training) and writes

@@ -2,7 +2,8 @@
 
 Example::
 
-    python tools/analysis/check_dataset.py configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py
+    python tools/analysis/check_dataset.py \\
+        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py
 
 builds the ``train``, ``val`` and ``test`` dataloaders' data sets (``--splits``
 to choose) and runs their loading transforms over every sample: image and

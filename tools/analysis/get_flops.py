@@ -4,9 +4,11 @@ iteration per phase.
 
 Example::
 
-    python tools/analysis/get_flops.py configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
+    python tools/analysis/get_flops.py \\
+        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
         --shape 96 128
-    python tools/analysis/get_flops.py configs/had/had_r18-d8_nyuv2-3tasks.py \\
+    python tools/analysis/get_flops.py \\
+        configs/had/had_r18-d8_nyuv2-3tasks.py \\
         --tasks semantic depth
 
 Counts come from mmengine's complexity analysis (``FlopAnalyzer``: one

@@ -4,7 +4,8 @@
 
 Example::
 
-    python tools/misc/print_config.py configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
+    python tools/misc/print_config.py \\
+        configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py \\
         --cfg-options train_cfg.distill_weight=1 --save-path resolved.py
 """
 import argparse
