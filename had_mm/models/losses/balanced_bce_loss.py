@@ -2,6 +2,8 @@
 
 See docs/methods/had.md, section 2.
 """
+from typing import Tuple
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -57,6 +59,22 @@ class BalancedBCELoss(nn.Module):
         Returns:
             Tensor: Weighted scalar loss.
         """
+        bce, pos, neg = self.pixel_bce(pred, target)
+        return self.loss_weight * self.reduce(bce, pos, neg)
+
+    def pixel_bce(self, pred: Tensor,
+                  target: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Per-pixel BCE and the masks of the valid positive / negative
+        pixels (the BCE is 0 elsewhere).
+
+        Args:
+            pred (Tensor): Logits, ``B x 1 x H x W``.
+            target (Tensor): Labels, as in :meth:`forward`.
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: BCE map, positive mask, negative
+            mask, all of ``pred``'s shape.
+        """
         pred = upcast_half(pred)
         target = target.detach().reshape(pred.shape)
         valid = torch.isfinite(target) & (target != self.ignore_index)
@@ -65,15 +83,17 @@ class BalancedBCELoss(nn.Module):
         neg = valid & (target < 0.5)
         bce = F.binary_cross_entropy_with_logits(
             pred, pos.to(pred.dtype), reduction='none')
-        bce = torch.where(valid, bce, torch.zeros_like(bce))
-        num_pos = pos.sum().to(pred.dtype)
-        num_neg = neg.sum().to(pred.dtype)
+        return torch.where(valid, bce, torch.zeros_like(bce)), pos, neg
+
+    def reduce(self, bce: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+        """The balanced mean of the per-pixel BCE (unweighted)."""
+        num_pos = pos.sum().to(bce.dtype)
+        num_neg = neg.sum().to(bce.dtype)
         num_valid = (num_pos + num_neg).clamp(min=1)
         # Weights are counts, not functions of pred: no gradient needed.
         loss_pos = (bce * pos).sum() * (num_neg / num_valid)
         loss_neg = (bce * neg).sum() * (num_pos / num_valid)
-        loss = (loss_pos + loss_neg) / num_valid
-        return self.loss_weight * loss
+        return (loss_pos + loss_neg) / num_valid
 
     @property
     def loss_name(self) -> str:

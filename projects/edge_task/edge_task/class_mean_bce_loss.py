@@ -1,14 +1,12 @@
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
+from had_mm.models.losses import BalancedBCELoss
 from had_mm.registry import MODELS
-from had_mm.tasks import upcast_half
 
 
 @MODELS.register_module()
-class ClassMeanBCELoss(nn.Module):
+class ClassMeanBCELoss(BalancedBCELoss):
     """Balanced BCE on logits: the mean of the two class-mean BCEs.
 
     With ``bce_pos`` / ``bce_neg`` the mean BCE over the valid edge /
@@ -34,43 +32,16 @@ class ClassMeanBCELoss(nn.Module):
                  ignore_index: int = 255,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_edge') -> None:
-        super().__init__()
-        self.ignore_index = ignore_index
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
+        super().__init__(ignore_index, loss_weight, loss_name)
 
-    def forward(self, pred: Tensor, target: Tensor, **kwargs) -> Tensor:
-        """Forward function.
-
-        Args:
-            pred (Tensor): Edge logits, ``B x 1 x H x W``.
-            target (Tensor): Labels in {0, 1}, same number of elements;
-                ``ignore_index`` = ignore.
-            **kwargs: Ignored.
-
-        Returns:
-            Tensor: Weighted scalar loss.
-        """
-        pred = upcast_half(pred)
-        target = target.detach().reshape(pred.shape)
-        valid = torch.isfinite(target) & (target != self.ignore_index)
-        pos = valid & (target >= 0.5)
-        neg = valid & (target < 0.5)
-        bce = F.binary_cross_entropy_with_logits(
-            pred, pos.to(pred.dtype), reduction='none')
+    def reduce(self, bce: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+        """Mean of the class-mean BCEs of the classes present (0 when the
+        batch has no valid pixel)."""
         parts = []
         for mask in (pos, neg):
             count = mask.sum()
             total = torch.where(mask, bce, torch.zeros_like(bce)).sum()
-            parts.append((total / count.clamp(min=1), count > 0))
-        present = torch.stack([p[1] for p in parts]).to(pred.dtype)
-        means = torch.stack([p[0] for p in parts])
-        # average over the classes present (0 when none is)
-        loss = (means * present).sum() / present.sum().clamp(min=1)
-        return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name
+            parts.append(total / count.clamp(min=1))
+        present = torch.stack([pos.any(), neg.any()]).to(bce.dtype)
+        means = torch.stack(parts)
+        return (means * present).sum() / present.sum().clamp(min=1)
