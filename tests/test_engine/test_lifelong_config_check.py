@@ -108,3 +108,22 @@ def test_later_phase_distill_errors_come_before_training(
     assert len(errors) == 1, proc.stderr[-2000:]
     for needle in needles:
         assert needle in errors[0], errors[0]
+
+
+def test_default_distillation_builds_under_mmseg_scope():
+    """The loop's default loss is scoped, so an mmseg-scoped config that
+    only adds had_mm's loop still builds HAD."""
+    import inspect
+
+    from mmengine.registry import init_default_scope
+
+    from had_mm.engine.loops import LifelongTrainLoop
+    from had_mm.models.losses import HADLoss
+    from had_mm.registry import MODELS
+    default = inspect.signature(LifelongTrainLoop).parameters['distill']
+    init_default_scope('mmseg')
+    try:
+        loss = MODELS.build(dict(default.default, task='depth'))
+    finally:
+        init_default_scope('had_mm')
+    assert isinstance(loss, HADLoss)

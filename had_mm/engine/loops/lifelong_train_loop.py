@@ -132,7 +132,7 @@ class LifelongTrainLoop(PhasedTrainLoop):
                  runner,
                  dataloader: Union[DataLoader, dict],
                  phases: Sequence[dict],
-                 distill: Optional[dict] = dict(type='HADLoss'),
+                 distill: Optional[dict] = dict(type='had_mm.HADLoss'),
                  distill_weight: float = 3.0,
                  split: str = 'contiguous',
                  num_chunks: Optional[int] = None,
