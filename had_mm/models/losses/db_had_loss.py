@@ -2,19 +2,18 @@
 from typing import Optional, Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks import get_task
 from ..utils import inverse_norm
-from .distill_utils import (check_task, pixel_distill_loss_map,
-                            teacher_pseudo_label, upcast_half)
+from .base_distill_loss import BaseDistillLoss
+from .distill_utils import upcast_half
 
 
 @MODELS.register_module()
-class DBHADLoss(nn.Module):
+class DBHADLoss(BaseDistillLoss):
     """DB-HAD loss (docs/methods/had.md, section 5).
 
     Pixels are grouped, a loss is computed per group and the groups are
@@ -80,8 +79,7 @@ class DBHADLoss(nn.Module):
                  bin_edges: Optional[Sequence[float]] = None,
                  eps: float = 1e-12,
                  loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.task = check_task(task)
+        super().__init__(task, loss_weight)
         # how the task is balanced comes from its spec, not its name
         self.kind = get_task(task).distill_kind
         if self.kind == 'binary':
@@ -113,7 +111,6 @@ class DBHADLoss(nn.Module):
         self.num_bins = num_bins
         self.bin_edges = bin_edges
         self.eps = eps
-        self.loss_weight = loss_weight
 
     def _class_balanced(self, loss_map: Tensor, valid: Tensor,
                         student_out: Tensor, pseudo: Tensor) -> Tensor:
@@ -188,21 +185,3 @@ class DBHADLoss(nn.Module):
         if self.kind in ('classification', 'binary'):
             return self._class_balanced(loss_map, valid, student_out, pseudo)
         return self._group_balanced(loss_map, valid, student_out, pseudo)
-
-    def forward(self, student_out: Tensor, teacher_out: Tensor,
-                **kwargs) -> Tensor:
-        """Forward function.
-
-        Args:
-            student_out (Tensor): Raw student head output.
-            teacher_out (Tensor): Raw teacher head output (detached here).
-            **kwargs: Ignored.
-
-        Returns:
-            Tensor: Weighted scalar loss.
-        """
-        pseudo = teacher_pseudo_label(self.task, teacher_out)
-        loss_map, valid = pixel_distill_loss_map(self.task, student_out,
-                                                 pseudo)
-        loss = self.loss_from_map(loss_map, valid, student_out, pseudo)
-        return self.loss_weight * loss

@@ -2,16 +2,17 @@
 
 See docs/methods/had.md, section 7.
 """
-import torch.nn as nn
+from typing import Optional
+
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from .distill_utils import (check_task, masked_mean, pixel_distill_loss_map,
-                            teacher_pseudo_label)
+from .base_distill_loss import BaseDistillLoss
+from .distill_utils import masked_mean
 
 
 @MODELS.register_module()
-class PixelDistillLoss(nn.Module):
+class PixelDistillLoss(BaseDistillLoss):
     """Masked mean of the per-pixel distillation loss over the batch.
 
     The student is supervised by the frozen teacher's pseudo-labels on all
@@ -24,12 +25,11 @@ class PixelDistillLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
     """
 
-    def __init__(self, task: str, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.task = check_task(task)
-        self.loss_weight = loss_weight
-
-    def loss_from_map(self, loss_map: Tensor, valid: Tensor) -> Tensor:
+    def loss_from_map(self,
+                      loss_map: Tensor,
+                      valid: Tensor,
+                      student_out: Optional[Tensor] = None,
+                      pseudo: Optional[Tensor] = None) -> Tensor:
         """Unweighted loss from a precomputed loss map.
 
         Args:
@@ -40,20 +40,3 @@ class PixelDistillLoss(nn.Module):
             Tensor: Scalar loss (``loss_weight`` not applied).
         """
         return masked_mean(loss_map, valid)
-
-    def forward(self, student_out: Tensor, teacher_out: Tensor,
-                **kwargs) -> Tensor:
-        """Forward function.
-
-        Args:
-            student_out (Tensor): Raw student head output.
-            teacher_out (Tensor): Raw teacher head output (detached here).
-            **kwargs: Ignored.
-
-        Returns:
-            Tensor: Weighted scalar loss.
-        """
-        pseudo = teacher_pseudo_label(self.task, teacher_out)
-        loss_map, valid = pixel_distill_loss_map(self.task, student_out,
-                                                 pseudo)
-        return self.loss_weight * self.loss_from_map(loss_map, valid)

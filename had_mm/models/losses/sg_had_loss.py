@@ -2,18 +2,17 @@
 from typing import Optional, Sequence
 
 import torch
-import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from .distill_utils import (check_task, masked_mean, pixel_distill_loss_map,
-                            sobel_magnitude, teacher_pseudo_label, upcast_half)
+from .base_distill_loss import BaseDistillLoss
+from .distill_utils import masked_mean, sobel_magnitude, upcast_half
 
 SG_MODES = ('greater', 'less', 'band')
 
 
 @MODELS.register_module()
-class SGHADLoss(nn.Module):
+class SGHADLoss(BaseDistillLoss):
     """SG-HAD loss (docs/methods/had.md, section 6).
 
     Focuses the distillation where the student-teacher discrepancy changes
@@ -50,8 +49,7 @@ class SGHADLoss(nn.Module):
                  mode: str = 'greater',
                  band: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.task = check_task(task)
+        super().__init__(task, loss_weight)
         if mode not in SG_MODES:
             raise ValueError(f'SGHADLoss: unknown mode {mode!r}; valid '
                              f'choices are {", ".join(map(repr, SG_MODES))}.')
@@ -63,7 +61,6 @@ class SGHADLoss(nn.Module):
         self.threshold = threshold
         self.mode = mode
         self.band = band
-        self.loss_weight = loss_weight
 
     @torch.no_grad()
     def salience_mask(self, loss_map: Tensor) -> Tensor:
@@ -88,7 +85,11 @@ class SGHADLoss(nn.Module):
             return norm < self.threshold
         return (norm >= self.band[0]) & (norm <= self.band[1])
 
-    def loss_from_map(self, loss_map: Tensor, valid: Tensor) -> Tensor:
+    def loss_from_map(self,
+                      loss_map: Tensor,
+                      valid: Tensor,
+                      student_out: Optional[Tensor] = None,
+                      pseudo: Optional[Tensor] = None) -> Tensor:
         """Unweighted SG-HAD loss from a precomputed loss map.
 
         Args:
@@ -101,20 +102,3 @@ class SGHADLoss(nn.Module):
         """
         mask = self.salience_mask(loss_map) & valid & (loss_map != 0)
         return masked_mean(loss_map, mask)
-
-    def forward(self, student_out: Tensor, teacher_out: Tensor,
-                **kwargs) -> Tensor:
-        """Forward function.
-
-        Args:
-            student_out (Tensor): Raw student head output.
-            teacher_out (Tensor): Raw teacher head output (detached here).
-            **kwargs: Ignored.
-
-        Returns:
-            Tensor: Weighted scalar loss.
-        """
-        pseudo = teacher_pseudo_label(self.task, teacher_out)
-        loss_map, valid = pixel_distill_loss_map(self.task, student_out,
-                                                 pseudo)
-        return self.loss_weight * self.loss_from_map(loss_map, valid)
