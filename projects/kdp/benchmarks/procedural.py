@@ -8,7 +8,7 @@ shapes", fixed before any result): the learners L2P, DualPrompt and
 CODA-Prompt x the student's methods ``alone``, ``kd`` (logit KD), ``dkd``
 and ``kdp`` (``--with-capacity`` adds ``kdp-capacity``, KDP's prompts
 without a teacher) x the seeds 0, 1, 2. Every run is ``tools/train.py``
-on the tiny config ``tiny-vit_procedural_<learner>_<method>.py`` as it is
+on the tiny config ``<learner>-<method>_tiny-vit_procedural.py`` as it is
 (tiny ViT-B -> tiny ViT-S, 5 tasks x 4 classes), with the seed of the
 run, of the class order and of the data order set to the seed. The two
 tiny ViTs are pre-trained first by ``tools/pretrain_tiny_vit.py`` when
@@ -294,7 +294,7 @@ def config_path(learner: str, method: str) -> str:
     Returns:
         str: Its path.
     """
-    return osp.join(CONFIGS, f'tiny-vit_procedural_{learner}_{method}.py')
+    return osp.join(CONFIGS, f'{learner}-{method}_tiny-vit_procedural.py')
 
 
 def seed_options(seed: int) -> List[str]:

@@ -1,6 +1,6 @@
 """Ad-hoc runs of the tiny procedural configs over seeds, in one process.
 
-Runs the tiny configs ``tiny-vit_procedural_<learner>_<method>.py``
+Runs the tiny configs ``<learner>-<method>_tiny-vit_procedural.py``
 (methods ``alone``, ``kd``, ``kdp`` by default; also ``dkd``, ``fitnets``,
 ``reviewkd`` and ``kdp-capacity``, KDP's capacity control; tiny ViT-B ->
 tiny ViT-S, pre-trained by ``pretrain_tiny_vit.py``) once per seed, each

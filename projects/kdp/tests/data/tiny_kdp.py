@@ -2,7 +2,7 @@
 # 4 procedural classes (2 tasks x 2), 8 train / 4 test images per class,
 # smaller random-init ViTs (no pretrained checkpoints), 2 iterations per
 # stage.
-_base_ = ['../../configs/tiny-vit_procedural_coda_kdp.py']
+_base_ = ['../../configs/coda-kdp_tiny-vit_procedural.py']
 vit_s = dict(
     type='PromptedViT',
     arch=dict(

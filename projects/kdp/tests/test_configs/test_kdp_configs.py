@@ -46,11 +46,11 @@ def test_every_config_loads_without_downloads():
 @pytest.mark.parametrize('method', sorted(MODES))
 def test_baseline_configs(setting, method):
     for learner in LEARNERS:
-        cfg = _load(f'{setting}_{learner}_{method}.py')
+        cfg = _load(f'{learner}-{method}_{setting}.py')
         distill = cfg.model.student.distill
         assert distill.type == MODES[method]
         # everything else is the KDP config's
-        kdp = _load(f'{setting}_{learner}_kdp.py')
+        kdp = _load(f'{learner}-kdp_{setting}.py')
         assert cfg.model.teacher == kdp.model.teacher
         assert cfg.model.student.prompt == kdp.model.student.prompt
         assert cfg.train_cfg == kdp.train_cfg
@@ -72,7 +72,7 @@ def test_baseline_configs(setting, method):
 
 @pytest.mark.parametrize('method', sorted(MODES))
 def test_tiny_baselines_build_and_train_a_step(method):
-    cfg = _load(f'tiny-vit_procedural_coda_{method}.py')
+    cfg = _load(f'coda-{method}_tiny-vit_procedural.py')
     model_cfg = copy.deepcopy(cfg.model.to_dict())
     for part in ('teacher', 'student'):
         model_cfg[part]['backbone_checkpoint'] = None
@@ -94,8 +94,8 @@ def test_tiny_baselines_build_and_train_a_step(method):
 @pytest.mark.parametrize('setting', SETTINGS)
 def test_capacity_control_configs(setting):
     for learner in LEARNERS:
-        cfg = _load(f'{setting}_{learner}_kdp-capacity.py')
-        kdp = _load(f'{setting}_{learner}_kdp.py')
+        cfg = _load(f'{learner}-kdp-capacity_{setting}.py')
+        kdp = _load(f'{learner}-kdp_{setting}.py')
         assert cfg.model.teacher is None
         distill = cfg.model.student.distill
         assert distill.type == 'KDPCapacityControl'
@@ -106,7 +106,7 @@ def test_capacity_control_configs(setting):
 
 def test_l2p_and_coda_mechanics_on_by_default_in_the_configs():
     for prefix in ('tiny-vit_procedural', 'vit-b16-s16_cifar100'):
-        l2p = _load(f'{prefix}_l2p_kdp.py').model.student.prompt
+        l2p = _load(f'l2p-kdp_{prefix}.py').model.student.prompt
         assert l2p.batchwise_prompt and not l2p.frequency_penalty
-        coda = _load(f'{prefix}_coda_kdp.py').model.teacher.prompt
+        coda = _load(f'coda-kdp_{prefix}.py').model.teacher.prompt
         assert coda.gram_schmidt

@@ -1,0 +1,4 @@
+# The ViT-S/16 student alone with CODA-Prompt on ImageNet-R (10 tasks x 20
+# classes).
+_base_ = ['./coda-kdp_vit-b16-s16_imagenet-r.py']
+model = dict(teacher=None, student=dict(distill=None))

@@ -1,7 +1,0 @@
-# Logit KD (the KDP loss on the CLS head, no KD prompts) with CODA-Prompt,
-# tiny ViT-B -> tiny ViT-S on the procedural shapes.
-_base_ = ['./tiny-vit_procedural_coda_kdp.py']
-model = dict(
-    student=dict(
-        distill=dict(
-            _delete_=True, type='LogitKD', alpha=0.5, temperature=2.0)))

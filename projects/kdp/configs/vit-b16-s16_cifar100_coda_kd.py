@@ -1,7 +1,0 @@
-# Logit KD with CODA-Prompt on CIFAR-100 (10 tasks x 10 classes), ViT-B/16 ->
-# ViT-S/16.
-_base_ = ['./vit-b16-s16_cifar100_coda_kdp.py']
-model = dict(
-    student=dict(
-        distill=dict(
-            _delete_=True, type='LogitKD', alpha=0.5, temperature=2.0)))

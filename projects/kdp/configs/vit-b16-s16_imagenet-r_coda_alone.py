@@ -1,4 +1,0 @@
-# The ViT-S/16 student alone with CODA-Prompt on ImageNet-R (10 tasks x 20
-# classes).
-_base_ = ['./vit-b16-s16_imagenet-r_coda_kdp.py']
-model = dict(teacher=None, student=dict(distill=None))
