@@ -6,7 +6,8 @@
 # are narrowed to 64 channels for 96x128 images on a CPU, as the demo's.
 _base_ = [
     '../_base_/models/had_mit-b0.py', '../_base_/datasets/synthetic_rooms.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/lifelong_adam.py'
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/lifelong_synthetic-rooms-4x100.py'
 ]
 small = dict(channels=64)
 model = dict(
@@ -15,12 +16,4 @@ model = dict(
         depth=dict(body=small),
         normal=dict(body=small),
         saliency=dict(body=small)))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-train_cfg = dict(phases=[
-    dict(task='semantic', max_iters=100),
-    dict(task='depth', max_iters=100),
-    dict(task='normal', max_iters=100),
-    dict(task='saliency', max_iters=100),
-])
-default_hooks = dict(logger=dict(interval=25))
 visualizer = dict(type='MultiTaskLocalVisualizer')
