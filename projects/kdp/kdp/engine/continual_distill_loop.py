@@ -96,13 +96,16 @@ class ContinualDistillLoop(PhasedTrainLoop):
             dataloader,
             reseed_every_iter=reseed_every_iter,
             progress_bar=progress_bar)
-        if (max_epochs is None) == (max_iters is None):
-            raise ValueError('train_cfg needs exactly one of max_epochs or '
-                             'max_iters (per stage and task)')
-        if teacher_max_epochs is not None and max_epochs is None or \
-                teacher_max_iters is not None and max_iters is None:
-            raise ValueError('teacher_max_epochs goes with max_epochs and '
-                             'teacher_max_iters with max_iters')
+        # the same checks as the tools run on the config, for a loop built
+        # any other way
+        problems = self.check_cfg(
+            dict(
+                max_epochs=max_epochs,
+                max_iters=max_iters,
+                teacher_max_epochs=teacher_max_epochs,
+                teacher_max_iters=teacher_max_iters))
+        if problems:
+            raise ValueError('; '.join(problems))
         sampler = dict(self.dataloader_cfg.get('sampler') or {})
         sampler.setdefault('type', 'InfiniteSampler')
         sampler.setdefault('shuffle', True)
@@ -165,6 +168,43 @@ class ContinualDistillLoop(PhasedTrainLoop):
         self._register_state_hook()
 
     # ------------------------------------------------------------ set-up
+    @classmethod
+    def check_cfg(cls, cfg: dict) -> List[str]:
+        """Check a ``train_cfg`` of this loop before anything is built.
+
+        Run by the tools on the config (see
+        :func:`~had_mm.utils.check_train_cfg`) and by ``__init__``: exactly
+        one of ``max_epochs`` / ``max_iters``, the teacher's schedule in
+        the same unit, every length a positive integer.
+
+        Args:
+            cfg (dict): The ``train_cfg`` (keys absent take the defaults).
+
+        Returns:
+            list[str]: One line per problem.
+        """
+        epochs, iters = cfg.get('max_epochs'), cfg.get('max_iters')
+        if (epochs is None) == (iters is None):
+            return [
+                'train_cfg needs exactly one of max_epochs or max_iters '
+                '(per stage and task)'
+            ]
+        problems = []
+        t_epochs = cfg.get('teacher_max_epochs')
+        t_iters = cfg.get('teacher_max_iters')
+        if t_epochs is not None and epochs is None or \
+                t_iters is not None and iters is None:
+            problems.append('teacher_max_epochs goes with max_epochs and '
+                            'teacher_max_iters with max_iters')
+        for key in ('max_epochs', 'max_iters', 'teacher_max_epochs',
+                    'teacher_max_iters'):
+            value = cfg.get(key)
+            if value is not None and (isinstance(value, bool) or
+                                      not isinstance(value, int) or value < 1):
+                problems.append(f'train_cfg.{key} must be a positive '
+                                f'integer, got {value!r}')
+        return problems
+
     @property
     def task_starts(self) -> List[int]:
         """list[int]: The first iteration of every task (and the end)."""

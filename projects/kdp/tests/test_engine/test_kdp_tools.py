@@ -78,3 +78,28 @@ def test_experiment_table():
                         '| 15.00 ± 63.53 | - | 0, 1 |')
     assert '| KDP | 2 | 60.00 ± 0.00 | 5.00 ± 0.00 | 75.00 ± 63.53 |' \
         in lines[3]
+
+
+def test_bad_schedule_is_one_line_before_training(tmp_path):
+    """The tools check the continual loop's schedule on the config, before
+    any runner or data is built."""
+    import os
+    import subprocess
+    import sys
+    repo = osp.dirname(osp.dirname(osp.dirname(TOOLS)))
+    tiny = osp.join(osp.dirname(TOOLS), 'tests', 'data', 'tiny_kdp.py')
+    cfg = tmp_path / 'bad.py'
+    cfg.write_text(f"_base_ = ['{tiny}']\n"
+                   'train_cfg = dict(max_iters=2, max_epochs=1)\n')
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py',
+        str(cfg), '--work-dir',
+        str(tmp_path / 'w')
+    ],
+                          cwd=repo,
+                          capture_output=True,
+                          text=True,
+                          env=dict(os.environ, PYTHONPATH=repo))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr
+    assert 'exactly one of max_epochs or max_iters' in proc.stderr
