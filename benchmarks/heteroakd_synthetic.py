@@ -49,8 +49,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from stats import fmt_ci, mean_ci, paired_diffs  # noqa: E402
+from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = 'configs/heteroakd'

@@ -42,9 +42,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from stats import fmt_ci as _fmt  # noqa: E402
-from stats import mean_ci  # noqa: E402
+from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
@@ -83,8 +81,11 @@ QUICK = dict(
     orders=['forward'],
     regimes=['random'],
     pretrain_iters=2)
-RESULT_COLS = ('method', 'regime', 'order',
-               'seed') + TASKS + ('avg_forgetting', 'bwt', 'delta_m', 'matrix')
+# forgetting_<task>: that task's relative forgetting (%), empty where it is
+# the order's last task (never forgotten)
+FORGET_COLS = tuple(f'forgetting_{t}' for t in TASKS)
+RESULT_COLS = ('method', 'regime', 'order', 'seed') + TASKS + (
+    'avg_forgetting', 'bwt', 'delta_m') + FORGET_COLS + ('matrix', )
 
 
 def slug(name: str) -> str:
@@ -323,6 +324,7 @@ def collect(args, runs: List[dict]) -> List[dict]:
                     avg_forgetting=None,
                     bwt=None,
                     delta_m=delta_m,
+                    **dict.fromkeys(FORGET_COLS),
                     matrix=None))
             continue
         tasks = res['tasks']
@@ -341,6 +343,8 @@ def collect(args, runs: List[dict]) -> List[dict]:
                 avg_forgetting=rep.avg_forgetting,
                 bwt=rep.bwt,
                 delta_m=rep.delta_m if refs else None,
+                **{f'forgetting_{t}': rep.forgetting.get(t)
+                   for t in TASKS},
                 matrix=json.dumps(res['matrix'])))
     return rows
 
@@ -382,6 +386,40 @@ def reference_rows(args, runs) -> List[dict]:
     return rows
 
 
+def _by_seed_order(rows: List[dict], method: str,
+                   regime: str) -> Dict[tuple, dict]:
+    return {
+        (r['seed'], r['order']): r
+        for r in rows if r['method'] == method and r['regime'] == regime
+    }
+
+
+def _paired_table(rows: List[dict], regime: str, methods: List[str],
+                  cols: List[str], heads: List[str]) -> List[str]:
+    """Markdown rows of the paired differences A - B of ``PAIRS`` (by
+    (seed, order)), mean ± 95 % CI per column."""
+    out = [
+        '| A - B | n | ' + ' | '.join(heads) + ' |',
+        '|---' * (2 + len(heads)) + '|'
+    ]
+    for a, b in PAIRS:
+        if a not in methods or b not in methods:
+            continue
+        ra, rb = (_by_seed_order(rows, m, regime) for m in (a, b))
+        keys = sorted(set(ra) & set(rb))
+        if not keys:
+            continue
+        cells = []
+        for col in cols:
+            a_col = {k: r[col] for k, r in ra.items()}
+            b_col = {k: r[col] for k, r in rb.items()}
+            diffs = paired_diffs(a_col, b_col)
+            cells.append(
+                fmt_ci(*mean_ci(diffs), digits=3 if col == 'depth' else 2))
+        out.append(f'| {a} - {b} | {len(keys)} | ' + ' | '.join(cells) + ' |')
+    return out
+
+
 def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
     from had_mm.tasks import primary_metrics
     PRIMARY_METRICS = primary_metrics()
@@ -406,7 +444,7 @@ def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
             if not mine:
                 continue
             cells = [
-                _fmt(
+                fmt_ci(
                     *mean_ci([r[c] for r in mine]),
                     digits=3 if c == 'depth' else 2) for c in cols
             ]
@@ -416,39 +454,34 @@ def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
         if refs:
             out.append(
                 '\nsingle-task references (mean ± 95 % CI over '
-                'seeds and orders): ' + ', '.join(f'{t} ' + _fmt(
+                'seeds and orders): ' + ', '.join(f'{t} ' + fmt_ci(
                     *mean_ci([r['value'] for r in refs if r['task'] == t]),
                     digits=3) for t in TASKS))
         out += [
             f'\nPaired differences ({regime}; A - B per (seed, order), '
-            'mean ± 95 % CI; forgetting: negative = A forgets less)\n',
-            '| A - B | n | avg forgetting % | Delta_m % | ' +
-            ' | '.join(TASKS) + ' |', '|---' * (4 + len(TASKS)) + '|'
+            'mean ± 95 % CI; forgetting: negative = A forgets less)\n'
+        ] + _paired_table(rows, regime, methods,
+                          ['avg_forgetting', 'delta_m'] + list(TASKS),
+                          ['avg forgetting %', 'Delta_m %'] + list(TASKS))
+        out += [
+            f'\nForgetting per task ({regime}; relative %, a task is '
+            'forgotten in the orders where it is not last: semantic in the '
+            'forward order, saliency in the reverse one, depth and normal in '
+            'both)\n', '| method | ' + ' | '.join(TASKS) + ' |',
+            '|---' * (1 + len(TASKS)) + '|'
         ]
-        for a, b in PAIRS:
-            if a not in methods or b not in methods:
-                continue
-            ra = {
-                (r['seed'], r['order']): r
-                for r in rows if r['method'] == a and r['regime'] == regime
-            }
-            rb = {
-                (r['seed'], r['order']): r
-                for r in rows if r['method'] == b and r['regime'] == regime
-            }
-            keys = sorted(set(ra) & set(rb))
-            if not keys:
-                continue
-            cells = []
-            for col in ['avg_forgetting', 'delta_m'] + list(TASKS):
-                diffs = [
-                    ra[k][col] - rb[k][col] for k in keys
-                    if ra[k][col] is not None and rb[k][col] is not None
-                ]
-                cells.append(
-                    _fmt(*mean_ci(diffs), digits=3 if col == 'depth' else 2))
-            out.append(f'| {a} - {b} | {len(keys)} | ' + ' | '.join(cells) +
-                       ' |')
+        for method in args.methods:
+            mine = [
+                r for r in rows
+                if r['method'] == method and r['regime'] == regime
+            ]
+            if mine:
+                out.append(f'| {method} | ' + ' | '.join(
+                    fmt_ci(*mean_ci([r[c] for r in mine]))
+                    for c in FORGET_COLS) + ' |')
+        out += ['\nPaired, A - B (negative = A forgets less)\n'
+                ] + _paired_table(rows, regime, methods, list(FORGET_COLS),
+                                  list(TASKS))
     return '\n'.join(out)
 
 

@@ -34,36 +34,18 @@ from typing import Tuple
 
 import numpy as np
 
+from . import nyuv2_classes
+
 __all__ = [
     'NYUV2_13_CLASSES', 'NYUV2_40_CLASSES', 'ROOM_STRUCTURE_CLASSES_13',
     'ROOM_STRUCTURE_CLASSES_40', 'SALIENT_CLASSES_13', 'SALIENT_CLASSES_40',
     'SALIENCY_IGNORE', 'salient_class_lut', 'saliency_from_semantic'
 ]
 
-
-def _load_nyuv2_classes():
-    """The class module, also when this file is loaded by path (tools that
-    avoid importing mmengine), where the relative import fails."""
-    try:
-        from . import nyuv2_classes
-        return nyuv2_classes
-    except ImportError:
-        import importlib.util
-        import os.path as _osp
-        path = _osp.join(
-            _osp.dirname(_osp.abspath(__file__)), 'nyuv2_classes.py')
-        spec = importlib.util.spec_from_file_location('nyuv2_classes', path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-
-_nyuv2 = _load_nyuv2_classes()
-
 #: NYUv2-13 class names for the class ids 1..13 (0 = unlabelled).
-NYUV2_13_CLASSES = _nyuv2.NYUV2_13_CLASSES
+NYUV2_13_CLASSES = nyuv2_classes.NYUV2_13_CLASSES
 #: NYUv2-40 class names for the class ids 1..40 (0 = unlabelled).
-NYUV2_40_CLASSES = _nyuv2.NYUV2_40_CLASSES
+NYUV2_40_CLASSES = nyuv2_classes.NYUV2_40_CLASSES
 
 #: Room structure of NYUv2-13 (not salient); as in synthetic_rooms.
 ROOM_STRUCTURE_CLASSES_13 = ('ceiling', 'floor', 'wall', 'window')

@@ -44,6 +44,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from PIL import Image
 
+from . import nyuv2_classes
+
 __all__ = [
     'GENERATOR_VERSION', 'NYUV2_13_CLASSES', 'NYUV2_13_PALETTE',
     'ROOM_STRUCTURE_CLASSES', 'SALIENT_CLASSES', 'DEPTH_SCALE',
@@ -54,31 +56,11 @@ __all__ = [
 
 GENERATOR_VERSION = '1.0'
 
-
-def _load_nyuv2_classes():
-    """The class module, also when this file is loaded by path (tools that
-    avoid importing mmengine), where the relative import fails."""
-    try:
-        from . import nyuv2_classes
-        return nyuv2_classes
-    except ImportError:
-        import importlib.util
-        import os.path as _osp
-        path = _osp.join(
-            _osp.dirname(_osp.abspath(__file__)), 'nyuv2_classes.py')
-        spec = importlib.util.spec_from_file_location('nyuv2_classes', path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-
-_nyuv2 = _load_nyuv2_classes()
-
 #: NYUv2-13 class names for the class ids 1..13 (0 = unlabelled).
-NYUV2_13_CLASSES = _nyuv2.NYUV2_13_CLASSES
+NYUV2_13_CLASSES = nyuv2_classes.NYUV2_13_CLASSES
 #: One RGB colour per class of :data:`NYUV2_13_CLASSES` (ids 1..13), the
 #: same as the NYUv2 dataset's palette.
-NYUV2_13_PALETTE = _nyuv2.NYUV2_13_PALETTE
+NYUV2_13_PALETTE = nyuv2_classes.NYUV2_13_PALETTE
 
 #: Room structure classes (saliency 0). Every other class is salient.
 ROOM_STRUCTURE_CLASSES = ('ceiling', 'floor', 'wall', 'window')

@@ -8,7 +8,6 @@ import os.path as osp
 import shutil
 import sys
 
-import pytest
 from mmengine.config import Config
 from tool_runner import REPO, run_tool
 
@@ -19,19 +18,6 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 PAIR = 'r18-d8_to_mit-b0'
-
-
-def test_ci_arithmetic_and_paired_differences():
-    mean, half, n = bench.mean_ci([20.0, 22.0, 24.0])
-    # sd = 2, t(0.975, 2) = 4.302653
-    assert (mean, n) == (22.0, 3)
-    assert half == pytest.approx(4.302653 * 2 / 3**0.5, rel=1e-5)
-    assert bench.fmt_ci(mean, half, n) == '22.00 ± 4.97'
-    assert bench.fmt_ci(*bench.mean_ci([5.0])) == '5.00 (n=1)'
-    assert bench.fmt_ci(*bench.mean_ci([])) == '-'
-    # paired by key; a seed missing on one side is left out
-    assert bench.paired_diffs({0: 3.0, 1: 5.0, 2: 1.0}, {0: 1.0, 1: 1.0}) \
-        == [2.0, 4.0]
 
 
 def test_plan_covers_the_protocol():

@@ -6,7 +6,6 @@ import os.path as osp
 import shutil
 import sys
 
-import pytest
 from mmengine.config import Config
 from tool_runner import REPO, run_tool
 
@@ -14,15 +13,6 @@ _spec = importlib.util.spec_from_file_location(
     'lifelong_methods', osp.join(REPO, 'benchmarks', 'lifelong_methods.py'))
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
-
-
-def test_mean_ci_is_the_t_interval():
-    mean, half, n = bench.mean_ci([1.0, 2.0, 3.0])
-    # sd = 1, t(0.975, 2) = 4.3027
-    assert (mean, n) == (2.0, 3)
-    assert half == pytest.approx(4.302653 / 3**0.5, rel=1e-5)
-    assert bench.mean_ci([5.0])[1] != bench.mean_ci([5.0])[1]  # nan
-    assert bench._fmt(*bench.mean_ci([])) == '-'
 
 
 def test_plan_covers_the_protocol():
@@ -63,6 +53,36 @@ def test_generated_config_sets_regime_seed_and_phases(tmp_path):
         type='Pretrained', checkpoint='/x/enc.pth')
 
 
+def _row(method, seed, order, **forgetting):
+    row = dict.fromkeys(bench.RESULT_COLS)
+    row.update(method=method, regime='random', seed=seed, order=order)
+    row.update({f'forgetting_{t}': v for t, v in forgetting.items()})
+    return row
+
+
+def test_tables_pair_each_tasks_forgetting_by_seed_and_order():
+    rows = [
+        _row('HAD', 0, 'forward', semantic=30.0, depth=4.0),
+        _row('LwF', 0, 'forward', semantic=20.0, depth=1.0),
+        _row('HAD', 1, 'forward', semantic=50.0, depth=2.0),
+        _row('LwF', 1, 'forward', semantic=30.0, depth=3.0),
+        _row('HAD', 0, 'reverse', saliency=9.0, depth=6.0),
+        _row('LwF', 0, 'reverse', saliency=3.0, depth=2.0),
+        _row('LwF', 2, 'reverse', saliency=1.0, depth=1.0),  # unpaired
+    ]
+    args = bench.parse_args(['--regimes', 'random', '--no-joint'])
+    md = bench.tables(rows, [], args)
+    paired = md.split('Paired, A - B')[1]
+    line = [ln for ln in paired.splitlines() if ln.startswith('| HAD - LwF')]
+    # semantic: 10, 20 (forward only); depth: 3, -1, 4; saliency: 6
+    assert line == [
+        '| HAD - LwF | 3 | 15.00 ± 63.53 | 2.00 ± 6.57 | - | 6.00 (n=1) |'
+    ]
+    per_method = md.split('Forgetting per task')[1]
+    assert '| HAD | 40.00 ± 127.06 | 4.00 ± 4.97 | - | 9.00 (n=1) |' \
+        in per_method
+
+
 def test_quick_runs_every_method_and_writes_tables(tmp_path,
                                                    synthetic_rooms_root):
     work = tmp_path / 'q'
@@ -84,6 +104,9 @@ def test_quick_runs_every_method_and_writes_tables(tmp_path,
         for r in rows) == sorted(list(bench.METHODS) + [bench.JOINT])
     for row in rows:
         assert row['delta_m'] != ''  # the single-task references exist
+        if row['method'] != bench.JOINT:  # forward: saliency comes last
+            assert row['forgetting_semantic'] != ''
+            assert row['forgetting_saliency'] == ''
     table = (work / 'lifelong_synthetic.md').read_text()
     assert '| HAD - LwF | 1 |' in table
     assert (work / 'lifelong_synthetic_random.png').stat().st_size > 0

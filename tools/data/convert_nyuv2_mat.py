@@ -46,7 +46,6 @@ This tool needs NumPy, Pillow, h5py and (for MATLAB v5 ``.mat`` split and
 mapping files) SciPy; it does not import mmengine.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -56,6 +55,9 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from light_import import load_dataset_module  # noqa: E402
 
 # NYUv2-40 class id (1..40) -> NYUv2-13 class id (1..13), index 0 =
 # unlabelled. The standard table of the 13-class NYUv2 benchmark (Couprie
@@ -79,22 +81,7 @@ NUM_RAW_CLASSES = 894
 
 _HDF5_SIGNATURE = b'\x89HDF\r\n\x1a\n'
 
-
-def _load_repo_module(name: str, relpath: str):
-    """Load a pure NumPy/Pillow module of had_mm from its file.
-
-    Importing the ``had_mm`` package would import mmengine and mmseg (several
-    seconds) for a few encoding helpers.
-    """
-    path = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', relpath)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_rooms = _load_repo_module('_had_mm_synthetic_rooms',
-                           'had_mm/datasets/synthetic_rooms.py')
+_rooms = load_dataset_module('synthetic_rooms')
 encode_depth = _rooms.encode_depth
 encode_normal = _rooms.encode_normal
 nyu_intrinsics = _rooms.nyu_intrinsics

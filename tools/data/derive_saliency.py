@@ -29,7 +29,6 @@ holes of fewer than N pixels inside objects (e.g. a gap between labels) are
 filled; unlabelled pixels stay unlabelled.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -39,19 +38,10 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from light_import import load_dataset_module  # noqa: E402
 
-def _load_repo_module(name: str, relpath: str):
-    """Load a pure NumPy module of had_mm from its file (importing the
-    ``had_mm`` package would import mmengine and mmseg, several seconds)."""
-    path = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', relpath)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_sal = _load_repo_module('_had_mm_saliency_from_semantic',
-                         'had_mm/datasets/saliency_from_semantic.py')
+_sal = load_dataset_module('saliency_from_semantic')
 
 LAYOUTS = ('toolkit', 'nyud', 'numpy')
 # The classes each layout's semantic labels can have (as in the dataset).

@@ -11,22 +11,16 @@ writes ``image/``, ``seg13/``, ``depth/``, ``normal/`` and ``saliency/``
 NYUv2 dataset of had_mm reads it as the "toolkit" layout.
 """
 import argparse
-import importlib.util
 import os.path as osp
+import sys
 from typing import List, Optional
 
-try:
-    from had_mm.datasets.synthetic_rooms import generate_synthetic_rooms
-except ImportError:
-    # had_mm is not installed (or its other dependencies are missing): the
-    # generator itself needs only NumPy and Pillow, so load its file.
-    _path = osp.join(
-        osp.dirname(osp.abspath(__file__)), '..', '..', 'had_mm', 'datasets',
-        'synthetic_rooms.py')
-    _spec = importlib.util.spec_from_file_location('synthetic_rooms', _path)
-    _mod = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_mod)
-    generate_synthetic_rooms = _mod.generate_synthetic_rooms
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from light_import import load_dataset_module  # noqa: E402
+
+# the generator needs only NumPy and Pillow, not the had_mm package
+generate_synthetic_rooms = load_dataset_module(
+    'synthetic_rooms').generate_synthetic_rooms
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

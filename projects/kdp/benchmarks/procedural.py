@@ -47,7 +47,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
+from had_mm.evaluation.statistics import fmt_ci, mean_ci
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -107,49 +107,6 @@ CSV_COLS = ('learner', 'method', 'seed', 'final_avg_acc', 'forgetting',
 
 
 # ------------------------------------------------------------ statistics
-def mean_ci(values: Sequence[Optional[float]],
-            level: float = 0.95) -> Tuple[float, float, int]:
-    """Mean and the half-width of its two-sided t confidence interval.
-
-    Args:
-        values (Sequence[float | None]): The values; None ones are left
-            out.
-        level (float): The confidence level. Defaults to 0.95.
-
-    Returns:
-        tuple[float, float, int]: The mean (nan for no value), the
-        half-width (nan for fewer than 2 values) and the number of values.
-    """
-    from scipy import stats
-    vals = np.asarray([v for v in values if v is not None], float)
-    if len(vals) == 0:
-        return float('nan'), float('nan'), 0
-    if len(vals) < 2:
-        return float(vals.mean()), float('nan'), 1
-    half = stats.t.ppf(0.5 + level / 2,
-                       len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))
-    return float(vals.mean()), float(half), len(vals)
-
-
-def fmt_ci(mean: float, half: float, n: int, digits: int = 2) -> str:
-    """``mean ± half`` for a table cell.
-
-    Args:
-        mean (float): The mean.
-        half (float): The CI half-width.
-        n (int): The number of values.
-        digits (int): Decimals. Defaults to 2.
-
-    Returns:
-        str: ``-`` for no value, ``mean (n=1)`` for one.
-    """
-    if n == 0:
-        return '-'
-    if n == 1:
-        return f'{mean:.{digits}f} (n=1)'
-    return f'{mean:.{digits}f} ± {half:.{digits}f}'
-
-
 def paired_differences(
     rows: Sequence[dict],
     a: str,

@@ -192,5 +192,32 @@ def test_registered_with_documented_defaults():
     assert loss.use_kmm and loss.use_kem
     for name in ('KMM', 'KEM', 'LogitKDLoss', 'ChannelWiseDivergenceLoss'):
         assert MODELS.get(name) is not None
-    with pytest.raises(ValueError, match='pairs stages'):
+    with pytest.raises(ValueError, match='pairs student and teacher maps'):
         loss([torch.zeros(1, 2, 1, 1)], [], torch.zeros(1, 1, 1))
+
+
+def test_paired_map_losses_refuse_unpaired_maps_and_bad_tau():
+    for name in ('LogitKDLoss', 'ChannelWiseDivergenceLoss', 'HeteroAKDLoss'):
+        loss = MODELS.build(dict(type=name))
+        extra = dict(gt=torch.zeros(1, 2, 2)) if name == 'HeteroAKDLoss' \
+            else {}
+        with pytest.raises(
+                ValueError,
+                match=f'{name} pairs student and '
+                'teacher maps: got 1 student and 0 teacher'):
+            loss([torch.zeros(1, 2, 2, 2)], [], **extra)
+        with pytest.raises(ValueError, match='got 0 student and 0'):
+            loss([], [], **extra)
+        with pytest.raises(ValueError, match='tau must be > 0, got 0'):
+            MODELS.build(dict(type=name, tau=0))
+
+
+def test_paired_map_loss_sums_the_pairs_times_the_weight():
+    torch.manual_seed(0)
+    students = [torch.randn(2, 3, 4, 4), torch.randn(2, 3, 2, 2)]
+    teachers = [torch.randn(2, 3, 8, 8), torch.randn(2, 3, 2, 2)]
+    for name in ('LogitKDLoss', 'ChannelWiseDivergenceLoss'):
+        loss = MODELS.build(dict(type=name, tau=2.0, loss_weight=0.5))
+        each = [loss(s, t) / 0.5 for s, t in zip(students, teachers)]
+        assert loss(students, teachers).item() == pytest.approx(
+            0.5 * sum(each).item(), rel=1e-6)

@@ -1,20 +1,19 @@
 """The HeteroAKD distillation loss (docs/methods/heteroakd.md, section 4)."""
 from typing import Sequence, Union
 
-import torch
-import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks.task_spec import squeeze_channel
 from ...utils import resize_map
+from .base_paired_map_loss import BasePairedMapLoss
 from .kem import KEM
 from .kmm import KMM
-from .utils import as_list, kl_div_map
+from .utils import kl_div_map
 
 
 @MODELS.register_module()
-class HeteroAKDLoss(nn.Module):
+class HeteroAKDLoss(BasePairedMapLoss):
     """Mixed-knowledge, evaluation-weighted KL over projected stage logits.
 
     For every stage ``k`` with student logits ``z_s,k`` and teacher logits
@@ -61,22 +60,16 @@ class HeteroAKDLoss(nn.Module):
                  upsample_logits: bool = False,
                  align_corners: bool = False,
                  loss_name: str = 'loss_heteroakd') -> None:
-        super().__init__()
-        if tau <= 0:
-            raise ValueError(f'tau must be > 0, got {tau}')
-        self.tau = tau
+        super().__init__(tau, loss_weight, align_corners, loss_name)
         self.ignore_index = ignore_index
-        self.loss_weight = loss_weight
         self.use_kmm = use_kmm
         self.use_kem = use_kem
         self.upsample_logits = upsample_logits
-        self.align_corners = align_corners
         self.kmm = KMM(ignore_index=ignore_index, eps=eps)
         self.kem = KEM(temp_w=temp_w, ignore_index=ignore_index)
-        self._loss_name = loss_name
 
-    def stage_loss(self, student: Tensor, teacher: Tensor,
-                   gt: Tensor) -> Tensor:
+    def pair_loss(self, student: Tensor, teacher: Tensor, gt: Tensor,
+                  **kwargs) -> Tensor:
         """Unweighted loss of one stage (``tau^2 * mean_p[w * KL]``).
 
         Args:
@@ -84,6 +77,7 @@ class HeteroAKDLoss(nn.Module):
             teacher (Tensor): ``B x C x h' x w'`` teacher logits (resized
                 to the student's size if they differ).
             gt (Tensor): ``B x H x W`` labels (any resolution).
+            **kwargs: Ignored.
 
         Returns:
             Tensor: Scalar.
@@ -125,19 +119,6 @@ class HeteroAKDLoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        students, teachers = as_list(student_logits), as_list(teacher_logits)
-        if len(students) != len(teachers) or not students:
-            raise ValueError(f'HeteroAKDLoss pairs stages: got '
-                             f'{len(students)} student and {len(teachers)} '
-                             f'teacher logit maps.')
         if gt.dim() == 4:
             gt = gt[:, 0]
-        total = torch.zeros((), device=students[0].device)
-        for student, teacher in zip(students, teachers):
-            total = total + self.stage_loss(student, teacher, gt)
-        return self.loss_weight * total
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item."""
-        return self._loss_name
+        return super().forward(student_logits, teacher_logits, gt=gt)

@@ -1,16 +1,14 @@
-"""The procedural-shapes benchmark driver: its statistics, the pairing, and
+"""The procedural-shapes benchmark driver: the pairing, its tables, and
 a --quick grid end to end (outputs, reuse of finished runs, resume)."""
 import csv
 import json
-import math
 import os
 import os.path as osp
 import shutil
 
-import numpy as np
 import pytest
-from scipy import stats
 
+from had_mm.evaluation.statistics import fmt_ci, mean_ci
 from projects.kdp.benchmarks import procedural as bench
 
 
@@ -22,27 +20,6 @@ def _row(learner, method, seed, acc, fgt=0.0, teacher=None):
         final_avg_acc=acc,
         forgetting=fgt,
         teacher_final_avg_acc=teacher)
-
-
-def test_mean_ci_is_the_t_interval():
-    values = [41.0, 37.5, 44.25, 39.0]
-    mean, half, n = bench.mean_ci(values)
-    low, high = stats.t.interval(
-        0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
-    assert n == 4
-    assert mean == pytest.approx(40.4375)
-    assert half == pytest.approx((high - low) / 2)
-    # by hand: t_{0.975, 3} = 3.182446, sample std / sqrt(4)
-    assert half == pytest.approx(
-        3.182446 * np.std(values, ddof=1) / 2, rel=1e-6)
-    # None left out; one value has no interval; none has no mean
-    assert bench.mean_ci([1.0, None, 3.0])[2] == 2
-    one = bench.mean_ci([5.0])
-    assert one[0] == 5.0 and math.isnan(one[1]) and one[2] == 1
-    assert bench.mean_ci([])[2] == 0
-    assert bench.fmt_ci(*bench.mean_ci([1.0, 3.0])) == '2.00 ± 12.71'
-    assert bench.fmt_ci(*one) == '5.00 (n=1)'
-    assert bench.fmt_ci(*bench.mean_ci([])) == '-'
 
 
 def test_paired_differences_pair_by_learner_and_seed():
@@ -67,7 +44,7 @@ def test_paired_differences_pair_by_learner_and_seed():
     lines = table.splitlines()
     assert len(lines) == 5
     assert lines[2].startswith('| KDP - logit KD | L2P | 2 | 2.50 ± ')
-    expected = bench.fmt_ci(*bench.mean_ci([5.0, 6.0, -1.0, 6.0]))
+    expected = fmt_ci(*mean_ci([5.0, 6.0, -1.0, 6.0]))
     assert lines[4] == ('| KDP - logit KD | pooled (L2P, CODA-Prompt) | 4 | '
                         f'{expected} | 0.00 ± 0.00 |')
 
@@ -144,12 +121,12 @@ def test_quick_grid_end_to_end(tmp_path, monkeypatch):
     assert md.startswith('<!-- command: python projects/kdp/benchmarks/'
                          'procedural.py --quick')
     kdp = [float(r['final_avg_acc']) for r in rows if r['method'] == 'kdp']
-    assert (f'| CODA-Prompt | KDP | 2 | {bench.fmt_ci(*bench.mean_ci(kdp))} |'
+    assert (f'| CODA-Prompt | KDP | 2 | {fmt_ci(*mean_ci(kdp))} |'
             in md)
     by = {(r['method'], r['seed']): float(r['final_avg_acc']) for r in rows}
     diffs = [by['kdp', s] - by['kd', s] for s in ('0', '1')]
     assert (f'| KDP - logit KD | CODA-Prompt | 2 | '
-            f'{bench.fmt_ci(*bench.mean_ci(diffs))} |' in md)
+            f'{fmt_ci(*mean_ci(diffs))} |' in md)
     assert '| KDP - student alone | pooled (CODA-Prompt) | 2 |' in md
 
     # a second invocation trains nothing, also without the work dirs (a

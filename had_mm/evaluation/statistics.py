@@ -1,20 +1,23 @@
-"""Statistics shared by the benchmark drivers: the mean with its 95 % t
-confidence interval, its table cell, and paired differences."""
+"""Statistics of the benchmark tables: the mean with its t confidence
+interval, its table cell, and paired differences (one place for every
+benchmark driver, projects' included)."""
 from typing import Dict, Hashable, Iterable, List, Optional, Tuple
 
 import numpy as np
 
 
-def mean_ci(values: Iterable[Optional[float]]) -> Tuple[float, float, int]:
-    """Mean and the half-width of its 95 % t confidence interval.
+def mean_ci(values: Iterable[Optional[float]],
+            level: float = 0.95) -> Tuple[float, float, int]:
+    """Mean and the half-width of its two-sided t confidence interval.
 
     Args:
         values (Iterable[float | None]): Samples; None entries are skipped.
+        level (float): The confidence level. Defaults to 0.95.
 
     Returns:
         tuple[float, float, int]: The mean (nan without values), the
-        half-width ``t(0.975, n - 1) * sd / sqrt(n)`` (nan for fewer than
-        2 values) and ``n``.
+        half-width ``t(1/2 + level/2, n - 1) * sd / sqrt(n)`` (nan for
+        fewer than 2 values) and ``n``.
     """
     from scipy import stats
     vals = np.asarray([v for v in values if v is not None], float)
@@ -22,7 +25,7 @@ def mean_ci(values: Iterable[Optional[float]]) -> Tuple[float, float, int]:
         return float('nan'), float('nan'), 0
     if len(vals) < 2:
         return float(vals.mean()), float('nan'), 1
-    half = stats.t.ppf(0.975,
+    half = stats.t.ppf(0.5 + level / 2,
                        len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals))
     return float(vals.mean()), float(half), len(vals)
 
