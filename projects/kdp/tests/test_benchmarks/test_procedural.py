@@ -121,8 +121,7 @@ def test_quick_grid_end_to_end(tmp_path, monkeypatch):
     assert md.startswith('<!-- command: python projects/kdp/benchmarks/'
                          'procedural.py --quick')
     kdp = [float(r['final_avg_acc']) for r in rows if r['method'] == 'kdp']
-    assert (f'| CODA-Prompt | KDP | 2 | {fmt_ci(*mean_ci(kdp))} |'
-            in md)
+    assert (f'| CODA-Prompt | KDP | 2 | {fmt_ci(*mean_ci(kdp))} |' in md)
     by = {(r['method'], r['seed']): float(r['final_avg_acc']) for r in rows}
     diffs = [by['kdp', s] - by['kd', s] for s in ('0', '1')]
     assert (f'| KDP - logit KD | CODA-Prompt | 2 | '
