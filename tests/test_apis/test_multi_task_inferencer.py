@@ -43,6 +43,19 @@ def _random_checkpoint(config: str, path: str) -> str:
     return path
 
 
+def _assert_same_labels_up_to_ties(labels,
+                                   ref_labels,
+                                   ref_logits,
+                                   tie: float = 1e-3) -> None:
+    """Equal class maps, except where the reference's two best logits are
+    within ``tie`` (float summation order may flip such an argmax)."""
+    top2 = np.sort(ref_logits, axis=0)[-2:]
+    near_tie = (top2[1] - top2[0]) < tie
+    differ = labels != ref_labels
+    assert not (differ & ~near_tie).any(), np.argwhere(differ & ~near_tie)
+    assert differ.mean() < 0.01
+
+
 def test_predictions_equal_tools_test(lifelong_run, synthetic_rooms_root,
                                       tmp_path):
     ckpt = osp.join(lifelong_run, 'phase_3_normal.pth')
@@ -71,7 +84,8 @@ def test_predictions_equal_tools_test(lifelong_run, synthetic_rooms_root,
     assert len(preds) == len(expected)
     for path, pred in zip(expected, preds):
         ref = np.load(path)
-        np.testing.assert_array_equal(pred['semantic'], ref['semantic'][0])
+        _assert_same_labels_up_to_ties(pred['semantic'], ref['semantic'][0],
+                                       ref['semantic_logits'])
         np.testing.assert_allclose(pred['depth'], ref['depth'][0], atol=1e-5)
         np.testing.assert_allclose(
             pred['normal'], ref['normal'].transpose(1, 2, 0), atol=1e-5)

@@ -1,11 +1,12 @@
 """The NYUv2 class lists: one stdlib-only module that every user reads."""
 import ast
-import importlib.util
 import os.path as osp
 import sys
 
 import had_mm.datasets.nyuv2_classes as classes
 from had_mm.datasets import saliency_from_semantic, synthetic_rooms
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_imports_nothing_but_the_standard_library():
@@ -33,12 +34,18 @@ def test_one_source_for_every_module():
     assert len(classes.nyuv2_palette(40)) == 40
 
 
-def test_numpy_modules_load_by_path():
-    """The data tools load these files by path (no had_mm import); the
-    class lists come along."""
+def test_numpy_modules_load_through_the_light_loader():
+    """The data tools import these files through ``load_dataset_module``
+    (no had_mm import); their relative import of the class lists resolves
+    inside the stand-in package."""
+    sys.path.insert(0, osp.join(REPO, 'tools', 'data'))
+    try:
+        from light_import import PACKAGE, load_dataset_module
+    finally:
+        sys.path.pop(0)
     for module in (synthetic_rooms, saliency_from_semantic):
-        name = '_by_path_' + osp.basename(module.__file__)[:-3]
-        spec = importlib.util.spec_from_file_location(name, module.__file__)
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)
+        name = osp.basename(module.__file__)[:-3]
+        loaded = load_dataset_module(name)
+        assert loaded.__name__ == f'{PACKAGE}.{name}'
+        assert loaded is not module
         assert loaded.NYUV2_13_CLASSES == classes.NYUV2_13_CLASSES

@@ -10,7 +10,8 @@ FIELDS = dict(
     semantic='pred_sem_seg',
     depth='pred_depth_map',
     normal='pred_normal',
-    saliency='pred_saliency')
+    saliency='pred_saliency',
+    semantic_logits='seg_logits')
 
 
 @HOOKS.register_module()
