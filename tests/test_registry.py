@@ -70,3 +70,20 @@ def test_missing_config_file():
     from had_mm.apis import load_config
     with pytest.raises(FileNotFoundError, match='does not exist'):
         load_config(osp.join('configs', 'nope.py'))
+
+
+def test_register_all_modules_makes_had_mm_current_again():
+    """A second call after another scope became current makes had_mm the
+    default scope again, so ``METRICS.build`` finds had_mm's metrics."""
+    from mmengine.registry import DefaultScope
+
+    from had_mm.utils import register_all_modules
+    register_all_modules()
+    init_default_scope('mmseg')
+    try:
+        register_all_modules()
+        assert DefaultScope.get_current_instance().scope_name == 'had_mm'
+        metric = METRICS.build(dict(type='DepthErrorMetric'))
+    finally:
+        init_default_scope('had_mm')
+    assert type(metric).__name__ == 'DepthErrorMetric'

@@ -1,6 +1,6 @@
 import importlib
 
-from mmengine.registry import DefaultScope
+from mmengine.registry import init_default_scope as set_default_scope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
@@ -8,7 +8,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     Args:
         init_default_scope (bool): Also make ``had_mm`` the default scope
-            (a new instance is created if the current one is another scope).
+            (a new instance is made current whenever the current one is
+            another scope, also on a second call).
     """
     from mmseg.utils import register_all_modules as mmseg_register_all
     mmseg_register_all(init_default_scope=False)
@@ -20,7 +21,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             if err.name != f'had_mm.{name}':
                 raise
     if init_default_scope:
-        current = DefaultScope.get_current_instance()
-        if current is None or current.scope_name != 'had_mm':
-            DefaultScope.get_instance(
-                'had_mm-register_all_modules', scope_name='had_mm')
+        # mmengine names each new scope instance uniquely; a fixed name would
+        # return the old instance without making it current.
+        set_default_scope('had_mm')
