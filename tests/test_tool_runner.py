@@ -1,9 +1,10 @@
 """The test helper that runs tools: a native crash is retried once, an
 ordinary failure is not."""
+import os.path as osp
 import sys
 
 import pytest
-from tool_runner import run_tool
+from tool_runner import latest_run_logs, run_tool
 
 
 def test_a_run_killed_by_a_signal_is_run_once_more(tmp_path):
@@ -24,3 +25,24 @@ def test_an_error_exit_is_returned_at_once(tmp_path):
     assert proc.returncode == 1
     assert 'bad config' in proc.stderr
     assert counter.read_text() == 'x'
+
+
+def test_a_run_killed_on_purpose_is_not_rerun(tmp_path):
+    """SIGKILL (the crash hooks' signal) is not a native crash."""
+    counter = tmp_path / 'runs'
+    code = (f"import os, signal; f = open({str(counter)!r}, 'a'); "
+            "f.write('x'); f.close(); os.kill(os.getpid(), signal.SIGKILL)")
+    proc = run_tool([sys.executable, '-c', code])
+    assert proc.returncode == -9
+    assert counter.read_text() == 'x'
+
+
+def test_latest_run_logs_reads_the_last_timestamped_run(tmp_path):
+    for stamp, names in (('20261202_100000', ['a.log']),
+                         ('20261202_110000', ['b.log', 'b_rank1.log'])):
+        (tmp_path / stamp).mkdir()
+        for name in names:
+            (tmp_path / stamp / name).write_text('')
+    assert [osp.basename(p) for p in latest_run_logs(tmp_path)] == \
+        ['b.log', 'b_rank1.log']
+    assert latest_run_logs(tmp_path / 'none') == []

@@ -1,6 +1,8 @@
 """Helpers for tests that run the command-line tools as a user would."""
+import glob
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
@@ -16,15 +18,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# How a child killed in native code shows: a negative return code, or
-# torchrun's report of a rank that died of a signal.
+# How a child killed in native code shows: SIGABRT/SIGSEGV as its return
+# code, or torchrun's report of a rank that died of one. Not SIGKILL, which
+# the tests' crash hooks send on purpose.
+NATIVE_CRASH_CODES = (-signal.SIGABRT, -signal.SIGSEGV)
 NATIVE_CRASH_MARKS = ('Signal 6 (SIGABRT)', 'Signal 11 (SIGSEGV)')
 
 
 def native_crash(proc: subprocess.CompletedProcess) -> bool:
     """Whether a run died of SIGABRT/SIGSEGV rather than exiting."""
-    return proc.returncode < 0 or any(mark in proc.stderr
-                                      for mark in NATIVE_CRASH_MARKS)
+    return proc.returncode in NATIVE_CRASH_CODES or any(
+        mark in proc.stderr for mark in NATIVE_CRASH_MARKS)
+
+
+def latest_run_logs(work_dir, pattern: str = '*.log') -> list:
+    """The log files of the latest run in ``work_dir`` (mmengine writes one
+    timestamped folder per run; a retried run leaves two)."""
+    runs = sorted({
+        osp.dirname(p)
+        for p in glob.glob(osp.join(str(work_dir), '*', pattern))
+    })
+    return sorted(glob.glob(osp.join(runs[-1], pattern))) if runs else []
 
 
 def run_tool(args, env=None, timeout=600) -> subprocess.CompletedProcess:

@@ -1,12 +1,11 @@
 """End-to-end tests of tools/train.py, tools/dist_train.sh and --resume."""
 import datetime
-import glob
 import os.path as osp
 import re
 
 import pytest
 import torch
-from tool_runner import TINY_SEG, free_port, run_tool
+from tool_runner import TINY_SEG, free_port, latest_run_logs, run_tool
 
 LOSS_RE = re.compile(r'Iter\(train\) \[\s*(\d+)/\d+\].*?\bloss: ([\d.]+)')
 
@@ -60,8 +59,8 @@ def test_two_process_cpu_training_matches_one_process(synthetic_rooms_root,
         'train_dataloader.batch_size=2',
         'log_level=DEBUG',
         dist_procs=2)
-    single_log = glob.glob(str(single / '*' / '*.log'))
-    rank_logs = sorted(glob.glob(str(dist / '*' / '*rank*.log')))
+    single_log = latest_run_logs(single)
+    rank_logs = latest_run_logs(dist, '*rank*.log')
     assert len(single_log) == 1
     assert len(rank_logs) == 2, rank_logs  # both ranks ran
     ref = _losses(open(single_log[0]).read())

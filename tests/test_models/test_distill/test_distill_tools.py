@@ -1,5 +1,4 @@
 """End to end: tools/train.py on a tiny HeteroAKD config, student export."""
-import glob
 import importlib.util
 import os.path as osp
 import sys
@@ -9,7 +8,7 @@ import torch
 from distill_helpers import REPO, TINY_DISTILL, TINY_SEG, build
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
-from tool_runner import run_tool
+from tool_runner import latest_run_logs, run_tool
 
 
 def _data_opts(root):
@@ -38,7 +37,7 @@ def test_two_iteration_distillation_and_student_export(synthetic_rooms_root,
     ] + _data_opts(synthetic_rooms_root))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    log = open(glob.glob(str(work / '*' / '*.log'))[0]).read()
+    log = open(latest_run_logs(work)[0]).read()
     assert 'Iter(train) [2/2]' in log
     for item in ('distill.loss_heteroakd', 'distill.loss_kd',
                  'proj.student.loss_proj1', 'proj.teacher.loss_proj0',
