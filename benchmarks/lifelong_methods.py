@@ -273,10 +273,54 @@ def execute(args, run: dict) -> None:
     print(f'done {run["work_dir"]} in {time.time() - start:.0f} s', flush=True)
 
 
+def encoder_digest(path: str) -> str:
+    """sha256 over the encoder's tensor names and bytes (not the file's,
+    whose pickle framing may differ between torch versions)."""
+    import hashlib
+
+    import torch
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    state = state.get('state_dict', state)
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        digest.update(name.encode())
+        digest.update(state[name].contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def check_encoder(args) -> None:
+    """Refuse to mix pre-trained runs of two different encoders: the
+    archive records the fingerprint of the encoder its runs started
+    from; a re-made encoder (a fresh machine) must reproduce it."""
+    record = osp.join(args.results_dir, 'lifelong_synthetic_runs',
+                      'pretrained', 'encoder.json')
+    digest = encoder_digest(args.pretrained_ckpt)
+    if osp.isfile(record):
+        with open(record) as f:
+            expected = json.load(f)
+        if expected['sha256'] != digest:
+            raise RuntimeError(
+                f'the encoder {args.pretrained_ckpt} differs from the one '
+                f'the archived pre-trained runs used ({record}); re-make it '
+                f'with the same --pretrain-iters and threads, or archive the '
+                f'pre-trained runs elsewhere')
+        return
+    os.makedirs(osp.dirname(record), exist_ok=True)
+    with open(record, 'w') as f:
+        json.dump(
+            dict(
+                sha256=digest,
+                pretrain_iters=args.pretrain_iters,
+                threads=args.threads),
+            f,
+            indent=1)
+
+
 def pretrain(args) -> None:
     """The encoder of the pre-trained regime (one checkpoint for all
     seeds, as one ImageNet checkpoint serves every run of a paper)."""
     if osp.isfile(args.pretrained_ckpt):
+        check_encoder(args)
         return
     cmd = [
         sys.executable, 'tools/pretrain_encoder.py', METHODS['HAD'], '--out',
@@ -292,6 +336,7 @@ def pretrain(args) -> None:
             cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f'pre-training failed; see {log_path}')
+    check_encoder(args)
 
 
 def collect(args, runs: List[dict]) -> List[dict]:
@@ -635,6 +680,7 @@ def main(argv=None) -> None:
         failed = []
         lock = threading.Lock()
         encoder_ready = threading.Event()
+        encoder_ok = threading.Event()
         if 'pretrained' in args.regimes:
             # one worker pre-trains while the others start the random runs
             runs_to_do = [dict(kind='pretrain', regime='pretrained')] + [
@@ -649,11 +695,14 @@ def main(argv=None) -> None:
                 if run['kind'] == 'pretrain':
                     try:
                         pretrain(args)
-                    finally:  # a failure fails the pretrained runs
+                        encoder_ok.set()
+                    finally:  # a failure skips the pretrained runs
                         encoder_ready.set()
                     return
                 if run['regime'] == 'pretrained':
                     encoder_ready.wait()
+                    if not encoder_ok.is_set():
+                        return
                 execute(args, run)
             except RuntimeError as err:
                 failed.append(str(err))

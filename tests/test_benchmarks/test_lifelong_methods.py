@@ -117,3 +117,25 @@ def test_quick_runs_every_method_and_writes_tables(tmp_path,
     assert again.returncode == 0, again.stderr[-3000:]
     assert 'done ' not in again.stdout
     assert (work / 'lifelong_synthetic.md').read_text() == table
+
+
+def test_a_remade_encoder_must_match_the_archived_fingerprint(tmp_path):
+    import pytest
+    import torch
+    ckpt = tmp_path / 'encoder.pth'
+    args = bench.parse_args([
+        '--work-dir',
+        str(tmp_path), '--results-dir',
+        str(tmp_path / 'results'), '--pretrained-ckpt',
+        str(ckpt)
+    ])
+    torch.save({'conv.weight': torch.ones(2, 3)}, ckpt)
+    bench.check_encoder(args)  # the first encoder is recorded
+    record = tmp_path / 'results' / 'lifelong_synthetic_runs' / \
+        'pretrained' / 'encoder.json'
+    assert record.is_file()
+    torch.save({'conv.weight': torch.ones(2, 3)}, ckpt)
+    bench.check_encoder(args)  # the same tensors pass
+    torch.save({'conv.weight': torch.ones(2, 3) + 1e-6}, ckpt)
+    with pytest.raises(RuntimeError, match='differs from the one'):
+        bench.check_encoder(args)
