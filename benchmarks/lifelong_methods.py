@@ -33,16 +33,14 @@ import json
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
 import numpy as np
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
+from had_mm.utils.benchmark_grid import check_fingerprint, run_jobs, run_logged
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
@@ -255,12 +253,8 @@ def execute(args, run: dict) -> None:
     cmd = [sys.executable, 'tools/train.py', cfg_path, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')  # interrupted: continue where it stopped
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     start = time.time()
-    with open(work_dir + '.log', 'a') as log:
-        proc = subprocess.run(
-            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
+    if run_logged(cmd, work_dir + '.log', args.threads, REPO)[0] != 0:
         raise RuntimeError(f'run failed ({" ".join(cmd)}); see '
                            f'{work_dir}.log')
     if run['kind'] == 'joint':
@@ -273,52 +267,34 @@ def execute(args, run: dict) -> None:
     print(f'done {run["work_dir"]} in {time.time() - start:.0f} s', flush=True)
 
 
-def encoder_digest(path: str) -> str:
-    """sha256 over the encoder's tensor names and bytes (not the file's,
-    whose pickle framing may differ between torch versions)."""
-    import hashlib
-
-    import torch
-    state = torch.load(path, map_location='cpu', weights_only=True)
-    state = state.get('state_dict', state)
-    digest = hashlib.sha256()
-    for name in sorted(state):
-        digest.update(name.encode())
-        digest.update(state[name].contiguous().numpy().tobytes())
-    return digest.hexdigest()
+def archived_encoder(args) -> str:
+    """The committed copy of the pre-trained regime's encoder: another
+    CPU re-makes a different one (its kernels round differently), so a
+    fresh machine resumes from this copy."""
+    return osp.join(args.results_dir, 'lifelong_synthetic_runs', 'pretrained',
+                    'encoder.pth')
 
 
 def check_encoder(args) -> None:
-    """Refuse to mix pre-trained runs of two different encoders: the
-    archive records the fingerprint of the encoder its runs started
-    from; a re-made encoder (a fresh machine) must reproduce it."""
-    record = osp.join(args.results_dir, 'lifelong_synthetic_runs',
-                      'pretrained', 'encoder.json')
-    digest = encoder_digest(args.pretrained_ckpt)
-    if osp.isfile(record):
-        with open(record) as f:
-            expected = json.load(f)
-        if expected['sha256'] != digest:
-            raise RuntimeError(
-                f'the encoder {args.pretrained_ckpt} differs from the one '
-                f'the archived pre-trained runs used ({record}); re-make it '
-                f'with the same --pretrain-iters and threads, or archive the '
-                f'pre-trained runs elsewhere')
-        return
-    os.makedirs(osp.dirname(record), exist_ok=True)
-    with open(record, 'w') as f:
-        json.dump(
-            dict(
-                sha256=digest,
-                pretrain_iters=args.pretrain_iters,
-                threads=args.threads),
-            f,
-            indent=1)
+    """Refuse to mix pre-trained runs of two encoders: the encoder must be
+    the one the archive recorded; the first one is archived."""
+    check_fingerprint(
+        osp.join(args.results_dir, 'lifelong_synthetic_runs', 'pretrained',
+                 'encoder.json'),
+        args.pretrained_ckpt,
+        pretrain_iters=args.pretrain_iters,
+        threads=args.threads)
+    if not osp.isfile(archived_encoder(args)):
+        shutil.copyfile(args.pretrained_ckpt, archived_encoder(args))
 
 
 def pretrain(args) -> None:
     """The encoder of the pre-trained regime (one checkpoint for all
     seeds, as one ImageNet checkpoint serves every run of a paper)."""
+    if not osp.isfile(args.pretrained_ckpt) and \
+            osp.isfile(archived_encoder(args)):
+        os.makedirs(osp.dirname(args.pretrained_ckpt), exist_ok=True)
+        shutil.copyfile(archived_encoder(args), args.pretrained_ckpt)
     if osp.isfile(args.pretrained_ckpt):
         check_encoder(args)
         return
@@ -329,12 +305,7 @@ def pretrain(args) -> None:
     ]
     print(' '.join(cmd), flush=True)
     log_path = args.pretrained_ckpt + '.log'
-    os.makedirs(osp.dirname(log_path), exist_ok=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    with open(log_path, 'w') as log:
-        proc = subprocess.run(
-            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
+    if run_logged(cmd, log_path, args.threads, REPO)[0] != 0:
         raise RuntimeError(f'pre-training failed; see {log_path}')
     check_encoder(args)
 
@@ -677,42 +648,25 @@ def main(argv=None) -> None:
         sys.argv[1:] if argv is None else argv)
     runs = plan_runs(args)
     if not args.report_only:
-        failed = []
-        lock = threading.Lock()
-        encoder_ready = threading.Event()
-        encoder_ok = threading.Event()
+        jobs = [dict(run, key=run['work_dir']) for run in runs]
         if 'pretrained' in args.regimes:
             # one worker pre-trains while the others start the random runs
-            runs_to_do = [dict(kind='pretrain', regime='pretrained')] + [
-                r for r in runs if r['regime'] == 'random'
-            ] + [r for r in runs if r['regime'] == 'pretrained']
-        else:
-            encoder_ready.set()
-            runs_to_do = runs
+            jobs = [dict(kind='pretrain', key='pretrain')
+                    ] + [job for job in jobs if job['regime'] == 'random'] + [
+                        dict(job, needs=['pretrain'])
+                        for job in jobs if job['regime'] == 'pretrained'
+                    ]
 
-        def job(run):
-            try:
-                if run['kind'] == 'pretrain':
-                    try:
-                        pretrain(args)
-                        encoder_ok.set()
-                    finally:  # a failure skips the pretrained runs
-                        encoder_ready.set()
-                    return
-                if run['regime'] == 'pretrained':
-                    encoder_ready.wait()
-                    if not encoder_ok.is_set():
-                        return
-                execute(args, run)
-            except RuntimeError as err:
-                failed.append(str(err))
-            with lock:  # refresh the tables as results arrive
-                write_results(args, runs, command)
+        def work(job: dict) -> None:
+            if job['kind'] == 'pretrain':
+                pretrain(args)
+            else:
+                execute(args, job)
 
-        with ThreadPoolExecutor(args.jobs) as pool:
-            list(pool.map(job, runs_to_do))
-        if failed:
-            sys.exit('error: ' + '\nerror: '.join(failed))
+        errors = run_jobs(jobs, args.jobs, work,
+                          lambda: write_results(args, runs, command))
+        if errors:
+            sys.exit('error: ' + '\nerror: '.join(errors))
     print(write_results(args, runs, command))
 
 

@@ -418,16 +418,20 @@ def eval_vs_forward(val_cfg, model, reps, device):
 
 def select_modes(args, device) -> list:
     """fp32 and the modes ``--amp`` / ``--channels-last`` ask for; mixed
-    precision is dropped, with one line, on a CPU without bfloat16."""
-    from had_mm.utils.cpu_features import cpu_bf16_flag
-    amp = args.amp
+    precision is dropped, with one line, on a CPU without bfloat16, and
+    channels_last on any CPU."""
+    from had_mm.utils.cpu_features import channels_last_refusal, cpu_bf16_flag
+    amp, channels_last = args.amp, args.channels_last
     if amp and device.type == 'cpu' and cpu_bf16_flag() is None:
         print('--amp skipped: this CPU has no bfloat16 instructions (AMX or '
               'avx512_bf16)')
         amp = False
+    if channels_last and channels_last_refusal(device):
+        print(channels_last_refusal(device))
+        channels_last = False
     return [
         mode for mode, (m_amp, m_cl) in MODES.items()
-        if (amp or not m_amp) and (args.channels_last or not m_cl)
+        if (amp or not m_amp) and (channels_last or not m_cl)
     ]
 
 

@@ -39,6 +39,26 @@ def cpu_bf16_flag(cpuinfo_path: str = '/proc/cpuinfo') -> Optional[str]:
     return next((flag for flag in BF16_FLAGS if flag in flags), None)
 
 
+# Why channels_last is not applied on a CPU (one line, for the logs).
+CPU_CHANNELS_LAST_SKIPPED = (
+    'channels_last skipped on the CPU: with torch 2.14 oneDNN\'s NHWC '
+    'convolution backward corrupts the heap on some x86 CPUs (glibc '
+    '"free(): invalid next size", or a silent wrong result); it still '
+    'applies on a GPU')
+
+
+def channels_last_refusal(device: torch.device) -> Optional[str]:
+    """Why channels_last must not be used on ``device``, or None.
+
+    Args:
+        device (torch.device): Where the model trains.
+
+    Returns:
+        str | None: A one-line reason on a CPU; None on a GPU.
+    """
+    return CPU_CHANNELS_LAST_SKIPPED if device.type == 'cpu' else None
+
+
 def _torch_bf16_flag() -> Optional[str]:
     """The bf16 flag as torch's cpuinfo library sees it (no /proc)."""
     capabilities = getattr(torch.cpu, 'get_capabilities', None)

@@ -134,8 +134,9 @@ def test_a_remade_encoder_must_match_the_archived_fingerprint(tmp_path):
     record = tmp_path / 'results' / 'lifelong_synthetic_runs' / \
         'pretrained' / 'encoder.json'
     assert record.is_file()
+    assert (record.parent / 'encoder.pth').is_file()  # the archived copy
     torch.save({'conv.weight': torch.ones(2, 3)}, ckpt)
     bench.check_encoder(args)  # the same tensors pass
     torch.save({'conv.weight': torch.ones(2, 3) + 1e-6}, ckpt)
-    with pytest.raises(RuntimeError, match='differs from the one'):
+    with pytest.raises(RuntimeError, match='differs from the checkpoint'):
         bench.check_encoder(args)

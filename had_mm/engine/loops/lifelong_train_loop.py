@@ -1,5 +1,6 @@
 import copy
 import difflib
+import logging
 import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -11,6 +12,7 @@ from had_mm.datasets.dataset_check import check_dataset, check_valid_pixels
 from had_mm.registry import LOOPS, MODELS
 from had_mm.tasks import check_tasks, get_task
 from had_mm.utils.config_check import unknown_kwargs
+from had_mm.utils.cpu_features import channels_last_refusal
 from ..distill.adapter_fitting import fit_teacher_adapter
 from .phased_train_loop import PhasedTrainLoop
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
@@ -112,8 +114,9 @@ class LifelongTrainLoop(PhasedTrainLoop):
             zooms, measured and logged when the cache is built); any other
             random transform is refused by name. Defaults to False.
         channels_last (bool): Train (model, teacher and inputs) in the
-            channels_last memory format, on a GPU or a CPU. Defaults to
-            False.
+            channels_last memory format on a GPU; skipped, with one
+            warning, on a CPU (oneDNN's NHWC convolution backward corrupts
+            the heap there with torch 2.14). Defaults to False.
         check_data (bool | str): Before training, read every file of every
             phase's chunk and of the validation set once (sizes, dtypes,
             class range, finiteness; see
@@ -481,9 +484,13 @@ class LifelongTrainLoop(PhasedTrainLoop):
         teacher is set up)."""
         model = self.model
         teacher = getattr(model, 'teacher', None)
-        if self.channels_last:
-            # GPU and CPU alike: oneDNN's convolutions are faster in NHWC
-            # too (fp32 and bf16)
+        refusal = channels_last_refusal(next(model.parameters()).device) \
+            if self.channels_last else None
+        if refusal is not None:
+            if not getattr(self, '_channels_last_warned', False):
+                print_log(refusal, logger='current', level=logging.WARNING)
+                self._channels_last_warned = True
+        elif self.channels_last:
             model.to(memory_format=torch.channels_last)
             model.channels_last = True
             if teacher is not None:

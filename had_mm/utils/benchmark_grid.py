@@ -1,0 +1,151 @@
+"""What the benchmark drivers share (``benchmarks/``, ``projects/kdp``):
+a training tool run in a logged subprocess with its own thread count, a
+worker pool whose jobs wait for the jobs they need, and the fingerprint
+that keeps every pre-trained run of one grid on one encoder."""
+import hashlib
+import json
+import os
+import os.path as osp
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+
+def run_logged(cmd: Sequence[str],
+               log_path: str,
+               threads: int,
+               cwd: str,
+               env: Optional[Dict[str, str]] = None) -> Tuple[int, float]:
+    """Run ``cmd`` with ``OMP_NUM_THREADS=threads``, its output appended to
+    ``log_path``.
+
+    Args:
+        cmd (Sequence[str]): The command.
+        log_path (str): The log (appended to; its folder is created).
+        threads (int): Threads of the child.
+        cwd (str): Its working directory.
+        env (dict, optional): Variables to set beside the current ones.
+
+    Returns:
+        tuple[int, float]: The exit code and the CPU seconds (user +
+        system) the child used.
+    """
+    os.makedirs(osp.dirname(osp.abspath(log_path)), exist_ok=True)
+    child_env = dict(os.environ, **(env or {}), OMP_NUM_THREADS=str(threads))
+    with open(log_path, 'a') as log:
+        proc = subprocess.Popen(
+            list(cmd),
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def run_jobs(jobs: Sequence[dict],
+             workers: int,
+             work: Callable[[dict], None],
+             on_done: Optional[Callable[[], None]] = None) -> List[str]:
+    """Run ``work(job)`` for every job on ``workers`` threads; a job waits
+    for the jobs its ``needs`` name, and is not run when one of them
+    failed.
+
+    A job that needs another must come after it in ``jobs``, so that the
+    pool cannot deadlock.
+
+    Args:
+        jobs (Sequence[dict]): Each with a unique ``key`` and optionally
+            ``needs`` (keys; keys of no job are ignored).
+        workers (int): Jobs at once.
+        work (callable): Runs one job; raises ``RuntimeError`` when it
+            fails.
+        on_done (callable, optional): Called, under a lock, after each job
+            (to refresh the tables as results arrive).
+
+    Returns:
+        list[str]: The errors of the jobs that failed or were not run.
+    """
+    keys = [job['key'] for job in jobs]
+    for i, job in enumerate(jobs):
+        for need in job.get('needs', ()):
+            if need in keys[i:]:
+                raise ValueError(f'job {job["key"]} needs {need}, which '
+                                 'does not come before it')
+    ready = {key: threading.Event() for key in keys}
+    failed, errors = set(), []
+    lock = threading.Lock()
+
+    def one(job: dict) -> None:
+        try:
+            for need in job.get('needs', ()):
+                if need in ready:
+                    ready[need].wait()
+                if need in failed:
+                    raise RuntimeError(f'{job["key"]} not run: {need} failed')
+            work(job)
+        except RuntimeError as err:
+            failed.add(job['key'])
+            errors.append(str(err))
+        finally:
+            ready[job['key']].set()
+        if on_done is not None:
+            with lock:
+                on_done()
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, jobs))
+    return errors
+
+
+def state_digest(path: str) -> str:
+    """sha256 over a checkpoint's tensor names and bytes.
+
+    The file's own bytes are not used: their pickle framing may differ
+    between torch versions for the same tensors.
+
+    Args:
+        path (str): A state dict, or a checkpoint with ``state_dict``.
+
+    Returns:
+        str: The hex digest.
+    """
+    import torch
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    state = state.get('state_dict', state)
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        digest.update(name.encode())
+        digest.update(state[name].contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def check_fingerprint(record: str, checkpoint: str, **meta) -> None:
+    """Keep a grid's runs on one checkpoint: the first call records the
+    checkpoint's :func:`state_digest` in ``record`` (with ``meta``); later
+    calls, on this machine or a fresh one that re-made the checkpoint,
+    must find the same digest.
+
+    Args:
+        record (str): The JSON file, kept with the archived results.
+        checkpoint (str): The checkpoint the runs start from.
+        **meta: How it was made, written beside the digest.
+
+    Raises:
+        RuntimeError: The checkpoint differs from the recorded one.
+    """
+    digest = state_digest(checkpoint)
+    if osp.isfile(record):
+        with open(record) as f:
+            expected = json.load(f)
+        if expected['sha256'] != digest:
+            raise RuntimeError(
+                f'{checkpoint} differs from the checkpoint the archived runs '
+                f'started from ({record}: {expected}); re-make it as recorded '
+                'there, or archive the new runs under another --results-dir')
+        return
+    os.makedirs(osp.dirname(osp.abspath(record)), exist_ok=True)
+    with open(record, 'w') as f:
+        json.dump(dict(sha256=digest, **meta), f, indent=1)
