@@ -44,12 +44,11 @@ import os.path as osp
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
+from had_mm.utils.benchmark_grid import run_jobs as run_job_pool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = 'configs/heteroakd'
@@ -419,33 +418,14 @@ def run_jobs(args: argparse.Namespace,
     Returns:
         list[str]: The errors of the jobs that failed.
     """
-    ready = {job['key']: threading.Event() for job in jobs}
-    failed_keys, errors = set(), []
-    lock = threading.Lock()
 
-    def job(run: dict) -> None:
-        try:
-            for need in run.get('needs', []):
-                if need in ready:
-                    ready[need].wait()
-                if need in failed_keys:
-                    raise RuntimeError(f'{run["key"]} not run: {need} failed')
-            if run['kind'] == 'pretrain':
-                pretrain(args, run['key'].split('/')[1])
-            else:
-                _train(args, run)
-        except RuntimeError as err:
-            failed_keys.add(run['key'])
-            errors.append(str(err))
-        finally:
-            ready[run['key']].set()
-        if on_done is not None:
-            with lock:  # refresh the tables as results arrive
-                on_done()
+    def work(run: dict) -> None:
+        if run['kind'] == 'pretrain':
+            pretrain(args, run['key'].split('/')[1])
+        else:
+            _train(args, run)
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(job, jobs))
-    return errors
+    return run_job_pool(jobs, args.jobs, work, on_done)
 
 
 # ---------------------------------------------------------------- report

@@ -1,4 +1,4 @@
-"""What the benchmark drivers share (``benchmarks/``, ``projects/kdp``):
+"""What the benchmark drivers share (the lifelong and HeteroAKD grids):
 a training tool run in a logged subprocess with its own thread count, a
 worker pool whose jobs wait for the jobs they need, and the fingerprint
 that keeps every pre-trained run of one grid on one encoder."""
