@@ -426,8 +426,9 @@ def select_modes(args, device) -> list:
         print('--amp skipped: this CPU has no bfloat16 instructions (AMX or '
               'avx512_bf16)')
         amp = False
-    if channels_last and channels_last_refusal(device):
-        print(channels_last_refusal(device))
+    refusal = channels_last_refusal(device) if channels_last else None
+    if refusal is not None:
+        print(refusal)
         channels_last = False
     return [
         mode for mode, (m_amp, m_cl) in MODES.items()
