@@ -57,12 +57,26 @@ METHODS = {
     'HAD (reference)':
     'configs/had/had-reference_r18-d8-c64_synthetic-rooms-4tasks.py',
 }
+# Options measured beside the protocol's grid (--add-methods): never in
+# its default set, so they cannot change its verdicts.
+OPTIONAL_METHODS = {
+    'HAD (quantile DB)':
+    'configs/had/had-db-quantile_r18-d8-c64_synthetic-rooms-4tasks.py',
+}
+ALL_METHODS = {**METHODS, **OPTIONAL_METHODS}
 JOINT = 'joint'
 JOINT_CONFIG = 'configs/dense/joint_r18-d8-c64_synthetic-rooms-4tasks.py'
 # "A beats B" claims of the README, paired by (seed, order)
-PAIRS = (('HAD', 'LwF'), ('HAD', 'fine-tune'), ('HAD (reference)', 'LwF'),
-         ('HAD (reference)',
-          'fine-tune'), ('HAD', 'HAD (reference)'), ('LwF', 'fine-tune'))
+PAIRS = (
+    ('HAD', 'LwF'),
+    ('HAD', 'fine-tune'),
+    ('HAD (reference)', 'LwF'),
+    ('HAD (reference)', 'fine-tune'),
+    ('HAD', 'HAD (reference)'),
+    ('LwF', 'fine-tune'),
+    ('HAD (quantile DB)', 'HAD'),
+    ('HAD (quantile DB)', 'LwF'),
+)
 # The protocol (docs/lifelong_benchmark.md); --quick shrinks it to a smoke
 # run of every code path.
 PROTOCOL = dict(
@@ -136,7 +150,7 @@ def plan_runs(args) -> List[dict]:
                             order=order,
                             seed=seed,
                             work_dir=osp.join(cell, slug(method)),
-                            base=METHODS[method],
+                            base=ALL_METHODS[method],
                             body=body))
                 for i, task in enumerate(tasks):
                     body = [
@@ -601,6 +615,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--regimes', nargs='+', choices=list(REGIMES))
     parser.add_argument(
         '--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
+    parser.add_argument(
+        '--add-methods',
+        nargs='+',
+        choices=list(OPTIONAL_METHODS),
+        default=[],
+        help='options measured beside the protocol\'s methods, on the same '
+        'cells (their rows join the tables)')
     parser.add_argument('--no-joint', dest='joint', action='store_false')
     parser.add_argument('--pretrain-iters', type=int)
     parser.add_argument(
@@ -621,6 +642,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='tabulate the finished runs, train nothing')
     args = parser.parse_args(argv)
+    args.methods += [m for m in args.add_methods if m not in args.methods]
     defaults = QUICK if args.quick else PROTOCOL
     for key, value in defaults.items():
         if getattr(args, key) is None:

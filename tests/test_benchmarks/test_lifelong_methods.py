@@ -32,6 +32,22 @@ def test_plan_covers_the_protocol():
     assert 'chunk=3' in ref['body'][0]
 
 
+def test_options_join_the_protocol_only_when_asked(tmp_path):
+    plain = bench.plan_runs(bench.parse_args([]))
+    assert 'HAD (quantile DB)' not in {r['method'] for r in plain}
+    args = bench.parse_args(['--add-methods', 'HAD (quantile DB)'])
+    runs = bench.plan_runs(args)
+    option = [r for r in runs if r['method'] == 'HAD (quantile DB)']
+    # one more run per (regime, order, seed) cell, beside the protocol's
+    assert len(option) == 12 and len(runs) == len(plain) + 12
+    path = tmp_path / 'cfg.py'
+    path.write_text(
+        bench._config_text(option[0]['base'], option[0]['body'], 0, 'random',
+                           None, None, 4))
+    cfg = Config.fromfile(str(path))
+    assert cfg.train_cfg.distill == dict(type='HADLoss', bin_edges='quantile')
+
+
 def test_generated_config_sets_regime_seed_and_phases(tmp_path):
     args = bench.parse_args(['--work-dir', str(tmp_path)])
     run = [

@@ -1,5 +1,5 @@
 """Distribution-balanced heterogeneity-aware distillation (DB-HAD)."""
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -39,7 +39,12 @@ class DBHADLoss(BaseDistillLoss):
       student normal) or on the teacher pseudo-label
       (``group_by='teacher'``), with the open intervals between the bin
       edges (default one edge ``tau``: ``v < tau`` and ``v > tau``; a pixel
-      exactly on an edge belongs to no group, as in the reference);
+      exactly on an edge belongs to no group, as in the reference), or,
+      with ``bin_edges='quantile'``, into ``num_bins`` groups of equal
+      pixel count cut at the quantiles of ``v`` over the batch's valid
+      pixels (``edge_{k-1} < v <= edge_k``), so that the groups split
+      whatever the value range (a fixed ``tau = 0.5`` leaves every indoor
+      depth, in metres, in one group);
       ``L_DB = sum_groups mean_{p in g} l(p)``, an empty group
       contributing 0. Deviation: for normals the reference makes an empty
       group contribute 1; here it contributes 0, like depth, so that the
@@ -62,8 +67,10 @@ class DBHADLoss(BaseDistillLoss):
         num_bins (int): Number of depth / normal groups. With 2 and no
             ``bin_edges`` the single edge is ``tau``; more bins need
             ``bin_edges``. Defaults to 2.
-        bin_edges (Sequence[float], optional): ``num_bins - 1`` strictly
-            increasing edges; overrides ``tau``. Defaults to None.
+        bin_edges (Sequence[float] | str, optional): ``num_bins - 1``
+            strictly increasing edges, or ``'quantile'`` for edges at the
+            batch's ``k / num_bins`` quantiles; overrides ``tau``.
+            Defaults to None.
         eps (float): Floor of ``l`` inside the log (numerical safety only;
             pixels with ``l = 0`` are excluded, see docs/methods/had.md,
             section 5). Defaults to 1e-12.
@@ -76,7 +83,7 @@ class DBHADLoss(BaseDistillLoss):
                  tau: float = 0.5,
                  group_by: str = 'student',
                  num_bins: int = 2,
-                 bin_edges: Optional[Sequence[float]] = None,
+                 bin_edges: Optional[Union[Sequence[float], str]] = None,
                  eps: float = 1e-12,
                  loss_weight: float = 1.0) -> None:
         super().__init__(task, loss_weight)
@@ -91,6 +98,27 @@ class DBHADLoss(BaseDistillLoss):
         if group_by not in ('student', 'teacher'):
             raise ValueError(f'DBHADLoss: unknown group_by {group_by!r}; '
                              "valid choices are 'student', 'teacher'.")
+        self.quantile_edges = isinstance(bin_edges, str)
+        if self.quantile_edges:
+            if bin_edges != 'quantile':
+                raise ValueError(
+                    f'DBHADLoss: unknown bin_edges {bin_edges!r}; give '
+                    "increasing numbers or 'quantile'.")
+            if not isinstance(num_bins, int) or num_bins < 2:
+                raise ValueError("DBHADLoss: bin_edges='quantile' needs "
+                                 f'num_bins >= 2, got {num_bins!r}.')
+        else:
+            bin_edges = self._fixed_edges(tau, num_bins, bin_edges)
+        self.tau = tau
+        self.group_by = group_by
+        self.num_bins = num_bins
+        self.bin_edges = bin_edges
+        self.eps = eps
+
+    @staticmethod
+    def _fixed_edges(tau: float, num_bins: int,
+                     bin_edges: Optional[Sequence[float]]) -> tuple:
+        """The checked edges of fixed-edge grouping (``tau`` by default)."""
         if bin_edges is None:
             if num_bins != 2:
                 raise ValueError(
@@ -106,11 +134,7 @@ class DBHADLoss(BaseDistillLoss):
         if any(b <= a for a, b in zip(bin_edges[:-1], bin_edges[1:])):
             raise ValueError('DBHADLoss: bin_edges must be strictly '
                              f'increasing, got {bin_edges}.')
-        self.tau = tau
-        self.group_by = group_by
-        self.num_bins = num_bins
-        self.bin_edges = bin_edges
-        self.eps = eps
+        return bin_edges
 
     def _class_balanced(self, loss_map: Tensor, valid: Tensor,
                         student_out: Tensor, pseudo: Tensor) -> Tensor:
@@ -141,6 +165,15 @@ class DBHADLoss(BaseDistillLoss):
         weight = F.softmax(-class_loss.detach(), dim=0)
         return (weight * class_loss).sum() / num_classes
 
+    def _quantile_edges(self, values: Tensor) -> Tensor:
+        """Edges at the ``k / num_bins`` quantiles of the valid values."""
+        probs = torch.arange(
+            1, self.num_bins, dtype=values.dtype,
+            device=values.device) / self.num_bins
+        if values.numel() == 0:  # no valid pixel: every group is empty
+            return probs
+        return torch.quantile(values, probs)
+
     def _group_balanced(self, loss_map: Tensor, valid: Tensor,
                         student_out: Tensor, pseudo: Tensor) -> Tensor:
         """Depth / normal branch: sum of per-group mean losses."""
@@ -152,10 +185,13 @@ class DBHADLoss(BaseDistillLoss):
             value = source.sum(dim=1) * inverse_norm(source) / source.shape[1]
         else:
             value = source.reshape(loss_map.shape)
-        edges = value.new_tensor(self.bin_edges)
-        # Open intervals, as the reference's strict inequalities.
-        on_edge = (value.unsqueeze(-1) == edges).any(dim=-1)
-        ok = valid & torch.isfinite(value) & ~on_edge
+        ok = valid & torch.isfinite(value)
+        if self.quantile_edges:
+            edges = self._quantile_edges(value[ok])
+        else:
+            edges = value.new_tensor(self.bin_edges)
+            # Open intervals, as the reference's strict inequalities.
+            ok &= ~(value.unsqueeze(-1) == edges).any(dim=-1)
         bins = torch.bucketize(value, edges)
         idx = torch.where(ok, bins, torch.zeros_like(bins)).flatten()
         zeros = loss_map.new_zeros(self.num_bins)

@@ -2,7 +2,7 @@
 
 See docs/methods/had.md, sections 5-7.
 """
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch.nn as nn
 from torch import Tensor
@@ -55,8 +55,9 @@ class HADLoss(nn.Module):
             to 'student'.
         num_bins (int): DB-HAD number of depth / normal groups. Defaults
             to 2.
-        bin_edges (Sequence[float], optional): DB-HAD bin edges. Defaults
-            to None.
+        bin_edges (Sequence[float] | str, optional): DB-HAD bin edges, or
+            ``'quantile'`` (equal-count groups at the batch's quantiles).
+            Defaults to None.
         eps (float): DB-HAD floor inside the log. Defaults to 1e-12.
         mode (str): SG-HAD mask mode, 'greater', 'less' or 'band'.
             Defaults to 'greater'.
@@ -76,7 +77,7 @@ class HADLoss(nn.Module):
                  num_classes: Optional[int] = None,
                  group_by: str = 'student',
                  num_bins: int = 2,
-                 bin_edges: Optional[Sequence[float]] = None,
+                 bin_edges: Optional[Union[Sequence[float], str]] = None,
                  eps: float = 1e-12,
                  mode: str = 'greater',
                  band: Optional[Sequence[float]] = None,

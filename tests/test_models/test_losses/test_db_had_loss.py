@@ -76,6 +76,59 @@ def test_db_depth_hand_values():
     assert loss.item() == pytest.approx(0.1 + 0.1 + 0.6, rel=1e-5)
 
 
+def test_db_depth_quantile_groups_hand_values():
+    student, teacher = _depth_pair()
+    # teacher thirds: quantiles 1/3, 2/3 of (0.3, 0.4, 0.5, 1.5) are 0.4
+    # and 0.5 (linear interpolation); a value on an edge joins the lower
+    # group: {0.3, 0.4} {0.5} {1.5}
+    db = DBHADLoss(
+        'depth', group_by='teacher', num_bins=3, bin_edges='quantile')
+    loss = db(student, teacher)
+    assert loss.item() == pytest.approx(0.05 + 0.2 + 0.6, rel=1e-5)
+
+
+def test_db_depth_quantile_splits_where_tau_does_not():
+    # every depth above tau = 0.5 m: fixed edges give one group (the plain
+    # mean), quantile edges two equal halves
+    student = torch.tensor([[[[1., 2., 3., 4.]]]])
+    teacher = torch.tensor([[[[1.5, 2., 3.5, 6.]]]])  # l = .5, 0, .5, 2
+    assert DBHADLoss('depth')(student, teacher).item() == pytest.approx(0.75)
+    loss = DBHADLoss('depth', bin_edges='quantile')(student, teacher)
+    assert loss.item() == pytest.approx(0.25 + 1.25, rel=1e-6)
+
+
+def test_db_quantiles_ignore_invalid_pixels():
+    # the invalid pixel (NaN teacher, student 100) must not move the
+    # median: 2.5 on the valid pixels gives {1, 2} {3, 4}; with it, the
+    # median 3 would give {1, 2, 3} {4}
+    student = torch.tensor([[[[1., 2., 3., 4., 100.]]]])
+    teacher = torch.tensor([[[[2., 2., 4., 6., NAN]]]])  # l = 1, 0, 1, 2
+    loss = DBHADLoss('depth', bin_edges='quantile')(student, teacher)
+    assert loss.item() == pytest.approx(0.5 + 1.5, rel=1e-6)
+
+
+@pytest.mark.parametrize('task,channels', [('depth', 1), ('normal', 3)])
+def test_db_quantile_all_invalid_and_gradients(task, channels):
+    student = torch.randn(2, channels, 3, 3, requires_grad=True)
+    teacher = torch.full((2, channels, 3, 3), NAN)
+    loss = DBHADLoss(task, bin_edges='quantile')(student, teacher)
+    assert loss.item() == 0.0
+    loss.backward()
+    assert torch.isfinite(student.grad).all()
+
+
+def test_db_normal_quantile_groups():
+    # channel means 1/3, 0.577, 1/3 (as test_db_normal_hand_value): the
+    # median 1/3 puts pixels 0 and 2 in the low group, pixel 1 high
+    s = 1 / math.sqrt(3)
+    student = torch.tensor([[[[1., s, 0.]], [[0., s, 1.]], [[0., s, 0.]]]])
+    teacher = torch.tensor([[[[1., 0., 0.]], [[0., 0., 1.]], [[1., 1., 0.]]]])
+    l_px = [0.0, 1 - s, 1 - 1 / math.sqrt(2)]
+    loss = DBHADLoss('normal', bin_edges='quantile')(student, teacher)
+    expected = (l_px[0] + l_px[2]) / 2 + l_px[1]
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
 def test_db_depth_empty_group_contributes_zero():
     student, teacher = _depth_pair()
     loss = DBHADLoss('depth', tau=5.0)(student, teacher)
@@ -193,6 +246,8 @@ def test_db_weights_are_detached():
     (dict(task='depth', num_bins=3), 'bin_edges'),
     (dict(task='depth', num_bins=3, bin_edges=(0.5, )), 'bin_edges'),
     (dict(task='depth', num_bins=3, bin_edges=(0.5, 0.2)), 'increasing'),
+    (dict(task='depth', bin_edges='median'), 'quantile'),
+    (dict(task='depth', num_bins=1, bin_edges='quantile'), 'num_bins'),
 ])
 def test_db_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -29,6 +29,18 @@ def test_had_depth_hand_value():
     assert loss.item() == pytest.approx(3 * (0.45 + 0.2) / 2, rel=1e-5)
 
 
+def test_had_quantile_db_from_config():
+    # every depth above tau: DB on quantile halves, (0.25 + 1.25), not the
+    # plain mean 0.75; SG: E_j = 2 |l_{j+1} - l_{j-1}| = (0, 0, 4, 1)
+    # (zero padding), E~ > 0.9 -> pixel 2 -> 0.5
+    from had_mm.registry import MODELS
+    student = torch.tensor([[[[1., 2., 3., 4.]]]])
+    teacher = torch.tensor([[[[1.5, 2., 3.5, 6.]]]])  # l = .5, 0, .5, 2
+    loss = MODELS.build(
+        dict(type='HADLoss', task='depth', bin_edges='quantile'))
+    assert loss(student, teacher).item() == pytest.approx((1.5 + 0.5) / 2)
+
+
 @pytest.mark.parametrize('task', TASK_TYPES)
 def test_had_against_loop(task, ref):
     student, teacher = _pair(task)

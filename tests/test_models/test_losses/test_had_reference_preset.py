@@ -166,6 +166,7 @@ def test_reference_gradient_reaches_student_only(task):
     (dict(preset='authors'), "unknown preset 'authors'"),
     (dict(preset='reference', group_by='teacher'), 'group_by'),
     (dict(preset='reference', mode='less'), 'mode'),
+    (dict(preset='reference', bin_edges='quantile'), 'bin_edges'),
     (dict(preset='reference', use_db=False, use_sg=False), 'use_db'),
 ])
 def test_reference_rejects_options_it_does_not_have(kwargs, match):
