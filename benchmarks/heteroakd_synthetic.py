@@ -48,7 +48,9 @@ import time
 from typing import Dict, List, Optional
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
+from had_mm.utils.benchmark_grid import keep_one_checkpoint
 from had_mm.utils.benchmark_grid import run_jobs as run_job_pool
+from had_mm.utils.benchmark_grid import run_logged
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = 'configs/heteroakd'
@@ -349,30 +351,43 @@ def _resumable(work_dir: str) -> bool:
         return osp.isfile(f.read().strip())
 
 
+def archived_encoder(args: argparse.Namespace, backbone: str) -> str:
+    """The committed copy of ``backbone``'s stand-in encoder (fingerprint
+    beside it): another CPU re-makes a different one, so a fresh machine
+    resumes from this copy."""
+    return osp.join(args.results_dir, 'heteroakd_synthetic_runs', 'pretrained',
+                    f'{backbone}_encoder.pth')
+
+
 def pretrain(args: argparse.Namespace, backbone: str) -> None:
     """The stand-in encoder of ``backbone`` (one checkpoint for every seed
-    and role, as one ImageNet checkpoint serves every run of a paper)."""
+    and role, as one ImageNet checkpoint serves every run of a paper),
+    copied from the archive when it is there; any other is refused."""
     out = encoder_path(args, backbone)
-    if osp.isfile(out):
-        return
-    cmd = [
-        sys.executable, 'tools/pretrain_encoder.py',
-        plain_config(backbone), '--out', out, '--iters',
-        str(args.pretrain_iters), '--seed', '0'
-    ]
-    if args.quick:
-        cmd += ['--batch-size', '2', '--size', '32', '32']
-    print(' '.join(cmd), flush=True)
-    os.makedirs(osp.dirname(out), exist_ok=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    start = time.time()
-    with open(out + '.log', 'w') as log:
-        proc = subprocess.run(
-            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f'pre-training {backbone} failed; see {out}.log')
-    print(
-        f'done pretrain/{backbone} in {time.time() - start:.0f} s', flush=True)
+
+    def make() -> None:
+        cmd = [
+            sys.executable, 'tools/pretrain_encoder.py',
+            plain_config(backbone), '--out', out, '--iters',
+            str(args.pretrain_iters), '--seed', '0'
+        ]
+        if args.quick:
+            cmd += ['--batch-size', '2', '--size', '32', '32']
+        print(' '.join(cmd), flush=True)
+        start = time.time()
+        if run_logged(cmd, out + '.log', args.threads, REPO)[0] != 0:
+            raise RuntimeError(
+                f'pre-training {backbone} failed; see {out}.log')
+        print(
+            f'done pretrain/{backbone} in {time.time() - start:.0f} s',
+            flush=True)
+
+    keep_one_checkpoint(
+        out,
+        archived_encoder(args, backbone),
+        make,
+        pretrain_iters=args.pretrain_iters,
+        threads=args.threads)
 
 
 def schedule(args: argparse.Namespace, runs: List[dict]) -> List[dict]:
@@ -393,8 +408,9 @@ def schedule(args: argparse.Namespace, runs: List[dict]) -> List[dict]:
     encoders = []
     for key in todo:
         for need in by_key[key]['needs']:
-            if need.startswith('pretrain/') and need not in encoders and \
-                    not osp.isfile(encoder_path(args, need.split('/')[1])):
+            # always a job: it also checks the fingerprint of an
+            # encoder already there
+            if need.startswith('pretrain/') and need not in encoders:
                 encoders.append(need)
     teachers = {r['teacher_run'] for r in runs if r['kind'] == 'distill'}
     # stable: plan order within (regime, teachers first)

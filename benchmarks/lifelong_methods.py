@@ -40,7 +40,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
-from had_mm.utils.benchmark_grid import check_fingerprint, run_jobs, run_logged
+from had_mm.utils.benchmark_grid import (keep_one_checkpoint, run_jobs,
+                                         run_logged)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
@@ -289,39 +290,29 @@ def archived_encoder(args) -> str:
                     'encoder.pth')
 
 
-def check_encoder(args) -> None:
-    """Refuse to mix pre-trained runs of two encoders: the encoder must be
-    the one the archive recorded; the first one is archived."""
-    check_fingerprint(
-        osp.join(args.results_dir, 'lifelong_synthetic_runs', 'pretrained',
-                 'encoder.json'),
-        args.pretrained_ckpt,
-        pretrain_iters=args.pretrain_iters,
-        threads=args.threads)
-    if not osp.isfile(archived_encoder(args)):
-        shutil.copyfile(args.pretrained_ckpt, archived_encoder(args))
-
-
 def pretrain(args) -> None:
     """The encoder of the pre-trained regime (one checkpoint for all
-    seeds, as one ImageNet checkpoint serves every run of a paper)."""
-    if not osp.isfile(args.pretrained_ckpt) and \
-            osp.isfile(archived_encoder(args)):
-        os.makedirs(osp.dirname(args.pretrained_ckpt), exist_ok=True)
-        shutil.copyfile(archived_encoder(args), args.pretrained_ckpt)
-    if osp.isfile(args.pretrained_ckpt):
-        check_encoder(args)
-        return
-    cmd = [
-        sys.executable, 'tools/pretrain_encoder.py', METHODS['HAD'], '--out',
-        args.pretrained_ckpt, '--iters',
-        str(args.pretrain_iters)
-    ]
-    print(' '.join(cmd), flush=True)
-    log_path = args.pretrained_ckpt + '.log'
-    if run_logged(cmd, log_path, args.threads, REPO)[0] != 0:
-        raise RuntimeError(f'pre-training failed; see {log_path}')
-    check_encoder(args)
+    seeds, as one ImageNet checkpoint serves every run of a paper),
+    copied from the archive when it is there; any other encoder is
+    refused."""
+
+    def make() -> None:
+        cmd = [
+            sys.executable, 'tools/pretrain_encoder.py', METHODS['HAD'],
+            '--out', args.pretrained_ckpt, '--iters',
+            str(args.pretrain_iters)
+        ]
+        print(' '.join(cmd), flush=True)
+        log_path = args.pretrained_ckpt + '.log'
+        if run_logged(cmd, log_path, args.threads, REPO)[0] != 0:
+            raise RuntimeError(f'pre-training failed; see {log_path}')
+
+    keep_one_checkpoint(
+        args.pretrained_ckpt,
+        archived_encoder(args),
+        make,
+        pretrain_iters=args.pretrain_iters,
+        threads=args.threads)
 
 
 def collect(args, runs: List[dict]) -> List[dict]:

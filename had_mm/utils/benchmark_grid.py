@@ -1,11 +1,13 @@
 """What the benchmark drivers share (the lifelong and HeteroAKD grids):
 a training tool run in a logged subprocess with its own thread count, a
-worker pool whose jobs wait for the jobs they need, and the fingerprint
-that keeps every pre-trained run of one grid on one encoder."""
+worker pool whose jobs wait for the jobs they need, and the archived,
+fingerprinted checkpoint that keeps every pre-trained run of one grid on
+one encoder."""
 import hashlib
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -149,3 +151,37 @@ def check_fingerprint(record: str, checkpoint: str, **meta) -> None:
     os.makedirs(osp.dirname(osp.abspath(record)), exist_ok=True)
     with open(record, 'w') as f:
         json.dump(dict(sha256=digest, **meta), f, indent=1)
+
+
+def keep_one_checkpoint(checkpoint: str, archive: str,
+                        make: Callable[[], None], **meta) -> None:
+    """The checkpoint every run of a grid starts from (e.g. a pre-trained
+    encoder), made once and kept with the archived results.
+
+    Another CPU re-makes a different checkpoint (its kernels round
+    differently), so a missing ``checkpoint`` is first copied from
+    ``archive``, and made by ``make`` only when there is none. Its
+    :func:`state_digest` must then match the one recorded beside the
+    archive (``<archive stem>.json``, written with ``meta`` the first
+    time); the first checkpoint is archived.
+
+    Args:
+        checkpoint (str): Where the runs read it.
+        archive (str): Its committed copy (e.g. under
+            ``benchmarks/results``).
+        make (callable): Writes ``checkpoint``; raises ``RuntimeError``
+            when it fails.
+        **meta: How it was made, recorded beside the digest.
+
+    Raises:
+        RuntimeError: The checkpoint differs from the recorded one.
+    """
+    if not osp.isfile(checkpoint) and osp.isfile(archive):
+        os.makedirs(osp.dirname(osp.abspath(checkpoint)), exist_ok=True)
+        shutil.copyfile(archive, checkpoint)
+    if not osp.isfile(checkpoint):
+        make()
+    check_fingerprint(osp.splitext(archive)[0] + '.json', checkpoint, **meta)
+    if not osp.isfile(archive):
+        os.makedirs(osp.dirname(osp.abspath(archive)), exist_ok=True)
+        shutil.copyfile(checkpoint, archive)

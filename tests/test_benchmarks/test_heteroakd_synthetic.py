@@ -4,6 +4,7 @@ in both regimes (tiny encoders) with reuse of the finished runs."""
 import csv
 import importlib.util
 import json
+import os
 import os.path as osp
 import shutil
 import sys
@@ -155,6 +156,13 @@ def test_schedule_retrains_a_missing_teacher_and_encoder(tmp_path):
         'pretrain/mit-b0', 'pretrain/r18-d8', teacher,
         f'pretrained/heteroakd_{PAIR}_synthetic-rooms-seg_seed0'
     ]
+    # an encoder already in the work dir still gets its job: the job checks
+    # its fingerprint against the archived one
+    for backbone in ('mit-b0', 'r18-d8'):
+        path = bench.encoder_path(args, backbone)
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        open(path, 'wb').close()
+    assert [j['key'] for j in bench.schedule(args, runs)] == jobs
     _archive(results, jobs[-1], 31.0)
     assert bench.schedule(args, runs) == []  # all finished: nothing
 
@@ -171,6 +179,12 @@ def test_quick_both_regimes_then_reuses_finished_runs(tmp_path):
     # one encoder per backbone, pre-trained once
     assert sorted(p.name for p in (work / 'pretrain').glob('*.pth')) == [
         'mit-b0_procedural_2it.pth', 'r18-d8_procedural_2it.pth'
+    ]
+    # ... archived with their fingerprints, so a fresh machine reuses them
+    archived = work / 'heteroakd_synthetic_runs' / 'pretrained'
+    assert sorted(p.name for p in archived.glob('*_encoder.*')) == [
+        'mit-b0_encoder.json', 'mit-b0_encoder.pth', 'r18-d8_encoder.json',
+        'r18-d8_encoder.pth'
     ]
     with open(work / 'heteroakd_synthetic.csv') as f:
         assert f.readline().startswith('# command: python benchmarks/'

@@ -5,7 +5,8 @@ import sys
 import pytest
 import torch
 
-from had_mm.utils.benchmark_grid import (check_fingerprint, run_jobs,
+from had_mm.utils.benchmark_grid import (check_fingerprint,
+                                         keep_one_checkpoint, run_jobs,
                                          run_logged, state_digest)
 
 
@@ -54,3 +55,24 @@ def test_fingerprint_is_over_tensors_and_refuses_another(tmp_path):
     torch.save({'w': torch.arange(4.) * 2}, ckpt)
     with pytest.raises(RuntimeError, match='differs from the checkpoint'):
         check_fingerprint(str(record), str(ckpt))
+
+
+def test_keep_one_checkpoint_makes_once_then_reuses_the_archive(tmp_path):
+    ckpt, archive = tmp_path / 'w' / 'enc.pth', tmp_path / 'r' / 'enc.pth'
+    made = []
+
+    def make(value=1.):
+        made.append(value)
+        ckpt.parent.mkdir(exist_ok=True)
+        torch.save({'w': torch.full((3, ), value)}, ckpt)
+
+    keep_one_checkpoint(str(ckpt), str(archive), make, iters=5)
+    assert made == [1.] and archive.is_file()
+    assert '"iters": 5' in (tmp_path / 'r' / 'enc.json').read_text()
+    ckpt.unlink()  # a fresh machine: the archive serves, nothing is made
+    keep_one_checkpoint(str(ckpt), str(archive), make)
+    assert made == [1.] and torch.load(ckpt)['w'].tolist() == [1., 1., 1.]
+    ckpt.unlink()
+    archive.unlink()  # re-made on another CPU: refused, not mixed in
+    with pytest.raises(RuntimeError, match='differs from the checkpoint'):
+        keep_one_checkpoint(str(ckpt), str(archive), lambda: make(2.))
