@@ -40,8 +40,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
-from had_mm.utils.benchmark_grid import (keep_one_checkpoint, run_jobs,
-                                         run_logged)
+from had_mm.utils.benchmark_grid import (grid_command, keep_one_checkpoint,
+                                         run_jobs, run_logged)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
@@ -657,8 +657,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    command = 'python benchmarks/lifelong_methods.py ' + ' '.join(
-        sys.argv[1:] if argv is None else argv)
+    command = grid_command('benchmarks/lifelong_methods.py',
+                           sys.argv[1:] if argv is None else argv)
     runs = plan_runs(args)
     if not args.report_only:
         jobs = [dict(run, key=run['work_dir']) for run in runs]

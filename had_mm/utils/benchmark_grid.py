@@ -185,3 +185,21 @@ def keep_one_checkpoint(checkpoint: str, archive: str,
     if not osp.isfile(archive):
         os.makedirs(osp.dirname(osp.abspath(archive)), exist_ok=True)
         shutil.copyfile(checkpoint, archive)
+
+
+def grid_command(script: str, argv: Sequence[str]) -> str:
+    """The command line a results file's header names.
+
+    ``--report-only`` only re-tabulates runs the same command without it
+    trained, so the header names that command: re-tabulating never hides
+    how the results were made.
+
+    Args:
+        script (str): The driver's path relative to the repository.
+        argv (Sequence[str]): Its arguments.
+
+    Returns:
+        str: ``python SCRIPT ARGS`` without ``--report-only``.
+    """
+    return ' '.join(['python', script] +
+                    [a for a in argv if a != '--report-only'])

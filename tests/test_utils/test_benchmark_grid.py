@@ -5,7 +5,7 @@ import sys
 import pytest
 import torch
 
-from had_mm.utils.benchmark_grid import (check_fingerprint,
+from had_mm.utils.benchmark_grid import (check_fingerprint, grid_command,
                                          keep_one_checkpoint, run_jobs,
                                          run_logged, state_digest)
 
@@ -76,3 +76,9 @@ def test_keep_one_checkpoint_makes_once_then_reuses_the_archive(tmp_path):
     archive.unlink()  # re-made on another CPU: refused, not mixed in
     with pytest.raises(RuntimeError, match='differs from the checkpoint'):
         keep_one_checkpoint(str(ckpt), str(archive), lambda: make(2.))
+
+
+def test_grid_command_names_the_training_command_not_the_report():
+    argv = ['--jobs', '2', '--report-only', '--seeds', '0']
+    assert grid_command('benchmarks/x.py', argv) == \
+        'python benchmarks/x.py --jobs 2 --seeds 0'
