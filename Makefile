@@ -47,8 +47,10 @@ demo: env data
 		$(DEMO_DIR)/phase_4_saliency.pth --out-dir $(DEMO_DIR)/image_demo \
 		--device cpu
 
+# one worker per core (pytest-xdist); a test file stays on one worker, so
+# its module fixtures are built once
 test: env
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: env
 	$(PY) -m flake8 had_mm tools tests configs projects benchmarks demo

@@ -1,4 +1,19 @@
+import os
+
 import pytest
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist, give each worker its share of the cores, so N
+    workers do not each start a thread per core (and so do the tools they
+    run in subprocesses, through OMP_NUM_THREADS)."""
+    workers = os.environ.get('PYTEST_XDIST_WORKER_COUNT')
+    if not workers or 'OMP_NUM_THREADS' in os.environ:
+        return
+    threads = max(1, (os.cpu_count() or 1) // int(workers))
+    os.environ['OMP_NUM_THREADS'] = str(threads)
+    import torch
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='session')

@@ -127,11 +127,16 @@ def test_report_only_tables_from_the_archive(tmp_path):
     # 21/24/27: differences to alone 1/2/3, to KD 1/4 (seeds 0, 1)
     assert '| R18-d8 -> MiT-b0 | 30.00 | 22.00 ± 4.97 | 20.00 ± 0.00 | - | ' \
         '24.00 ± 7.45 |' in table, table
-    assert '| R18-d8 -> MiT-b0 | 2.00 ± 2.48 | 2.50 ± 19.06 |' in table, table
+    # then HeteroAKD - CWD (no CWD run), KD - alone 0/-2 (seeds 0, 1),
+    # CWD - alone
+    assert '| R18-d8 -> MiT-b0 | 2.00 ± 2.48 | 2.50 ± 19.06 | - | ' \
+        '-1.00 ± 12.71 | - |' in table, table
     with open(results / 'heteroakd_synthetic.csv') as f:
-        assert f.readline().startswith(
-            '# command: python benchmarks/heteroakd_synthetic.py '
-            '--report-only')
+        # the header names the command that trains these runs
+        assert f.readline() == (
+            '# command: python benchmarks/heteroakd_synthetic.py --pairs '
+            f'{PAIR} --regimes random --work-dir {tmp_path / "work"} '
+            f'--results-dir {results}\n')
         rows = list(csv.DictReader(r for r in f if not r.startswith('#')))
     assert len(rows) == 1 + 3 + 3 + 2
     hakd = [r for r in rows if r['method'] == 'heteroakd']
