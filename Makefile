@@ -3,7 +3,7 @@
 # at once when the environment is up to date).
 PY := .venv/bin/python
 DATA := data/synthetic_rooms
-DEMO_CONFIG ?= configs/had/had_r18-d8-c64_synthetic-rooms-4tasks.py
+DEMO_CONFIG ?= configs/had/synthetic_4tasks.py
 DEMO_DIR ?= work_dirs/demo
 # fine-tuning on the same sequence, beside HAD, as the comparison
 DEMO_FT_CONFIG ?= configs/had/finetune_r18-d8-c64_synthetic-rooms-4tasks.py

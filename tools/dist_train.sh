@@ -15,12 +15,5 @@ shift 2
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/tools/dist_common.sh"
 dist_check_file 'config file' "$CONFIG"
-dist_preflight "$ROOT" "$GPUS"
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="${NNODES:-1}" \
-    --node_rank="${NODE_RANK:-0}" \
-    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-    --nproc_per_node="$GPUS" \
-    --master_port="${PORT:-29500}" \
-    "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@"
+dist_preflight "$ROOT" "$GPUS" train "$CONFIG" "$@"
+dist_run "$ROOT" "$GPUS" "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@"

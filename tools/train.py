@@ -16,10 +16,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='resume from the latest checkpoint in the work_dir')
     parser.add_argument(
         '--amp',
-        action='store_true',
-        default=False,
-        help='enable automatic mixed precision (on a CPU: bfloat16 '
-        'where it has AMX or avx512_bf16, else skipped)')
+        nargs='?',
+        const='auto',
+        default=None,
+        choices=['auto', 'bf16', 'fp16'],
+        help='mixed precision, losses in fp32. --amp (auto): bfloat16 on '
+        'GPUs that have it, else fp16 with dynamic loss scaling; on a CPU '
+        'bfloat16 where it has AMX or avx512_bf16, else skipped. --amp '
+        'bf16 / --amp fp16 choose explicitly')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

@@ -1,7 +1,8 @@
 # Joint 4-task training on NYUv2 (13 classes): the multi-task upper bound.
 _base_ = [
-    '../_base_/models/had_r18-d8.py', '../_base_/datasets/nyuv2_13.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_1k.py'
+    '../_base_/models/had_r18-d8_syncbn-in1k.py',
+    '../_base_/datasets/nyuv2_13.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_1k.py'
 ]
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = []

@@ -1,12 +1,13 @@
 """What tools/train.py and tools/test.py share: config loading, checks, and
 building a runner that works on CPU-only and GPU machines."""
+import copy
 import logging
 import os
 import os.path as osp
 import sys
 import tempfile
 from contextlib import contextmanager
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -18,6 +19,7 @@ from had_mm.registry import RUNNERS
 from had_mm.utils import (check_config, prepare_distributed,
                           register_all_modules)
 from had_mm.utils.cpu_features import cpu_bf16_flag
+from had_mm.utils.pretrained_weights import check_pretrained_weights
 
 # What bad input raises during set-up (OSError: e.g. a work dir that
 # cannot be written).
@@ -43,7 +45,13 @@ def exit_on_bad_input(errors: Tuple[type, ...] = INPUT_ERRORS):
 
 
 def report_error(line: str) -> None:
-    """Print ``line`` to stderr and append it to the current log file."""
+    """Print ``line`` to stderr and append it to the current log file.
+
+    Under a distributed launch only rank 0 prints: every rank meets the
+    same bad input, and the user should read the line once.
+    """
+    if int(os.environ.get('RANK', '0')) != 0:
+        return
     print(line, file=sys.stderr, flush=True)
     if not MMLogger._instance_dict:
         return  # no runner was built: there is no log file yet
@@ -126,14 +134,75 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
+def check_datasets_exist(
+    cfg: Config,
+    splits: Tuple[str, ...] = ('train_dataloader', 'val_dataloader')
+) -> None:
+    """Build the config's data sets without reading them, so that a missing
+    ``data_root`` is one line before any process starts.
+
+    Args:
+        cfg (Config): A config from :func:`load_config`.
+        splits (tuple[str]): The dataloaders whose data sets to build.
+
+    Raises:
+        FileNotFoundError: The data set's own one-line message.
+        ValueError: Likewise (e.g. a layout that does not fit).
+    """
+    from mmengine.registry import init_default_scope
+
+    from had_mm.registry import DATASETS
+    init_default_scope(cfg.get('default_scope', 'had_mm'))
+    for split in splits:
+        dataset = copy.deepcopy((cfg.get(split) or {}).get('dataset'))
+        if not isinstance(dataset, dict) or 'data_root' not in dataset:
+            continue  # a wrapper or an in-memory set: the ranks check it
+        dataset['lazy_init'] = True
+        dataset.pop('pipeline', None)  # transforms are not needed to find
+        DATASETS.build(dataset)
+
+
+def check_before_launch(path: str,
+                        cfg_options: Optional[dict] = None,
+                        for_training: bool = True,
+                        resume: bool = False) -> Config:
+    """What ``dist_train.sh`` / ``dist_test.sh`` check once, before they
+    start N processes that would each report the same problem.
+
+    The config (:func:`load_config`), that its data sets exist and, for
+    training, its pretrained weights, fetched into mmengine's cache if they
+    are not there (so the ranks find them).
+
+    Args:
+        path (str): The config file.
+        cfg_options (dict, optional): ``--cfg-options``.
+        for_training (bool): Check the train and val data and the
+            pretrained weights; else the test data.
+        resume (bool): ``--resume``: the weights come from the run.
+
+    Returns:
+        Config: The checked config.
+    """
+    cfg = load_config(path, cfg_options)
+    if for_training:
+        check_datasets_exist(cfg)
+        if not (resume or cfg.get('load_from')):
+            check_pretrained_weights(cfg.model)
+    else:
+        check_datasets_exist(cfg, ('test_dataloader', ))
+    return cfg
+
+
 def build_runner(cfg: Config,
-                 amp: bool = False,
+                 amp: Union[bool, str, None] = None,
                  for_training: bool = False) -> Runner:
     """Build the runner named by ``cfg.runner_type`` (default HADRunner).
 
     Args:
         cfg (Config): A config from :func:`load_config`.
-        amp (bool): Turn on mixed precision (skipped on CPU with a log line).
+        amp (bool | str, optional): Mixed precision: ``'auto'`` (or True),
+            ``'bf16'`` or ``'fp16'`` (see :func:`_enable_amp`); None or
+            False trains in fp32.
         for_training (bool): Also build the train loop now, so that its
             errors (a bad phase list, a missing dataset) come before
             anything runs.
@@ -144,11 +213,18 @@ def build_runner(cfg: Config,
     load_from = cfg.get('load_from')
     if load_from:
         check_checkpoint_path(load_from, 'load_from checkpoint')
-    if amp:
-        _enable_amp(cfg)
+    elif for_training and not cfg.get('resume'):
+        # one process per machine fetches; mmengine's loader then finds
+        # the file in its cache on every rank
+        check_pretrained_weights(
+            cfg.model, download=int(os.environ.get('LOCAL_RANK', '0')) == 0)
+    mode = amp_mode(amp)
+    if mode is not None:
+        _enable_amp(cfg, mode)
     elif (cfg.get('optim_wrapper') or {}).get('type') == 'AmpOptimWrapper':
         _skip_config_amp_on_cpu(cfg)
     prepare_distributed(cfg, cfg.get('launcher', 'none'))
+    _allow_tf32(cfg)
     cfg.setdefault('runner_type', 'HADRunner')
     runner_type = cfg.runner_type
     runner_cls = runner_type if isinstance(runner_type, type) else \
@@ -163,37 +239,85 @@ def build_runner(cfg: Config,
     return runner
 
 
-def _enable_amp(cfg: Config) -> None:
-    """``--amp``: ``AmpOptimWrapper`` on a GPU; bfloat16 autocast
-    (``CPUAmpOptimWrapper``) on a CPU with AMX or avx512_bf16 (read from its
-    feature flags); otherwise fp32, with one log line."""
+#: ``--amp`` values: ``auto`` picks bfloat16 where the device has it.
+AMP_MODES = ('auto', 'bf16', 'fp16')
+
+
+def amp_mode(amp: Union[bool, str, None]) -> Optional[str]:
+    """Normalise ``--amp``: False/None -> None, True -> ``'auto'``.
+
+    Raises:
+        ValueError: If ``amp`` is not one of :data:`AMP_MODES`.
+    """
+    if amp is None or amp is False:
+        return None
+    mode = 'auto' if amp is True else amp
+    if mode not in AMP_MODES:
+        raise ValueError(f'--amp must be one of {", ".join(AMP_MODES)}, got '
+                         f'{amp!r}')
+    return mode
+
+
+def _enable_amp(cfg: Config, mode: str = 'auto') -> None:
+    """``--amp [auto|bf16|fp16]``: autocast with losses in float32.
+
+    On a GPU, mmengine's ``AmpOptimWrapper`` with ``bfloat16`` where the GPU
+    has it (``auto``) and ``float16`` with dynamic loss scaling otherwise.
+    On a CPU, bfloat16 autocast (``CPUAmpOptimWrapper``) where the CPU has
+    AMX or avx512_bf16 (read from its feature flags); ``auto`` without them
+    trains in fp32 with one log line, and ``fp16`` is refused.
+    """
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    bf16_flag = None if torch.cuda.is_available() else cpu_bf16_flag()
-    if not torch.cuda.is_available() and bf16_flag is None:
+    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        raise ValueError(f'--amp needs optim_wrapper.type "OptimWrapper", '
+                         f'but the config sets "{wrapper}".')
+    if torch.cuda.is_available():
+        bf16 = torch.cuda.is_bf16_supported()
+        if mode == 'bf16' and not bf16:
+            raise ValueError(
+                f'--amp bf16: {torch.cuda.get_device_name()} has no '
+                f'bfloat16; use --amp fp16 (or --amp, which picks it).')
+        dtype = 'bfloat16' if mode == 'bf16' or (mode == 'auto'
+                                                 and bf16) else 'float16'
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = dtype
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        print_log(
+            f'--amp: {dtype} autocast on the GPU, losses in float32.',
+            logger='current')
+        return
+    if mode == 'fp16':
+        raise ValueError('--amp fp16 needs a GPU; on a CPU use --amp bf16 '
+                         '(CPUs with AMX or avx512_bf16).')
+    bf16_flag = cpu_bf16_flag()
+    if bf16_flag is None:
+        if mode == 'bf16':
+            raise ValueError(
+                '--amp bf16: this CPU has no bfloat16 instructions (AMX or '
+                'avx512_bf16), so it would train slower than fp32; drop '
+                '--amp.')
         print_log(
             '--amp skipped: mixed precision needs a GPU or a CPU with '
             'bfloat16 instructions (AMX or avx512_bf16); training in fp32.',
             logger='current',
             level=logging.WARNING)
-        if wrapper == 'AmpOptimWrapper':
-            _drop_amp_keys(cfg.optim_wrapper, 'OptimWrapper')
+        _drop_amp_keys(cfg.optim_wrapper, 'OptimWrapper')
         return
-    if wrapper == 'AmpOptimWrapper' and bf16_flag is None:
-        print_log('AMP is already enabled in the config.', logger='current')
-        return
-    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-        raise ValueError(f'--amp needs optim_wrapper.type "OptimWrapper", '
-                         f'but the config sets "{wrapper}".')
-    if bf16_flag is not None:
-        # no loss scaler: bfloat16 has float32's exponent range
-        _drop_amp_keys(cfg.optim_wrapper, 'CPUAmpOptimWrapper')
-        print_log(
-            f'--amp: bfloat16 autocast on the CPU ({bf16_flag}), losses in '
-            f'float32.',
-            logger='current')
-        return
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    # no loss scaler: bfloat16 has float32's exponent range
+    _drop_amp_keys(cfg.optim_wrapper, 'CPUAmpOptimWrapper')
+    print_log(
+        f'--amp: bfloat16 autocast on the CPU ({bf16_flag}), losses in '
+        f'float32.',
+        logger='current')
+
+
+def _allow_tf32(cfg: Config) -> None:
+    """TF32 matrix products and convolutions on GPUs that have them (about
+    twice as fast as fp32, with a 10-bit mantissa); ``env_cfg.allow_tf32
+    =False`` keeps full fp32."""
+    allow = bool((cfg.get('env_cfg') or {}).get('allow_tf32', True))
+    torch.backends.cuda.matmul.allow_tf32 = allow
+    torch.backends.cudnn.allow_tf32 = allow
 
 
 def _drop_amp_keys(wrapper: dict, new_type: str) -> None:

@@ -98,8 +98,13 @@ def _fake_labelled_mat(folder) -> dict:
 def test_nyuv2_8gpus(tmp_path):
     work = tmp_path / 'nyuv2'
     files = _fake_labelled_mat(tmp_path)
+    # the local-weights override of the tutorial, so that nothing downloads
+    # (an empty state dict: the backbone keeps its initialisation)
+    weights = tmp_path / 'resnet18_v1c-b5776b93.pth'
+    __import__('torch').save({'state_dict': {}}, weights)
     out = _run(
         'nyuv2_8gpus.md',
+        WEIGHTS=str(weights),
         WORK=str(work),
         NYU=str(tmp_path / 'nyuv2_data'),
         GPUS='1',

@@ -104,6 +104,90 @@ def test_amp_flag_refuses_another_wrapper_on_a_bf16_cpu(monkeypatch):
         launch._enable_amp(_amp_cfg(type='ApexOptimWrapper'))
 
 
+def _fake_gpu(monkeypatch, bf16):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: bf16)
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda: 'FakeGPU')
+
+
+@pytest.mark.parametrize('bf16,mode,dtype', [(True, 'auto', 'bfloat16'),
+                                             (False, 'auto', 'float16'),
+                                             (True, 'bf16', 'bfloat16'),
+                                             (True, 'fp16', 'float16'),
+                                             (False, 'fp16', 'float16')])
+def test_amp_modes_on_a_gpu(monkeypatch, bf16, mode, dtype):
+    """--amp picks bf16 where the GPU has it; fp16 keeps a dynamic loss
+    scale (a GPU is faked: mmengine's wrapper is not built here)."""
+    _fake_gpu(monkeypatch, bf16)
+    cfg = _amp_cfg()
+    launch._enable_amp(cfg, mode)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.dtype == dtype
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+
+
+def test_amp_bf16_is_refused_on_a_gpu_without_it(monkeypatch):
+    _fake_gpu(monkeypatch, False)
+    with pytest.raises(ValueError, match='FakeGPU has no bfloat16'):
+        launch._enable_amp(_amp_cfg(), 'bf16')
+
+
+def test_amp_mode_values(monkeypatch):
+    assert launch.amp_mode(None) is None and launch.amp_mode(False) is None
+    assert launch.amp_mode(True) == 'auto'
+    assert launch.amp_mode('fp16') == 'fp16'
+    with pytest.raises(ValueError, match='auto, bf16, fp16'):
+        launch.amp_mode('fp8')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(ValueError, match='--amp fp16 needs a GPU'):
+        launch._enable_amp(_amp_cfg(), 'fp16')
+    monkeypatch.setattr(launch, 'cpu_bf16_flag', lambda: None)
+    with pytest.raises(ValueError, match='no bfloat16 instructions'):
+        launch._enable_amp(_amp_cfg(), 'bf16')
+
+
+def test_tf32_is_allowed_unless_the_config_opts_out():
+    before = (torch.backends.cuda.matmul.allow_tf32,
+              torch.backends.cudnn.allow_tf32)
+    try:
+        launch._allow_tf32(Config(dict(env_cfg=dict())))
+        assert torch.backends.cuda.matmul.allow_tf32
+        assert torch.backends.cudnn.allow_tf32
+        launch._allow_tf32(Config(dict(env_cfg=dict(allow_tf32=False))))
+        assert not torch.backends.cuda.matmul.allow_tf32
+        assert not torch.backends.cudnn.allow_tf32
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = before[0]
+        torch.backends.cudnn.allow_tf32 = before[1]
+
+
+def test_channels_last_comes_before_the_ddp_wrap(monkeypatch):
+    """DDP's gradient buckets take the strides of the parameters when it is
+    built, so the runner converts the model before wrapping it."""
+    from mmengine.runner import Runner
+
+    from had_mm.engine.runners import had_runner
+    seen = {}
+
+    def wrap(self, wrapper_cfg, model):
+        seen['format'] = model.conv.weight.is_contiguous(
+            memory_format=torch.channels_last)
+        return model
+
+    monkeypatch.setattr(Runner, 'wrap_model', wrap)
+    monkeypatch.setattr(had_runner, 'channels_last_refusal', lambda d: None)
+    runner = had_runner.HADRunner.__new__(had_runner.HADRunner)
+    runner._cfg = Config(dict(train_cfg=dict(channels_last=True)))
+    model = nn.Sequential()
+    model.conv = nn.Conv2d(3, 4, 3)
+    runner.wrap_model(None, model)
+    assert seen['format'] is True
+    runner._cfg = Config(dict(train_cfg=dict(channels_last=False)))
+    model.conv = nn.Conv2d(3, 4, 3)
+    runner.wrap_model(None, model)
+    assert seen['format'] is False
+
+
 def _batch(n=2, h=24, w=32, tasks=('normal', )):
     rng = np.random.default_rng(0)
     items = []

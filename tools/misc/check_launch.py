@@ -4,18 +4,25 @@ Run with the interpreter the launch will use, before torchrun starts, so
 that each of these is one ``error:`` line instead of a late failure:
 
 - the interpreter cannot import torch (set ``PYTHON``);
+- NVIDIA GPUs that torch cannot use (a CPU build, an old driver), which
+  would otherwise train on the CPU;
 - more processes per node than this machine can run (GPUs: the visible
   count; no GPU: the CPU cores), which would otherwise start them all;
-- the rendezvous port is in use (set ``PORT``).
+- the rendezvous port is in use (set ``PORT``);
+- with ``--tool``, the tool's arguments, the config, that its data sets
+  exist and (training) its pretrained weights, fetched once here.
 
-Exit status 2 on a problem, 0 otherwise. Only torch and the standard
-library are imported, so the check is quick.
+Exit status 2 on a problem, 0 otherwise.
 """
 import argparse
 import errno
+import importlib.util
 import os
+import os.path as osp
 import socket
 import sys
+
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -24,7 +31,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--port', type=int, default=29500)
     parser.add_argument('--node-rank', type=int, default=0)
     parser.add_argument('--master-addr', default='127.0.0.1')
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--tool',
+        choices=['train', 'test'],
+        help='also check the arguments that follow for tools/<tool>.py')
+    parser.add_argument(
+        'tool_args',
+        nargs=argparse.REMAINDER,
+        help='after --: the arguments of tools/<tool>.py')
+    args = parser.parse_args(argv)
+    if args.tool_args[:1] == ['--']:
+        args.tool_args = args.tool_args[1:]
+    return args
 
 
 def usable_cpus() -> int:
@@ -51,8 +69,9 @@ def check_resources(nproc: int, num_gpus: int, num_cpus: int) -> None:
             f'machine; pass at most {num_gpus} (one process per GPU).')
     if num_gpus == 0 and nproc > num_cpus:
         raise RuntimeError(
-            f'GPUS={nproc} CPU processes but this machine has no GPU and '
-            f'{num_cpus} CPU core(s); pass at most {num_cpus}.')
+            f'GPUS={nproc}, but torch sees no GPU on this machine; run on a '
+            f'machine with {nproc} GPUs, or pass at most {num_cpus} (its CPU '
+            f'cores) to train on the CPU (gloo).')
 
 
 def check_port(port: int) -> None:
@@ -80,12 +99,37 @@ def main(argv=None) -> None:
         sys.exit(f'error: {sys.executable} cannot import torch ({err}); set '
                  f'PYTHON to the interpreter of the environment with had_mm, '
                  f'e.g. PYTHON=.venv/bin/python (made by tools/setup_env.sh).')
+    from had_mm.utils.dist_env import check_gpus_usable
     try:
-        check_resources(args.nproc, torch.cuda.device_count(), usable_cpus())
+        check_gpus_usable()
+        num_gpus = torch.cuda.device_count()
+        check_resources(args.nproc, num_gpus, usable_cpus())
         if args.node_rank == 0:  # the rendezvous runs on node 0
             check_port(args.port)
     except RuntimeError as err:
         sys.exit(f'error: {err}')
+    if args.tool:
+        check_tool_input(args.tool, args.tool_args)
+
+
+def check_tool_input(tool: str, tool_args: list) -> None:
+    """Parse ``tool_args`` as tools/<tool>.py does and check its input once
+    (:func:`had_mm.apis.check_before_launch`); exit 2 with one line."""
+    spec = importlib.util.spec_from_file_location(
+        f'had_mm_tools_{tool}', osp.join(TOOLS, f'{tool}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = module.parse_args(tool_args)  # argparse exits 2 on a bad flag
+    from had_mm.apis import check_before_launch, exit_on_bad_input
+    from had_mm.checkpoint import check_checkpoint_path
+    with exit_on_bad_input():
+        if tool == 'test':
+            check_checkpoint_path(args.checkpoint)
+        check_before_launch(
+            args.config,
+            args.cfg_options,
+            for_training=tool == 'train',
+            resume=getattr(args, 'resume', False))
 
 
 if __name__ == '__main__':

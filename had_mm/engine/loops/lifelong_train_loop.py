@@ -13,6 +13,7 @@ from had_mm.registry import LOOPS, MODELS
 from had_mm.tasks import check_tasks, get_task
 from had_mm.utils.config_check import unknown_kwargs
 from had_mm.utils.cpu_features import channels_last_refusal
+from had_mm.utils.dist_env import run_on_rank0
 from ..distill.adapter_fitting import fit_teacher_adapter
 from .phased_train_loop import PhasedTrainLoop
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
@@ -194,7 +195,7 @@ class LifelongTrainLoop(PhasedTrainLoop):
         self._check_distill()
         self._register_state_hook()
         self._check_pseudo_label_cache()
-        self._check_data_files()
+        run_on_rank0(self._check_data_files)
 
     # ------------------------------------------------------------ set-up
     def _phase_names(self) -> List[str]:

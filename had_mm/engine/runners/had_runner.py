@@ -1,8 +1,11 @@
 import glob
 import logging
 import os.path as osp
-from typing import Callable, List, Union
+from typing import Callable, Dict, List, Optional, Union
 
+import torch
+import torch.nn as nn
+from mmengine.device import get_device
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, find_latest_checkpoint
@@ -11,6 +14,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from had_mm.checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
                                load_model_checkpoint, read_checkpoint)
 from had_mm.registry import RUNNERS
+from had_mm.utils.cpu_features import channels_last_refusal
 
 
 @RUNNERS.register_module()
@@ -33,7 +37,19 @@ class HADRunner(Runner):
     - The environment and config dump is logged when training, testing or
       validation starts, so that set-up errors (a bad train loop, a
       checkpoint that does not fit) come first.
+    - ``train_cfg.channels_last`` converts the model before the DDP wrap
+      (DDP's gradient buckets take the parameters' strides when built).
     """
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict],
+                   model: nn.Module) -> nn.Module:
+        train_cfg = self.cfg.get('train_cfg') or {}
+        if train_cfg.get('channels_last') and not is_model_wrapper(model):
+            model = model.to(get_device())
+            device = next(model.parameters()).device
+            if channels_last_refusal(device) is None:
+                model = model.to(memory_format=torch.channels_last)
+        return super().wrap_model(model_wrapper_cfg, model)
 
     def _log_env(self, env_cfg: dict) -> None:
         # mmengine logs it in __init__, before the loops and checkpoints
