@@ -206,11 +206,6 @@ class ContinualDistillLoop(PhasedTrainLoop):
         return problems
 
     @property
-    def task_starts(self) -> List[int]:
-        """list[int]: The first iteration of every task (and the end)."""
-        return self.phase_starts
-
-    @property
     def matrices(self) -> Dict[str, Matrix]:
         """dict: The accuracy matrix of the student and the teacher."""
         return dict(student=self.matrix, teacher=self.teacher_matrix)

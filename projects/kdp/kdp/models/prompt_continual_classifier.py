@@ -246,15 +246,6 @@ class PromptContinualClassifier(FrozenTeacherMixin, BaseModel):
             if p.requires_grad
         ]
 
-    def set_trainable(self, trainable: bool) -> None:
-        """Set ``requires_grad`` of the trainable parts (not the ViTs).
-
-        Args:
-            trainable (bool): The flag.
-        """
-        for module in self._trainable_modules():
-            module.requires_grad_(trainable)
-
     def train(self, mode: bool = True) -> 'PromptContinualClassifier':
         """Set the mode; the backbone and the query ViT stay in eval.
 

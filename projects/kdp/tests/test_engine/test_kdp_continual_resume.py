@@ -9,7 +9,7 @@ import torch
 from mmengine.hooks import Hook
 
 from had_mm.apis import build_runner, load_tool_config
-from had_mm.checkpoint import CheckpointLoadError
+from had_mm.checkpoint import CheckpointLoadError, read_checkpoint
 
 HERE = osp.dirname(osp.abspath(__file__))
 TINY = osp.join(osp.dirname(HERE), 'data', 'tiny_kdp.py')
@@ -47,10 +47,7 @@ def _train(work_dir, interrupt_at=None, **options):
 
 
 def _final(work_dir):
-    ckpt = torch.load(
-        osp.join(str(work_dir), 'task_2.pth'),
-        map_location='cpu',
-        weights_only=False)
+    ckpt = read_checkpoint(osp.join(str(work_dir), 'task_2.pth'))
     with open(osp.join(str(work_dir), 'continual',
                        'continual_report.json')) as f:
         report = json.load(f)
@@ -84,7 +81,7 @@ def test_resume_mid_task_equals_uninterrupted(uninterrupted, tmp_path,
     name = 'task_1.pth' if ckpt is None else f'iter_{ckpt}.pth'
     with open(work / 'last_checkpoint') as f:
         assert f.read() == str(work / name)
-    state = torch.load(work / name, map_location='cpu', weights_only=False)
+    state = read_checkpoint(str(work / name))
     assert state['meta']['iter'] == (ckpt or 4)
     assert len(state['lifelong']['matrix']) == (0 if ckpt in (3, 4) else 1)
     # the optimizer of the stage the run was in, not at a task's end

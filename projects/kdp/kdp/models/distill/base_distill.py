@@ -1,6 +1,5 @@
 from typing import Dict, Optional, Tuple
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -193,8 +192,3 @@ class BaseDistill(BaseModule):
         """
         start, end = task_classes
         return F.cross_entropy(logits[:, start:end], gt_label - start)
-
-
-def zero_like(ref: Tensor) -> Tensor:
-    """A scalar zero on ``ref``'s device and dtype."""
-    return torch.zeros((), dtype=ref.dtype, device=ref.device)

@@ -114,20 +114,6 @@ class BasePromptPool(BaseModule):
         """
         raise NotImplementedError
 
-    def get_prefixes(self,
-                     query: Tensor,
-                     train: bool = False) -> Tuple[Prefixes, Tensor]:
-        """Alias of :meth:`forward`.
-
-        Args:
-            query (Tensor): The query features, ``B x key_dims``.
-            train (bool): Training-time selection. Defaults to False.
-
-        Returns:
-            tuple[dict, Tensor]: The prefixes and the prompt loss.
-        """
-        return self(query, train)
-
     def _check_query(self, query: Tensor) -> None:
         if query.dim() != 2 or query.shape[1] != self.key_dims:
             raise ValueError(
