@@ -109,7 +109,7 @@ fi
 # mmengine needs to resolve `mmseg::` base configs (pkg_resources: < 82).
 log "installing had_mm (editable) and its pinned dependencies"
 "${PIP[@]}" install -q -e "$ROOT[tests]"
-"$PY" -c 'import had_mm, mmcv.ops, mmseg.models, mmpretrain, pkg_resources' \
+"$PY" -W ignore::UserWarning -c 'import had_mm, mmcv.ops, mmseg.models, mmpretrain, pkg_resources' \
     || { log "error: the environment does not import; see above"; exit 1; }
 echo "$HASH" > "$STAMP"
 log "ready: $VENV"

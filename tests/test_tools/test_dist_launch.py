@@ -80,6 +80,14 @@ def _processes_with(marker: str) -> list:
     return pids
 
 
+def _training(work_dir) -> bool:
+    """Whether the run in ``work_dir`` has logged a training iteration."""
+    for log in work_dir.glob('*/*.log'):
+        if 'Iter(train)' in log.read_text(errors='replace'):
+            return True
+    return False
+
+
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='/proc')
 def test_killing_the_launcher_stops_its_ranks(synthetic_rooms_root, tmp_path):
     """Even SIGKILL, which torchrun cannot forward: each rank asked the
@@ -101,12 +109,12 @@ def test_killing_the_launcher_stops_its_ranks(synthetic_rooms_root, tmp_path):
                                 stderr=subprocess.DEVNULL)
     marker = str(work_dir)
     try:
-        deadline = time.time() + 240
-        while len(_processes_with(marker)) < 3:  # torchrun + 2 ranks
+        deadline = time.time() + 300
+        while not _training(work_dir):  # the ranks are past their set-up
             assert launcher.poll() is None, 'the run ended by itself'
             assert time.time() < deadline, 'the ranks never started'
             time.sleep(0.5)
-        time.sleep(2)  # the ranks are past their start-up
+        assert len(_processes_with(marker)) == 3  # torchrun + 2 ranks
         launcher.send_signal(signal.SIGKILL)
         launcher.wait(30)
         deadline = time.time() + 60

@@ -34,14 +34,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--tool',
         choices=['train', 'test'],
-        help='also check the arguments that follow for tools/<tool>.py')
-    parser.add_argument(
-        'tool_args',
-        nargs=argparse.REMAINDER,
-        help='after --: the arguments of tools/<tool>.py')
-    args = parser.parse_args(argv)
-    if args.tool_args[:1] == ['--']:
-        args.tool_args = args.tool_args[1:]
+        help='also check the arguments after -- for tools/<tool>.py')
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # after `--`: the arguments of tools/<tool>.py, taken as they are
+    split = argv.index('--') if '--' in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    args.tool_args = argv[split + 1:]
     return args
 
 

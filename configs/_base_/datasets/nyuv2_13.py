@@ -23,5 +23,3 @@ train_dataloader = dict(
 val_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# every input is 288x384: cuDNN may pick its fastest kernels once
-env_cfg = dict(cudnn_benchmark=True)
