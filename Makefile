@@ -10,7 +10,7 @@ DEMO_FT_CONFIG ?= configs/had/finetune_r18-d8-c64_synthetic-rooms-4tasks.py
 DEMO_FT_DIR ?= work_dirs/demo_finetune
 # `make demo` trains in bfloat16 (tools/train.py --amp) on a CPU with AMX or
 # avx512_bf16: on this demo it stays within fp32's seed-to-seed spread
-# (README, Performance); DEMO_AMP=0 trains in fp32.
+# (docs/en/performance.md); DEMO_AMP=0 trains in fp32.
 DEMO_AMP ?= auto
 
 .PHONY: env demo test lint data
