@@ -57,7 +57,7 @@ def test_readme_figures_carry_their_command():
     prose = re.sub(r'```.*?```', '', _readme(), flags=re.S)
     for para in prose.split('\n\n'):
         if re.search(r'\d\s*(minutes|GB|MB)\b', para):
-            assert re.search(r'`[^`]*(make|\.sh|python|du|ls)[^`]*`',
+            assert re.search(r'`[^`]*(make|\.sh|python|pytest|du|ls)[^`]*`',
                              para), para
 
 
