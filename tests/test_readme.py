@@ -67,3 +67,15 @@ def test_readme_verdicts_link_their_results_pages():
                  'projects/kdp/results.md'):
         assert f']({page})' in text, page
         assert osp.isfile(osp.join(REPO, page))
+
+
+def test_make_demo_prints_the_benchmarks_verdict():
+    """The demo's one-seed comparison is followed by the benchmark's
+    verdict, with the numbers of the committed results."""
+    makefile = open(osp.join(REPO, 'Makefile')).read()
+    results = open(
+        osp.join(REPO, 'benchmarks', 'results', 'lifelong_synthetic.md')).read()
+    numbers = re.findall(r'-?\d+\.\d+ ± \d+\.\d+', makefile)
+    assert len(numbers) >= 2
+    for number in numbers:
+        assert number in results, number
