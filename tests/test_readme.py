@@ -74,7 +74,8 @@ def test_make_demo_prints_the_benchmarks_verdict():
     verdict, with the numbers of the committed results."""
     makefile = open(osp.join(REPO, 'Makefile')).read()
     results = open(
-        osp.join(REPO, 'benchmarks', 'results', 'lifelong_synthetic.md')).read()
+        osp.join(REPO, 'benchmarks', 'results',
+                 'lifelong_synthetic.md')).read()
     numbers = re.findall(r'-?\d+\.\d+ ± \d+\.\d+', makefile)
     assert len(numbers) >= 2
     for number in numbers:

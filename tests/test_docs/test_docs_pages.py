@@ -12,12 +12,13 @@ import shlex
 import pytest
 from tool_runner import REPO
 
-PAGES = sorted(
-    ['README.md', 'configs/had/README.md', 'configs/heteroakd/README.md',
-     'projects/kdp/README.md', 'projects/kdp/results.md'] + [
-         osp.relpath(p, REPO) for p in glob.glob(
-             osp.join(REPO, 'docs', 'en', '**', '*.md'), recursive=True)
-     ])
+PAGES = sorted([
+    'README.md', 'configs/had/README.md', 'configs/heteroakd/README.md',
+    'projects/kdp/README.md', 'projects/kdp/results.md'
+] + [
+    osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(REPO, 'docs', 'en', '**', '*.md'), recursive=True)
+])
 # a path in the text: the repository's top folders, up to a file suffix
 PATH_RE = re.compile(r'(?<![\w./-])((?:configs|tools|demo|benchmarks|projects'
                      r'|tests|docs)/[\w./-]+?\.(?:py|sh|md|yaml|csv|png))'
@@ -53,10 +54,7 @@ def _slug(heading):
 def _anchors(path):
     with open(path) as f:
         text = _prose(f.read())
-    return {
-        _slug(m.group(1))
-        for m in re.finditer(r'^#+ (.+)$', text, re.M)
-    }
+    return {_slug(m.group(1)) for m in re.finditer(r'^#+ (.+)$', text, re.M)}
 
 
 def test_pages_exist():
@@ -66,8 +64,8 @@ def test_pages_exist():
                  'docs/en/user_guides/multi_gpu_slurm.md',
                  'docs/en/user_guides/amp.md', 'docs/en/dataset_prepare.md',
                  'docs/en/tasks_metrics.md', 'docs/en/methods.md',
-                 'docs/en/advanced_guides/index.md',
-                 'docs/en/performance.md', 'docs/en/benchmarks.md'):
+                 'docs/en/advanced_guides/index.md', 'docs/en/performance.md',
+                 'docs/en/benchmarks.md'):
         assert page in PAGES, page
 
 
@@ -125,9 +123,8 @@ def _flags_of(script):
         tool = 'test' if '_test' in script else 'train'
         script = f'tools/{tool}.py'
     with open(osp.join(REPO, script)) as f:
-        return set(re.findall(r"""['"](--[\w-]+)['"]""", f.read())) | {
-            '--help'
-        }
+        return set(re.findall(r"""['"](--[\w-]+)['"]""",
+                              f.read())) | {'--help'}
 
 
 def _cfg_option_keys(args):
@@ -163,15 +160,18 @@ def test_commands_run_existing_scripts_with_their_flags(page):
             if arg.startswith('--') and arg.split('=')[0] not in flags:
                 problems.append(f'{command}: {script} takes no {arg}')
         configs = [
-            a for a in args if a.endswith('.py') and a.startswith(
-                ('configs/', 'projects/'))
+            a for a in args
+            if a.endswith('.py') and a.startswith(('configs/', 'projects/'))
         ]
         for config in configs:
             if not osp.isfile(osp.join(REPO, config)):
                 problems.append(f'{command}: no {config}')
         keys = _cfg_option_keys(args)
         if keys and configs and osp.isfile(osp.join(REPO, configs[0])):
-            cfg = Config.fromfile(osp.join(REPO, configs[0]))
+            cfg = Config.fromfile(
+                osp.join(REPO, configs[0]),
+                import_custom_modules=False,
+                format_python_code=False)
             for key in keys:
                 parts = key.split('.')
                 if parts[0] in RUNNER_KEYS:
@@ -204,8 +204,9 @@ def _undefined_names(source):
 
     collect = Collect()
     api.check(source, 'block', collect)
-    return [m for m in collect.messages if 'undefined name' in m
-            or 'error' in m]
+    return [
+        m for m in collect.messages if 'undefined name' in m or 'error' in m
+    ]
 
 
 @pytest.mark.parametrize('page', PAGES)

@@ -42,9 +42,9 @@ def test_readme_commands_run(synthetic_rooms_root, tmp_path):
         line = line.strip()
         if not line or line.startswith('#') or CONFIG not in line:
             continue
-        line = line.replace('work_dirs/had', work).replace(
-            'room.png', image).replace('--out-dir out',
-                                       f'--out-dir {tmp_path}/out')
+        line = line.replace('work_dirs/had',
+                            work).replace('room.png', image).replace(
+                                '--out-dir out', f'--out-dir {tmp_path}/out')
         args = shlex.split(line)
         if args[0] != 'python':  # a launcher: the tutorial's test runs it
             continue
@@ -59,8 +59,10 @@ def test_readme_commands_run(synthetic_rooms_root, tmp_path):
         proc = run_tool(args, timeout=900)
         assert proc.returncode == 0, (line, proc.stderr[-3000:])
         ran.append(args[1])
-    assert ran == ['tools/train.py', 'tools/train.py', 'tools/test.py',
-                   'demo/image_demo.py'], ran
+    assert ran == [
+        'tools/train.py', 'tools/train.py', 'tools/test.py',
+        'demo/image_demo.py'
+    ], ran
     assert osp.isfile(osp.join(work, 'phase_4_saliency.pth'))
     assert osp.isfile(osp.join(tmp_path, 'out', 'vis', '00000.png'))
 
