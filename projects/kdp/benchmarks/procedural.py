@@ -3,8 +3,8 @@
 The grid of prompt-based continual learners and student distillation
 methods, with mean +- 95 % CI and paired differences.
 
-Grid (the protocol of the README section "Results on the procedural
-shapes", fixed before any result): the learners L2P, DualPrompt and
+Grid (the protocol of projects/kdp/results.md, "Protocol (fixed before
+any result)"): the learners L2P, DualPrompt and
 CODA-Prompt x the student's methods ``alone``, ``kd`` (logit KD), ``dkd``
 and ``kdp`` (``--with-capacity`` adds ``kdp-capacity``, KDP's prompts
 without a teacher) x the seeds 0, 1, 2. Every run is ``tools/train.py``
