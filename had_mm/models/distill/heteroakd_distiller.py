@@ -393,12 +393,13 @@ def _students_preprocessor(student_cfg: dict, given):
     """The distiller's data preprocessor: the student's own, else
     ``given``; a ``given`` config that differs from the student's is left
     out with a one-line note (mmengine's Runner copies a config's
-    top-level ``data_preprocessor`` into the model config)."""
+    top-level ``data_preprocessor`` into the model config). A built module
+    is never copied there: it is used."""
     own = student_cfg.get('data_preprocessor')
     if given is None or own is None:
         return own if given is None else given
-    if not isinstance(given, dict) or not isinstance(own, dict):
-        return own
+    if not isinstance(given, dict):  # a built module: given on purpose
+        return given
     own_plain, given_plain = _plain(own), _plain(given)
     diff = [
         f'{k}={given_plain.get(k)!r} vs {own_plain.get(k)!r}'
