@@ -40,11 +40,17 @@ def test_mmseg_project(synthetic_rooms_root, tmp_path):
         'mmseg_project.md',
         WORK=str(work),
         DATA=synthetic_rooms_root,
-        ITERS='2')
+        ITERS='2',
+        CROP='32, 40')
     assert 'Lifelong task matrix' in out
     assert (work / 'run' / 'phase_4_saliency.pth').is_file()
     assert (work / 'predictions' / 'vis' / '00000.png').is_file()
     assert (work / 'predictions' / 'pred' / '00000_depth.png').is_file()
+    # section 4: the stock DeepLabV3, inherited by its mmseg:: name, trains
+    # with had_mm's BCE as its decode losses and validates
+    assert re.search(r'decode\.loss_saliency: \d', out), out[-3000:]
+    assert re.search(r'aux\.loss_saliency: \d', out)
+    assert re.search(r'\| *object *\|', out)  # the IoU table
 
 
 def test_own_backbone(synthetic_rooms_root, tmp_path):

@@ -80,7 +80,14 @@ class HeteroAKDDistiller(FrozenTeacherMixin, BaseModel):
             sides). Defaults to 1.0.
         dry_run_size (tuple[int, int]): Image size of the build-time dry
             forward. Defaults to (64, 64).
-        data_preprocessor (dict, optional): Defaults to the student's.
+        data_preprocessor (dict, optional): Used only when the student
+            config has none: the student's own is the distiller's, so the
+            student learns from the inputs it gets alone. mmengine's
+            ``Runner`` copies a config's top-level ``data_preprocessor``
+            here (e.g. a stock config's, padding to its 512x1024 crop);
+            one that differs from the student's is left out with a
+            one-line note naming the differences. Set
+            ``student.data_preprocessor`` to change it.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -102,14 +109,14 @@ class HeteroAKDDistiller(FrozenTeacherMixin, BaseModel):
         # ConfigDict (attribute access), as mmseg segmentors expect
         student = ConfigDict(copy.deepcopy(student))
         check_teacher_ckpt_path(teacher_ckpt)
-        if data_preprocessor is None:
-            data_preprocessor = student.get('data_preprocessor')
+        data_preprocessor = _students_preprocessor(student, data_preprocessor)
         if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.seg_loss_weight = seg_loss_weight
         self.proj_loss_weight = proj_loss_weight
+        self._padding_checked = False
 
         # the student first: its initialisation then matches the student
         # trained alone with the same seed
@@ -179,7 +186,7 @@ class HeteroAKDDistiller(FrozenTeacherMixin, BaseModel):
                     f'(it is read from the model).')
             if s_shapes is None:
                 s_shapes = shapes
-            cfg.setdefault('type', 'TeacherAdapter')
+            cfg.setdefault('type', 'had_mm.TeacherAdapter')
             cfg.update(
                 stages=stages,
                 in_channels=shapes['channels'],
@@ -290,6 +297,9 @@ class HeteroAKDDistiller(FrozenTeacherMixin, BaseModel):
             ``seg_loss_weight``), ``proj.{student,teacher}.loss_proj{k}``
             and ``distill.{name}``.
         """
+        if not self._padding_checked:
+            self._padding_checked = True
+            _warn_on_padding(inputs, data_samples)
         losses: Dict[str, Tensor] = {}
         try:
             with self.student_recorders.recording():
@@ -368,6 +378,70 @@ def _check_same_classes(student: nn.Module, teacher: nn.Module,
             f'the teacher ({teacher_name}) predicts {t_classes} classes but '
             f'the student {s_classes}; distillation needs the same classes '
             f'(set decode_head.num_classes alike).')
+
+
+def _plain(value):
+    """A config value with tuples as lists and dicts as plain dicts."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _students_preprocessor(student_cfg: dict, given):
+    """The distiller's data preprocessor: the student's own, else
+    ``given``; a ``given`` config that differs from the student's is left
+    out with a one-line note (mmengine's Runner copies a config's
+    top-level ``data_preprocessor`` into the model config). A built module
+    is never copied there: it is used."""
+    own = student_cfg.get('data_preprocessor')
+    if given is None or own is None:
+        return own if given is None else given
+    if not isinstance(given, dict):  # a built module: given on purpose
+        return given
+    own_plain, given_plain = _plain(own), _plain(given)
+    diff = [
+        f'{k}={given_plain.get(k)!r} vs {own_plain.get(k)!r}'
+        for k in sorted(set(own_plain) | set(given_plain))
+        if own_plain.get(k) != given_plain.get(k)
+    ]
+    if diff:
+        print_log(
+            f'HeteroAKDDistiller: model.data_preprocessor differs from the '
+            f"student's ({'; '.join(diff)}; the model's first); the "
+            f"student's is used, as the student alone uses it (mmengine's "
+            f'Runner copies a top-level data_preprocessor into model); set '
+            f'model.student.data_preprocessor to change it.',
+            logger='current',
+            level=logging.WARNING)
+    return own
+
+
+def _warn_on_padding(inputs: Tensor,
+                     data_samples: SampleList,
+                     limit: float = 0.5) -> None:
+    """Warn once if most of a batch is padding (images much smaller than
+    the preprocessor's ``size``)."""
+    height, width = inputs.shape[-2:]
+    total = height * width * len(data_samples)
+    real = 0
+    for sample in data_samples:
+        h, w = sample.metainfo.get('img_shape', (height, width))[:2]
+        real += min(int(h), height) * min(int(w), width)
+    padding = 1 - real / max(total, 1)
+    if padding > limit:
+        shapes = sorted({
+            tuple(int(v) for v in s.metainfo.get('img_shape', ())[:2])
+            for s in data_samples
+        })
+        print_log(
+            f'HeteroAKDDistiller: {100 * padding:.1f} % of the first '
+            f'batch is padding (images {shapes} padded to '
+            f'{(int(height), int(width))}): set the student\'s '
+            f'data_preprocessor size to the training crop.',
+            logger='current',
+            level=logging.WARNING)
 
 
 def _warn_on_preprocessor_mismatch(student_cfg: dict,

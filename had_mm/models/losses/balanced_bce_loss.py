@@ -2,7 +2,7 @@
 
 See docs/methods/had.md, section 2.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -11,6 +11,7 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from .distill_utils import upcast_half
+from .mmseg_compat import building_decode_head, check_mmseg_loss_args, own_args
 
 
 @MODELS.register_module()
@@ -29,18 +30,47 @@ class BalancedBCELoss(nn.Module):
     positive. A batch without a valid pixel gives 0; a batch of one class
     only gets weight 0 (as in the reference).
 
+    It is also the ``loss_decode`` of a binary stock mmseg decode head
+    (``num_classes=2, out_channels=1``; labels 0 / 1, ``ignore_index``
+    ignored): the head's ``ignore_index`` is then used. A head with more
+    than one output channel refuses it when built, in one line.
+
     Args:
-        ignore_index (int): Label value to ignore. Defaults to 255.
+        ignore_index (int): Label value to ignore (a call's
+            ``ignore_index``, as mmseg decode heads pass it, overrides it).
+            Defaults to 255.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str): Name of the loss item; it must start with
             ``loss_`` to be back-propagated. Defaults to 'loss_saliency'.
+        **kwargs: mmseg loss arguments that describe what it does anyway
+            (``use_sigmoid=True``, ``avg_non_ignore=True``,
+            ``reduction='mean'``) are accepted; others (e.g. the
+            ``use_sigmoid=False`` a stock ``loss_decode`` passes on) are
+            refused by name, in one line.
     """
 
     def __init__(self,
                  ignore_index: int = 255,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_saliency') -> None:
+                 loss_name: str = 'loss_saliency',
+                 **kwargs) -> None:
         super().__init__()
+        head = building_decode_head(self)
+        if head is not None and head.out_channels != 1:
+            raise ValueError(
+                f'{type(self).__name__} takes one logit channel, but '
+                f'{type(head).__name__} has out_channels='
+                f'{head.out_channels}: for binary segmentation set '
+                f'num_classes=2, out_channels=1 (labels 0 / 1) in the '
+                f'decode head, or use CrossEntropyLoss.')
+        check_mmseg_loss_args(
+            type(self).__name__, kwargs,
+            dict(
+                use_sigmoid=(True, ),
+                avg_non_ignore=(True, ),
+                reduction=('mean', )), own_args(self),
+            'it is a class-balanced sigmoid BCE on one logit, averaged '
+            'over the valid pixels')
         self.ignore_index = ignore_index
         self.loss_weight = loss_weight
         self._loss_name = loss_name
@@ -53,23 +83,33 @@ class BalancedBCELoss(nn.Module):
             target (Tensor): Ground truth in {0, 1}, ``B x 1 x H x W`` (or
                 ``B x H x W``), float or long; ``ignore_index`` = ignore;
                 values ``>= 0.5`` count as positive.
-            **kwargs: Ignored (mmseg decode heads pass ``ignore_index``;
-                the constructor's value is used).
+            **kwargs: ``ignore_index`` (as mmseg decode heads pass it)
+                overrides the constructor's; ``weight`` must be None (no
+                pixel sampler); anything else is ignored.
 
         Returns:
             Tensor: Weighted scalar loss.
         """
-        bce, pos, neg = self.pixel_bce(pred, target)
+        if kwargs.get('weight') is not None:
+            raise ValueError(f'{type(self).__name__} takes no per-pixel '
+                             f"weights; drop the decode head's sampler (it "
+                             f'weights pixels, the loss balances them).')
+        bce, pos, neg = self.pixel_bce(pred, target,
+                                       kwargs.get('ignore_index'))
         return self.loss_weight * self.reduce(bce, pos, neg)
 
-    def pixel_bce(self, pred: Tensor,
-                  target: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    def pixel_bce(self,
+                  pred: Tensor,
+                  target: Tensor,
+                  ignore_index: Optional[int] = None
+                  ) -> Tuple[Tensor, Tensor, Tensor]:
         """Per-pixel BCE and the masks of the valid positive / negative
         pixels (the BCE is 0 elsewhere).
 
         Args:
             pred (Tensor): Logits, ``B x 1 x H x W``.
             target (Tensor): Labels, as in :meth:`forward`.
+            ignore_index (int, optional): Overrides the constructor's.
 
         Returns:
             tuple[Tensor, Tensor, Tensor]: BCE map, positive mask, negative
@@ -77,7 +117,9 @@ class BalancedBCELoss(nn.Module):
         """
         pred = upcast_half(pred)
         target = target.detach().reshape(pred.shape)
-        valid = torch.isfinite(target) & (target != self.ignore_index)
+        if ignore_index is None:
+            ignore_index = self.ignore_index
+        valid = torch.isfinite(target) & (target != ignore_index)
         # Threshold like the reference, so that resized (soft) masks work.
         pos = valid & (target >= 0.5)
         neg = valid & (target < 0.5)

@@ -6,6 +6,22 @@ from torch import Tensor
 
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label)
+from .mmseg_compat import (DISTILLERS, check_mmseg_loss_args, own_args,
+                           refuse_decode_head_call, refuse_in_decode_head)
+
+#: What a distillation term needs that an mmseg decode head does not give.
+NEEDS_TEACHER = ("distils a frozen teacher's output: it is called as "
+                 'loss(student_out, teacher_out)')
+
+
+def check_distill_loss_args(loss: nn.Module, extra: dict) -> None:
+    """The checks of a distillation term's ``__init__``: not in a stock
+    decode head's ``loss_decode``, and no mmseg loss argument (none of them
+    means anything to a teacher-student term)."""
+    refuse_in_decode_head(loss, NEEDS_TEACHER, DISTILLERS)
+    check_mmseg_loss_args(
+        type(loss).__name__, extra, {}, own_args(loss),
+        'a teacher-student term on raw head outputs, no class labels')
 
 
 class BaseDistillLoss(nn.Module):
@@ -13,15 +29,38 @@ class BaseDistillLoss(nn.Module):
     task's per-pixel distillation map come from the task table; a subclass
     only says how the map is reduced (:meth:`loss_from_map`).
 
+    It follows mmseg's loss protocol (``loss_weight``, ``loss_name``) but
+    is not a ``loss_decode``: a stock decode head gives its losses class
+    labels, not a teacher's output, so it is refused there when built.
+
     Args:
         task (str): A registered task type, e.g. ``'semantic'``.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str, optional): Name of the loss item. Defaults to
+            :attr:`default_loss_name`.
+        **kwargs: mmseg loss arguments (``use_sigmoid``, ...) are refused
+            by name, in one line.
     """
 
-    def __init__(self, task: str, loss_weight: float = 1.0) -> None:
+    #: ``loss_name`` when none is given.
+    default_loss_name = 'loss_distill'
+
+    def __init__(self,
+                 task: str,
+                 loss_weight: float = 1.0,
+                 loss_name: Optional[str] = None,
+                 **kwargs) -> None:
         super().__init__()
+        check_distill_loss_args(self, kwargs)
         self.task = check_task(task)
         self.loss_weight = loss_weight
+        self._loss_name = loss_name or self.default_loss_name
+
+    @property
+    def loss_name(self) -> str:
+        """str: Name of the loss item (``loss_`` prefix = back-propagated).
+        """
+        return self._loss_name
 
     def loss_from_map(self,
                       loss_map: Tensor,
@@ -50,11 +89,14 @@ class BaseDistillLoss(nn.Module):
         Args:
             student_out (Tensor): Raw student head output.
             teacher_out (Tensor): Raw teacher head output (detached here).
-            **kwargs: Ignored.
+            **kwargs: Ignored (``ignore_index``, which only mmseg decode
+            heads pass, is refused).
 
         Returns:
             Tensor: Weighted scalar loss.
         """
+        refuse_decode_head_call(
+            type(self).__name__, kwargs, NEEDS_TEACHER, DISTILLERS)
         pseudo = teacher_pseudo_label(self.task, teacher_out)
         loss_map, valid = pixel_distill_loss_map(self.task, student_out,
                                                  pseudo)

@@ -6,6 +6,14 @@ from torch import Tensor
 from had_mm.registry import MODELS
 from ..utils import unit_cosine
 from .distill_utils import masked_mean, upcast_half
+from .mmseg_compat import (check_mmseg_loss_args, own_args,
+                           refuse_decode_head_call, refuse_in_decode_head)
+
+#: What the loss needs that a stock mmseg decode head does not give, and
+#: where it goes instead.
+NEEDS = 'regresses normal maps (gt_normal), not class labels'
+INSTEAD = ("had_mm.NormalHead, which takes this decode head as its body "
+           "(body=dict(type=...)), in had_mm.HeterogeneousDensePredictor")
 
 
 @MODELS.register_module()
@@ -20,12 +28,27 @@ class CosineNormalLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str): Name of the loss item; it must start with
             ``loss_`` to be back-propagated. Defaults to 'loss_normal'.
+        **kwargs: mmseg loss arguments that describe what it does anyway
+            (``use_sigmoid=False``, ``avg_non_ignore=True``,
+            ``reduction='mean'``) are accepted; others are refused by
+            name, in one line. In a stock mmseg decode head, which gives
+            its losses class labels, it is refused when built: use
+            ``had_mm.NormalHead`` with that head as its body.
     """
 
     def __init__(self,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_normal') -> None:
+                 loss_name: str = 'loss_normal',
+                 **kwargs) -> None:
         super().__init__()
+        refuse_in_decode_head(self, NEEDS, INSTEAD)
+        check_mmseg_loss_args(
+            type(self).__name__, kwargs,
+            dict(
+                use_sigmoid=(False, ),
+                avg_non_ignore=(True, ),
+                reduction=('mean', )), own_args(self),
+            'it averages over the valid pixels, without a sigmoid')
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
@@ -37,12 +60,15 @@ class CosineNormalLoss(nn.Module):
                 here, so raw outputs work too).
             target (Tensor): Ground truth, ``B x 3 x H x W``; invalid =
                 zero vector or non-finite.
-            **kwargs: Ignored (e.g. ``ignore_index`` passed by mmseg
-                decode heads).
+            **kwargs: Ignored; ``ignore_index`` with integer labels
+                (mmseg decode heads' class labels) is refused.
 
         Returns:
             Tensor: Weighted scalar loss.
         """
+        if not target.is_floating_point():
+            refuse_decode_head_call(
+                type(self).__name__, kwargs, NEEDS, INSTEAD)
         pred = upcast_half(pred)
         target = target.detach().to(pred.dtype)
         valid = (

@@ -75,7 +75,12 @@ class DBHADLoss(BaseDistillLoss):
             pixels with ``l = 0`` are excluded, see docs/methods/had.md,
             section 5). Defaults to 1e-12.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str, optional): Name of the loss item. Defaults to
+            'loss_db_had'.
+        **kwargs: mmseg loss arguments are refused by name.
     """
+
+    default_loss_name = 'loss_db_had'
 
     def __init__(self,
                  task: str,
@@ -85,8 +90,10 @@ class DBHADLoss(BaseDistillLoss):
                  num_bins: int = 2,
                  bin_edges: Optional[Union[Sequence[float], str]] = None,
                  eps: float = 1e-12,
-                 loss_weight: float = 1.0) -> None:
-        super().__init__(task, loss_weight)
+                 loss_weight: float = 1.0,
+                 loss_name: Optional[str] = None,
+                 **kwargs) -> None:
+        super().__init__(task, loss_weight, loss_name, **kwargs)
         # how the task is balanced comes from its spec, not its name
         self.kind = get_task(task).distill_kind
         if self.kind == 'binary':

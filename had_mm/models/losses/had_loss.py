@@ -9,11 +9,13 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks import get_task
+from .base_distill_loss import NEEDS_TEACHER, check_distill_loss_args
 from .db_had_loss import DBHADLoss
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label)
 from .had_reference import (reference_depth, reference_normal,
                             reference_saliency, reference_semantic)
+from .mmseg_compat import DISTILLERS, refuse_decode_head_call
 from .pixel_distill_loss import PixelDistillLoss
 from .sg_had_loss import SGHADLoss
 
@@ -41,6 +43,13 @@ class HADLoss(nn.Module):
     saliency a plain balanced BCE against ``teacher logit >= 0.5`` instead
     of DB / SG. It takes the defaults of every grouping and mask option.
 
+    It follows mmseg's loss protocol (``loss_weight``, ``loss_name``) but
+    distils a teacher's output, so it is no ``loss_decode``: a stock mmseg
+    decode head, which gives its losses the ground-truth class labels,
+    refuses it when built (one line naming the distillers to use instead:
+    ``LifelongTrainLoop``'s ``distill``, ``projects/had_in_mmseg`` or
+    ``HeteroAKDDistiller``'s ``distill_losses``).
+
     Args:
         task (str): A registered task type, e.g. ``'semantic'``.
         use_db (bool): Use DB-HAD. Defaults to True.
@@ -66,6 +75,9 @@ class HADLoss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         preset (str): 'default' (the corrected method) or 'reference'
             (the authors' released reductions). Defaults to 'default'.
+        loss_name (str): Name of the loss item. Defaults to 'loss_had'.
+        **kwargs: mmseg loss arguments (``use_sigmoid``,
+            ``avg_non_ignore``, ...) are refused by name, in one line.
     """
 
     def __init__(self,
@@ -82,8 +94,11 @@ class HADLoss(nn.Module):
                  mode: str = 'greater',
                  band: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0,
-                 preset: str = 'default') -> None:
+                 preset: str = 'default',
+                 loss_name: str = 'loss_had',
+                 **kwargs) -> None:
         super().__init__()
+        check_distill_loss_args(self, kwargs)
         self.task = check_task(task)
         if preset not in PRESETS:
             raise ValueError(f'HADLoss: unknown preset {preset!r}; valid '
@@ -125,6 +140,13 @@ class HADLoss(nn.Module):
             PixelDistillLoss(task) if not (use_db or use_sg) else None)
         self.tau = tau
         self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self) -> str:
+        """str: Name of the loss item (``loss_`` prefix = back-propagated).
+        """
+        return self._loss_name
 
     def forward(self, student_out: Tensor, teacher_out: Tensor,
                 **kwargs) -> Tensor:
@@ -134,11 +156,13 @@ class HADLoss(nn.Module):
             student_out (Tensor): Raw student head output of the old task.
             teacher_out (Tensor): Raw frozen-teacher head output of the
                 same task (detached here).
-            **kwargs: Ignored.
+            **kwargs: Ignored (``ignore_index``, which only mmseg decode
+                heads pass, is refused).
 
         Returns:
             Tensor: Weighted scalar loss.
         """
+        refuse_decode_head_call('HADLoss', kwargs, NEEDS_TEACHER, DISTILLERS)
         if self.preset == 'reference':
             return self.loss_weight * self._reference(student_out, teacher_out)
         pseudo = teacher_pseudo_label(self.task, teacher_out)

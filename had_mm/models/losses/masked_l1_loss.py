@@ -5,6 +5,14 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from .distill_utils import masked_mean, upcast_half
+from .mmseg_compat import (check_mmseg_loss_args, own_args,
+                           refuse_decode_head_call, refuse_in_decode_head)
+
+#: What the loss needs that a stock mmseg decode head does not give, and
+#: where it goes instead.
+NEEDS = 'regresses depth maps (gt_depth_map), not class labels'
+INSTEAD = ("had_mm.DepthHead, which takes this decode head as its body "
+           "(body=dict(type=...)), in had_mm.HeterogeneousDensePredictor")
 
 
 @MODELS.register_module()
@@ -18,12 +26,27 @@ class MaskedL1Loss(nn.Module):
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str): Name of the loss item; it must start with
             ``loss_`` to be back-propagated. Defaults to 'loss_depth'.
+        **kwargs: mmseg loss arguments that describe what it does anyway
+            (``use_sigmoid=False``, ``avg_non_ignore=True``,
+            ``reduction='mean'``) are accepted; others are refused by
+            name, in one line. In a stock mmseg decode head, which gives
+            its losses class labels, it is refused when built: use
+            ``had_mm.DepthHead`` with that head as its body.
     """
 
     def __init__(self,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_depth') -> None:
+                 loss_name: str = 'loss_depth',
+                 **kwargs) -> None:
         super().__init__()
+        refuse_in_decode_head(self, NEEDS, INSTEAD)
+        check_mmseg_loss_args(
+            type(self).__name__, kwargs,
+            dict(
+                use_sigmoid=(False, ),
+                avg_non_ignore=(True, ),
+                reduction=('mean', )), own_args(self),
+            'it averages over the valid pixels, without a sigmoid')
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
@@ -34,12 +57,15 @@ class MaskedL1Loss(nn.Module):
             pred (Tensor): Predicted depth, ``B x 1 x H x W``.
             target (Tensor): Ground truth, ``B x 1 x H x W`` (or
                 ``B x H x W``); invalid = 0 or non-finite.
-            **kwargs: Ignored (e.g. ``ignore_index`` passed by mmseg
-                decode heads).
+            **kwargs: Ignored; ``ignore_index`` with integer labels
+                (mmseg decode heads' class labels) is refused.
 
         Returns:
             Tensor: Weighted scalar loss.
         """
+        if not target.is_floating_point():
+            refuse_decode_head_call(
+                type(self).__name__, kwargs, NEEDS, INSTEAD)
         pred = upcast_half(pred)
         target = target.detach().to(pred.dtype).reshape(pred.shape)
         valid = torch.isfinite(target) & (target > 0)

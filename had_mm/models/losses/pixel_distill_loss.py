@@ -23,7 +23,11 @@ class PixelDistillLoss(BaseDistillLoss):
     Args:
         task (str): A registered task type, e.g. ``'semantic'``.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str, optional): Name of the loss item. Defaults to
+            'loss_pixel_distill'.
     """
+
+    default_loss_name = 'loss_pixel_distill'
 
     def loss_from_map(self,
                       loss_map: Tensor,

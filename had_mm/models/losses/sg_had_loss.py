@@ -41,15 +41,22 @@ class SGHADLoss(BaseDistillLoss):
         band (Sequence[float], optional): ``(low, high)`` of the 'band'
             mode (inclusive). Defaults to None.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        loss_name (str, optional): Name of the loss item. Defaults to
+            'loss_sg_had'.
+        **kwargs: mmseg loss arguments are refused by name.
     """
+
+    default_loss_name = 'loss_sg_had'
 
     def __init__(self,
                  task: str,
                  threshold: float = 0.9,
                  mode: str = 'greater',
                  band: Optional[Sequence[float]] = None,
-                 loss_weight: float = 1.0) -> None:
-        super().__init__(task, loss_weight)
+                 loss_weight: float = 1.0,
+                 loss_name: Optional[str] = None,
+                 **kwargs) -> None:
+        super().__init__(task, loss_weight, loss_name, **kwargs)
         if mode not in SG_MODES:
             raise ValueError(f'SGHADLoss: unknown mode {mode!r}; valid '
                              f'choices are {", ".join(map(repr, SG_MODES))}.')

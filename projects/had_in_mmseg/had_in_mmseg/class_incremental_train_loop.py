@@ -39,7 +39,7 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
             ``max_epochs``.
         distill (dict, optional): Distillation loss config, built with
             ``task='semantic'`` unless given. None = fine-tuning. Defaults
-            to ``dict(type='HADLoss')``.
+            to ``dict(type='had_mm.HADLoss')``.
         distill_weight (float): lambda. 0 also means fine-tuning. Defaults
             to 3.0.
         split (str): ``'all'`` (default): every phase sees the whole train
@@ -59,7 +59,7 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
                  runner,
                  dataloader: Union[DataLoader, dict],
                  phases: Sequence[dict],
-                 distill: Optional[dict] = dict(type='HADLoss'),
+                 distill: Optional[dict] = dict(type='had_mm.HADLoss'),
                  distill_weight: float = 3.0,
                  split: str = 'all',
                  num_chunks: Optional[int] = None,
@@ -111,8 +111,11 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
         # called by LifelongTrainLoop._phase_dataset with tasks=[<name>]
         t = self.tasks.index(cfg.pop('tasks')[0])
         pipeline = list(cfg.get('pipeline', []))
-        types = [p.get('type') for p in pipeline]
-        select = dict(type='SelectClasses', classes=self.classes[t])
+        # 'mmseg.LoadAnnotations' is LoadAnnotations too
+        types = [str(p.get('type')).split('.')[-1] for p in pipeline]
+        # scoped: the dataset's Compose builds it in the config's default
+        # scope, e.g. mmseg's registry, which does not see had_mm's
+        select = dict(type='had_mm.SelectClasses', classes=self.classes[t])
         if 'LoadAnnotations' in types:
             pipeline.insert(types.index('LoadAnnotations') + 1, select)
         elif 'PackSegInputs' in types:

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from had_mm.models.losses.mmseg_compat import refuse_in_decode_head
 from .utils import as_list
 
 
@@ -26,6 +27,9 @@ class BasePairedMapLoss(nn.Module):
     def __init__(self, tau: float, loss_weight: float, align_corners: bool,
                  loss_name: str) -> None:
         super().__init__()
+        refuse_in_decode_head(self,
+                              "compares a student's logits with a teacher's",
+                              'distill_losses of had_mm.HeteroAKDDistiller')
         if tau <= 0:
             raise ValueError(f'tau must be > 0, got {tau}')
         self.tau = tau
