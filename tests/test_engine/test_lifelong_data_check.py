@@ -60,6 +60,20 @@ def test_all_invalid_validation_depth_fails_at_start(rooms, tmp_path):
     assert 'the validation set: no valid depth label pixel' in line
 
 
+def test_a_phase_without_a_valid_pixel_of_its_task_fails_at_start(
+        rooms, tmp_path):
+    """Phase 2 (depth) trains on train images 8..15: with all their depth
+    invalid it would log loss_depth 0 throughout and count as learnt."""
+    chunk = sorted(glob.glob(str(rooms / 'depth' / 'train' / '*.png')))[8:16]
+    _zero_depth(chunk)
+    line = _error_line(*_train(tmp_path / 'w', rooms))
+    assert 'the train chunk of phase 2 (depth): no valid depth label ' \
+        'pixel in its 8 images' in line
+    assert chunk[0] in line and 'and 5 more' in line
+    assert 'learn nothing' in line
+    assert not glob.glob(str(tmp_path / 'w' / '*.pth'))
+
+
 def test_a_failed_evaluation_keeps_the_trained_phase(rooms, tmp_path):
     """With the check off, the evaluation after phase 2 fails, but phase
     2's checkpoint is written first (and holds phase 1's matrix row)."""

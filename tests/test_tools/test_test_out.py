@@ -1,0 +1,161 @@
+"""``tools/test.py --out DIR`` writes prediction files, for every config
+family: lifelong multi-task, single-task dense, HeteroAKD segmentation and
+the projects that go through tools/test.py."""
+import glob
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from tool_runner import REPO, TINY_SEG, run_tool
+
+CONFIGS = osp.join(REPO, 'tests', 'data', 'configs')
+TINY_LIFELONG = osp.join(CONFIGS, 'tiny_lifelong.py')
+TINY_HETEROAKD = osp.join(CONFIGS, 'tiny_heteroakd.py')
+SINGLE_DEPTH = osp.join(REPO, 'configs', 'dense',
+                        'single-depth_r18-d8-c64_synthetic-rooms.py')
+HAD_IN_MMSEG = osp.join(REPO, 'projects', 'had_in_mmseg', 'tests', 'data',
+                        'tiny_had.py')
+EDGE = osp.join(REPO, 'projects', 'edge_task', 'tests', 'data',
+                'tiny_5tasks_edge.py')
+KDP = osp.join(REPO, 'projects', 'kdp', 'tests', 'data', 'tiny_kdp.py')
+
+
+def _checkpoint(config: str, path: str, **extra) -> str:
+    """A checkpoint of ``config``'s model with its initial weights."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from had_mm.registry import MODELS
+    from had_mm.utils import register_all_modules
+    if REPO not in sys.path:
+        sys.path.insert(0, REPO)  # the projects' custom_imports
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(config)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'had_mm')):
+        with MODELS.switch_scope_and_registry(None) as registry:
+            model = registry.build(cfg.model)
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(), **extra), path)
+    return path
+
+
+def _test(config, ckpt, tmp_path, *opts):
+    out = tmp_path / 'out'
+    proc = run_tool([
+        sys.executable, 'tools/test.py', config, ckpt, '--out',
+        str(out), '--work-dir',
+        str(tmp_path / 'work'), *(['--cfg-options', *opts] if opts else [])
+    ])
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert 'Traceback' not in log and 'output_dir' not in log, log[-3000:]
+    return out, log
+
+
+def _roots(root):
+    return [
+        f'{split}_dataloader.dataset.data_root={root}'
+        for split in ('train', 'val', 'test')
+    ]
+
+
+def _test_images(root):
+    return sorted(
+        osp.splitext(osp.basename(p))[0]
+        for p in glob.glob(osp.join(root, 'image', 'test', '*.png')))
+
+
+def test_out_lifelong_multi_task(synthetic_rooms_root, tmp_path):
+    ckpt = _checkpoint(TINY_LIFELONG, str(tmp_path / 'ckpt.pth'))
+    out, log = _test(TINY_LIFELONG, ckpt, tmp_path,
+                     *_roots(synthetic_rooms_root))
+    assert 'semantic/mIoU' in log
+    for name in _test_images(synthetic_rooms_root):
+        for suffix in ('_semantic.png', '_depth.png', '_depth.npy',
+                       '_normal.png'):
+            assert (out / f'{name}{suffix}').is_file(), name + suffix
+
+
+def test_out_single_task_dense(synthetic_rooms_root, tmp_path):
+    ckpt = _checkpoint(SINGLE_DEPTH, str(tmp_path / 'ckpt.pth'))
+    out, log = _test(SINGLE_DEPTH, ckpt, tmp_path,
+                     *_roots(synthetic_rooms_root))
+    assert 'depth/rmse' in log
+    names = _test_images(synthetic_rooms_root)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f'{n}_depth{ext}'
+                                                           for n in names
+                                                           for ext in ('.png',
+                                                                       '.npy'))
+
+
+def test_out_heteroakd_segmentation(synthetic_rooms_root, tmp_path):
+    ckpt = _checkpoint(TINY_HETEROAKD, str(tmp_path / 'ckpt.pth'))
+    out, log = _test(TINY_HETEROAKD, ckpt, tmp_path,
+                     *_roots(synthetic_rooms_root))
+    assert 'mIoU' in log
+    assert sorted(p.stem
+                  for p in out.iterdir()) == _test_images(synthetic_rooms_root)
+
+
+def test_out_plain_mmseg_segmentor(synthetic_rooms_root, tmp_path):
+    ckpt = _checkpoint(TINY_SEG, str(tmp_path / 'ckpt.pth'))
+    out, _ = _test(TINY_SEG, ckpt, tmp_path, *_roots(synthetic_rooms_root))
+    assert len(list(out.iterdir())) == len(_test_images(synthetic_rooms_root))
+
+
+@pytest.mark.slow
+def test_out_projects(synthetic_rooms_root, tmp_path):
+    """had_in_mmseg (mmseg's IoUMetric underneath), edge_task (a task
+    registered by a plug-in), kdp (classification: a CSV)."""
+    names = _test_images(synthetic_rooms_root)
+    ckpt = _checkpoint(HAD_IN_MMSEG, str(tmp_path / 'had.pth'))
+    out, log = _test(HAD_IN_MMSEG, ckpt, tmp_path / 'had',
+                     *_roots(synthetic_rooms_root))
+    assert 'mIoU_old' in log
+    assert sorted(p.stem for p in out.iterdir()) == names
+
+    ckpt = _checkpoint(EDGE, str(tmp_path / 'edge.pth'))
+    out, log = _test(EDGE, ckpt, tmp_path / 'edge',
+                     *_roots(synthetic_rooms_root))
+    for name in names:
+        assert (out / f'{name}_edge.npy').is_file()
+        assert (out / f'{name}_saliency.png').is_file()
+
+    ckpt = _checkpoint(KDP, str(tmp_path / 'kdp.pth'))
+    out, log = _test(KDP, ckpt, tmp_path / 'kdp')
+    rows = (out / 'predictions.csv').read_text().splitlines()
+    assert rows[0] == 'index,prediction,label,task' and len(rows) == 17
+
+
+def test_out_refuses_a_metric_without_output_dir(synthetic_rooms_root,
+                                                 tmp_path):
+    from mmengine.config import Config
+
+    from had_mm.apis import set_test_output_dir
+    cfg = Config(
+        dict(
+            default_scope='had_mm',
+            test_evaluator=[
+                dict(type='MultiTaskMetric', tasks=['depth']),
+                dict(type='mmseg.IoUMetric')
+            ]))
+    set_test_output_dir(cfg, 'x')
+    assert [m['output_dir'] for m in cfg.test_evaluator] == ['x', 'x']
+    from mmengine.evaluator import BaseMetric
+
+    from had_mm.registry import METRICS
+
+    @METRICS.register_module(force=True)
+    class NoFilesMetric(BaseMetric):
+
+        def process(self, data_batch, data_samples):
+            pass
+
+        def compute_metrics(self, results):
+            return {}
+
+    cfg = Config(dict(test_evaluator=dict(type='NoFilesMetric')))
+    with pytest.raises(ValueError, match='NoFilesMetric writes no'):
+        set_test_output_dir(cfg, 'x')
