@@ -1,12 +1,12 @@
 """Image arrays of every dtype are read correctly, or refused by name: in
 the data sets' ``.npy`` images, in check_data / check_dataset.py, and in
 the inferencer's arrays (RGB by default, BGR on request)."""
+import importlib.util
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
-from tool_runner import run_tool
+from tool_runner import REPO
 
 from had_mm.datasets.dataset_check import check_dataset
 from had_mm.datasets.transforms import (LoadMultiTaskImage,
@@ -72,7 +72,10 @@ def _npy_rooms(root, images) -> str:
 
 
 def test_check_data_reports_a_float_0_255_image(tmp_path):
+    from mmengine.registry import init_default_scope
+
     from had_mm.datasets import NYUv2MultiTaskDataset
+    init_default_scope('had_mm')
     good = np.full((4, 5, 3), 0.5, np.float32)
     root = _npy_rooms(tmp_path / 'npy', [good, good * 255])
     ds = NYUv2MultiTaskDataset(
@@ -89,26 +92,40 @@ def test_check_data_reports_a_float_0_255_image(tmp_path):
     assert 'float32' in msg and 'up to 127.5' in msg
 
 
-def test_check_dataset_tool_reports_a_uint8_image_it_reads(tmp_path):
-    """uint8 images are read (not wrapped), a float 0-255 one is reported."""
+def _check_dataset_main():
+    """tools/analysis/check_dataset.py's main, run in this process (a
+    subprocess start costs seconds)."""
+    spec = importlib.util.spec_from_file_location(
+        'check_dataset_tool',
+        osp.join(REPO, 'tools', 'analysis', 'check_dataset.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def test_check_dataset_tool_reads_uint8_and_reports_float_0_255(
+        tmp_path, capsys):
     root = _npy_rooms(tmp_path / 'npy', [RGB, RGB])
     cfg = tmp_path / 'npy_cfg.py'
-    cfg.write_text("_base_ = ['{}']\n".format(
-        osp.abspath('configs/had/had_r18-d8_nyuv2-3tasks.py')) +
+    base = osp.join(REPO, 'configs/had/had_r18-d8_nyuv2-3tasks.py')
+    cfg.write_text(f"_base_ = ['{base}']\n"
                    f"tasks = ['semantic']\ndata_root = '{root}'\n"
                    'train_dataloader = dict(dataset=dict(data_root=data_root, '
                    'tasks=tasks))\n'
                    'val_dataloader = dict(dataset=dict(data_root=data_root, '
                    'tasks=tasks))\ntest_dataloader = val_dataloader\n')
-    tool = [sys.executable, 'tools/analysis/check_dataset.py', str(cfg)]
-    proc = run_tool(tool + ['--splits', 'train'])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'train: 2 images (1x2)' in proc.stdout
+    main = _check_dataset_main()
+    main([str(cfg), '--splits', 'train'])
+    assert 'train: 2 images (1x2)' in capsys.readouterr().out
     np.save(osp.join(root, 'train', 'image', '1.npy'), RGB.astype(np.float64))
-    proc = run_tool(tool + ['--splits', 'train'])
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith('error')]
-    assert len(lines) == 1 and 'Traceback' not in proc.stderr
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(cfg), '--splits', 'train'])
+    assert exit_info.value.code == 2
+    lines = [
+        ln for ln in capsys.readouterr().err.splitlines()
+        if ln.startswith('error')
+    ]
+    assert len(lines) == 1
     assert osp.join('train', 'image', '1.npy') in lines[0]
     assert 'float64' in lines[0] and 'up to 255' in lines[0]
 

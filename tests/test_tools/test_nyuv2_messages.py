@@ -1,12 +1,13 @@
 """The NYUv2 configs' data messages lead the right way: a missing data set
 points to the NYUv2 preparation (never to synthetic data), and the
 multi-task NYUD layout works with the 13-class 4-task configs."""
+import importlib.util
 import os.path as osp
-import sys
 
 import numpy as np
+import pytest
 from PIL import Image
-from tool_runner import REPO, run_tool
+from tool_runner import REPO
 
 HAD_4TASKS = osp.join(REPO, 'configs', 'had', 'had_r18-d8_nyuv2-4tasks.py')
 
@@ -18,22 +19,29 @@ def _roots(root):
     ]
 
 
-def _error_line(proc) -> str:
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 2, out[-3000:]
-    assert 'Traceback' not in out, out[-3000:]
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith('error')]
-    assert len(lines) == 1, proc.stderr[-3000:]
-    return lines[0]
+def _tool_main(relpath: str):
+    """A tool's main, run in this process (a subprocess start costs
+    seconds; these runs end before any training)."""
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(relpath))[0] + '_tool',
+        osp.join(REPO, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
 
 
-def test_missing_nyuv2_points_to_its_preparation(tmp_path):
+def test_missing_nyuv2_points_to_its_preparation(tmp_path, capsys):
     missing = tmp_path / 'data' / 'nyuv2'
-    proc = run_tool([
-        sys.executable, 'tools/train.py', HAD_4TASKS, '--work-dir',
-        str(tmp_path / 'work'), '--cfg-options', *_roots(missing)
-    ])
-    line = _error_line(proc)
+    with pytest.raises(SystemExit) as exit_info:
+        _tool_main('tools/train.py')([
+            HAD_4TASKS, '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options', *_roots(missing)
+        ])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith('error')]
+    assert len(lines) == 1 and 'Traceback' not in err, err[-3000:]
+    line = lines[0]
     assert f'"{missing}" does not exist' in line
     assert 'docs/tutorials/nyuv2_8gpus.md' in line
     assert 'synthetic' not in line.lower()
@@ -60,12 +68,10 @@ def _nyud(root, ids=('0', '1', '2', '3')) -> str:
     return str(root)
 
 
-def test_nyud_layout_reads_with_the_13_class_4_task_config(tmp_path):
+def test_nyud_layout_reads_with_the_13_class_4_task_config(tmp_path, capsys):
     root = _nyud(tmp_path / 'nyud')
-    proc = run_tool([
-        sys.executable, 'tools/analysis/check_dataset.py', HAD_4TASKS,
-        '--cfg-options', *_roots(root)
-    ])
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    assert 'train: 2 images (6x8)' in proc.stdout
-    assert 'no problem found' in proc.stdout
+    _tool_main('tools/analysis/check_dataset.py')(
+        [HAD_4TASKS, '--cfg-options', *_roots(root)])
+    out = capsys.readouterr().out
+    assert 'train: 2 images (6x8)' in out
+    assert 'no problem found' in out

@@ -2,16 +2,19 @@
 family: lifelong multi-task, single-task dense, HeteroAKD segmentation and
 the projects that go through tools/test.py."""
 import glob
+import importlib.util
 import os.path as osp
 import sys
+from typing import Optional
 
 import pytest
 import torch
-from tool_runner import REPO, TINY_SEG, run_tool
+from tool_runner import REPO, TINY_SEG
 
 CONFIGS = osp.join(REPO, 'tests', 'data', 'configs')
 TINY_LIFELONG = osp.join(CONFIGS, 'tiny_lifelong.py')
 TINY_HETEROAKD = osp.join(CONFIGS, 'tiny_heteroakd.py')
+TINY_TEACHER = osp.join(CONFIGS, 'tiny_heteroakd_teacher.py')
 SINGLE_DEPTH = osp.join(REPO, 'configs', 'dense',
                         'single-depth_r18-d8-c64_synthetic-rooms.py')
 HAD_IN_MMSEG = osp.join(REPO, 'projects', 'had_in_mmseg', 'tests', 'data',
@@ -21,7 +24,10 @@ EDGE = osp.join(REPO, 'projects', 'edge_task', 'tests', 'data',
 KDP = osp.join(REPO, 'projects', 'kdp', 'tests', 'data', 'tiny_kdp.py')
 
 
-def _checkpoint(config: str, path: str, **extra) -> str:
+def _checkpoint(config: str,
+                path: str,
+                cfg_options: Optional[dict] = None,
+                **extra) -> str:
     """A checkpoint of ``config``'s model with its initial weights."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
@@ -32,6 +38,7 @@ def _checkpoint(config: str, path: str, **extra) -> str:
         sys.path.insert(0, REPO)  # the projects' custom_imports
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(config)
+    cfg.merge_from_dict(cfg_options or {})
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'had_mm')):
@@ -41,17 +48,26 @@ def _checkpoint(config: str, path: str, **extra) -> str:
     return path
 
 
-def _test(config, ckpt, tmp_path, *opts):
+def _test_main():
+    """tools/test.py's main, run in this process (a subprocess start costs
+    tens of seconds on a busy machine)."""
+    spec = importlib.util.spec_from_file_location(
+        'test_tool', osp.join(REPO, 'tools', 'test.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def _test(config, ckpt, tmp_path, capsys, *opts):
+    """Run tools/test.py --out; the output folder and everything printed."""
     out = tmp_path / 'out'
-    proc = run_tool([
-        sys.executable, 'tools/test.py', config, ckpt, '--out',
+    _test_main()([
+        config, ckpt, '--out',
         str(out), '--work-dir',
         str(tmp_path / 'work'), *(['--cfg-options', *opts] if opts else [])
     ])
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-3000:]
-    assert 'Traceback' not in log and 'output_dir' not in log, log[-3000:]
-    return out, log
+    captured = capsys.readouterr()
+    return out, captured.out + captured.err
 
 
 def _roots(root):
@@ -67,20 +83,33 @@ def _test_images(root):
         for p in glob.glob(osp.join(root, 'image', 'test', '*.png')))
 
 
-def test_out_lifelong_multi_task(synthetic_rooms_root, tmp_path):
-    ckpt = _checkpoint(TINY_LIFELONG, str(tmp_path / 'ckpt.pth'))
-    out, log = _test(TINY_LIFELONG, ckpt, tmp_path,
+def test_out_lifelong_multi_task(synthetic_rooms_root, tmp_path, capsys):
+    """A lifelong phase-1 checkpoint: files for every test image and task,
+    and a note that depth and normal were never trained."""
+    ckpt = _checkpoint(
+        TINY_LIFELONG,
+        str(tmp_path / 'phase_1_semantic.pth'),
+        lifelong=dict(
+            tasks=['semantic', 'depth', 'normal'], phase_iters=[3, 3, 3]))
+    torch.save(
+        dict(torch.load(ckpt, weights_only=False), meta=dict(epoch=1, iter=3)),
+        ckpt)
+    out, log = _test(TINY_LIFELONG, ckpt, tmp_path, capsys,
                      *_roots(synthetic_rooms_root))
     assert 'semantic/mIoU' in log
+    note = ('note: the checkpoint has not trained the head(s) of depth, '
+            'normal (learnt: semantic)')
+    assert log.count(note) == 2  # before testing and next to the scores
+    assert log.rindex(note) > log.index('semantic/mIoU')
     for name in _test_images(synthetic_rooms_root):
         for suffix in ('_semantic.png', '_depth.png', '_depth.npy',
                        '_normal.png'):
             assert (out / f'{name}{suffix}').is_file(), name + suffix
 
 
-def test_out_single_task_dense(synthetic_rooms_root, tmp_path):
+def test_out_single_task_dense(synthetic_rooms_root, tmp_path, capsys):
     ckpt = _checkpoint(SINGLE_DEPTH, str(tmp_path / 'ckpt.pth'))
-    out, log = _test(SINGLE_DEPTH, ckpt, tmp_path,
+    out, log = _test(SINGLE_DEPTH, ckpt, tmp_path, capsys,
                      *_roots(synthetic_rooms_root))
     assert 'depth/rmse' in log
     names = _test_images(synthetic_rooms_root)
@@ -90,41 +119,45 @@ def test_out_single_task_dense(synthetic_rooms_root, tmp_path):
                                                                        '.npy'))
 
 
-def test_out_heteroakd_segmentation(synthetic_rooms_root, tmp_path):
-    ckpt = _checkpoint(TINY_HETEROAKD, str(tmp_path / 'ckpt.pth'))
-    out, log = _test(TINY_HETEROAKD, ckpt, tmp_path,
+def test_out_heteroakd_segmentation(synthetic_rooms_root, tmp_path, capsys):
+    teacher = _checkpoint(TINY_TEACHER, str(tmp_path / 'teacher.pth'))
+    opts = dict({'model.teacher_ckpt': teacher})
+    ckpt = _checkpoint(TINY_HETEROAKD, str(tmp_path / 'ckpt.pth'), opts)
+    out, log = _test(TINY_HETEROAKD, ckpt, tmp_path, capsys,
+                     f'model.teacher_ckpt={teacher}',
                      *_roots(synthetic_rooms_root))
     assert 'mIoU' in log
     assert sorted(p.stem
                   for p in out.iterdir()) == _test_images(synthetic_rooms_root)
 
 
-def test_out_plain_mmseg_segmentor(synthetic_rooms_root, tmp_path):
+def test_out_plain_mmseg_segmentor(synthetic_rooms_root, tmp_path, capsys):
     ckpt = _checkpoint(TINY_SEG, str(tmp_path / 'ckpt.pth'))
-    out, _ = _test(TINY_SEG, ckpt, tmp_path, *_roots(synthetic_rooms_root))
+    out, _ = _test(TINY_SEG, ckpt, tmp_path, capsys,
+                   *_roots(synthetic_rooms_root))
     assert len(list(out.iterdir())) == len(_test_images(synthetic_rooms_root))
 
 
 @pytest.mark.slow
-def test_out_projects(synthetic_rooms_root, tmp_path):
+def test_out_projects(synthetic_rooms_root, tmp_path, capsys):
     """had_in_mmseg (mmseg's IoUMetric underneath), edge_task (a task
     registered by a plug-in), kdp (classification: a CSV)."""
     names = _test_images(synthetic_rooms_root)
     ckpt = _checkpoint(HAD_IN_MMSEG, str(tmp_path / 'had.pth'))
-    out, log = _test(HAD_IN_MMSEG, ckpt, tmp_path / 'had',
+    out, log = _test(HAD_IN_MMSEG, ckpt, tmp_path / 'had', capsys,
                      *_roots(synthetic_rooms_root))
     assert 'mIoU_old' in log
     assert sorted(p.stem for p in out.iterdir()) == names
 
     ckpt = _checkpoint(EDGE, str(tmp_path / 'edge.pth'))
-    out, log = _test(EDGE, ckpt, tmp_path / 'edge',
+    out, log = _test(EDGE, ckpt, tmp_path / 'edge', capsys,
                      *_roots(synthetic_rooms_root))
     for name in names:
         assert (out / f'{name}_edge.npy').is_file()
         assert (out / f'{name}_saliency.png').is_file()
 
     ckpt = _checkpoint(KDP, str(tmp_path / 'kdp.pth'))
-    out, log = _test(KDP, ckpt, tmp_path / 'kdp')
+    out, log = _test(KDP, ckpt, tmp_path / 'kdp', capsys)
     rows = (out / 'predictions.csv').read_text().splitlines()
     assert rows[0] == 'index,prediction,label,task' and len(rows) == 17
 

@@ -52,7 +52,11 @@ class UntrainedHeadsHook(Hook):
 
     def after_test_epoch(self, runner, metrics=None) -> None:
         if self.note:
-            print_log(self.note, logger='current', level=logging.WARNING)
+            # worded apart: MMLogger drops a repeated warning
+            print_log(
+                f'{self.note} (the scores above)',
+                logger='current',
+                level=logging.WARNING)
 
     @staticmethod
     def _evaluated(runner, heads: List[str]) -> List[str]:
