@@ -138,26 +138,30 @@ def test_out_plain_mmseg_segmentor(synthetic_rooms_root, tmp_path, capsys):
     assert len(list(out.iterdir())) == len(_test_images(synthetic_rooms_root))
 
 
-@pytest.mark.slow
-def test_out_projects(synthetic_rooms_root, tmp_path, capsys):
-    """had_in_mmseg (mmseg's IoUMetric underneath), edge_task (a task
-    registered by a plug-in), kdp (classification: a CSV)."""
-    names = _test_images(synthetic_rooms_root)
+def test_out_project_had_in_mmseg(synthetic_rooms_root, tmp_path, capsys):
+    """HAD around a stock EncoderDecoder: mmseg's IoUMetric underneath."""
     ckpt = _checkpoint(HAD_IN_MMSEG, str(tmp_path / 'had.pth'))
-    out, log = _test(HAD_IN_MMSEG, ckpt, tmp_path / 'had', capsys,
+    out, log = _test(HAD_IN_MMSEG, ckpt, tmp_path, capsys,
                      *_roots(synthetic_rooms_root))
     assert 'mIoU_old' in log
-    assert sorted(p.stem for p in out.iterdir()) == names
+    assert sorted(p.stem
+                  for p in out.iterdir()) == _test_images(synthetic_rooms_root)
 
+
+def test_out_project_edge_task(synthetic_rooms_root, tmp_path, capsys):
+    """A task registered by a plug-in: its predictions as .npy."""
     ckpt = _checkpoint(EDGE, str(tmp_path / 'edge.pth'))
-    out, log = _test(EDGE, ckpt, tmp_path / 'edge', capsys,
-                     *_roots(synthetic_rooms_root))
-    for name in names:
+    out, _ = _test(EDGE, ckpt, tmp_path, capsys, *_roots(synthetic_rooms_root))
+    for name in _test_images(synthetic_rooms_root):
         assert (out / f'{name}_edge.npy').is_file()
         assert (out / f'{name}_saliency.png').is_file()
 
+
+def test_out_project_kdp(tmp_path, capsys):
+    """Class-incremental classification: one CSV row per test image."""
     ckpt = _checkpoint(KDP, str(tmp_path / 'kdp.pth'))
-    out, log = _test(KDP, ckpt, tmp_path / 'kdp', capsys)
+    out, log = _test(KDP, ckpt, tmp_path, capsys)
+    assert 'accuracy' in log
     rows = (out / 'predictions.csv').read_text().splitlines()
     assert rows[0] == 'index,prediction,label,task' and len(rows) == 17
 
