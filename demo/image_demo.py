@@ -11,7 +11,9 @@ writes, per image, the panel PNG (the image with the predicted class
 boundaries, then one panel per task) to ``OUT_DIR/vis/<name>.png`` and the
 predictions to ``OUT_DIR/pred/`` (semantic palette PNG, depth 16-bit PNG in
 mm and ``.npy`` in metres, normal RGB PNG, saliency PNG). ``IMG`` may be a
-folder. The tasks default to those the checkpoint has learnt.
+folder. The tasks default to those the checkpoint has learnt. Outputs are
+named after the image's file name without its extension, or with it
+(``chelsea_jpg``, ``chelsea_png``) where two images share a name.
 """
 import argparse
 import os.path as osp
@@ -45,7 +47,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         choices=TASKS,
         help='tasks to predict (default: every task the checkpoint has '
-        'learnt)')
+        'learnt; a task it has not learnt is refused, see --allow-untrained)')
+    parser.add_argument(
+        '--allow-untrained',
+        action='store_true',
+        help='predict --tasks that the checkpoint has not trained (e.g. '
+        'depth with a lifelong phase_1 checkpoint), with a warning')
     parser.add_argument(
         '--out-dir',
         default='work_dirs/image_demo',
@@ -82,6 +89,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             args.checkpoint,
             tasks=args.tasks,
             device=args.device,
+            allow_untrained=args.allow_untrained,
             cfg_options=args.cfg_options)
         inferencer(
             args.img,

@@ -12,7 +12,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--work-dir', help='the dir to save logs and evaluation results')
     parser.add_argument(
-        '--out', help='the dir to save output predictions as files')
+        '--out',
+        help='the dir to save output predictions as files (every test '
+        'metric writes its own: multi-task metrics as the inferencer, '
+        '<image>_<task>.png/.npy; mmseg\'s IoUMetric one PNG per image)')
     parser.add_argument(
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -56,7 +59,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     from had_mm.apis import (CheckpointLoadError, build_runner,
                              enable_visualization, exit_on_bad_input,
-                             load_tool_config)
+                             load_tool_config, set_test_output_dir)
     from had_mm.checkpoint import check_checkpoint_path
     with exit_on_bad_input():
         check_checkpoint_path(args.checkpoint)
@@ -66,6 +69,11 @@ def main(argv=None) -> None:
         # a checkpoint of another config must not be scored with random
         # weights in place of the ones it lacks
         cfg.strict_load = not args.partial_load
+        # a lifelong checkpoint may not have trained every scored head
+        phases = (cfg.get('train_cfg') or {}).get('phases')
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='had_mm.UntrainedHeadsHook', phases=phases)
+        ]
         # Testing needs no training set-up; mmengine would otherwise build
         # the train loop (and its data) when a hook reads runner.iter.
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
@@ -86,8 +94,7 @@ def main(argv=None) -> None:
             cfg.tta_model.module = cfg.model
             cfg.model = cfg.tta_model
         if args.out is not None:
-            cfg.test_evaluator['output_dir'] = args.out
-            cfg.test_evaluator['keep_results'] = True
+            set_test_output_dir(cfg, args.out)
         runner = build_runner(cfg)
     with exit_on_bad_input((CheckpointLoadError, )):
         runner.test()

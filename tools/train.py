@@ -45,14 +45,21 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     from had_mm.apis import (CheckpointLoadError, build_runner,
-                             exit_on_bad_input, load_tool_config)
+                             exit_on_bad_input, load_tool_config,
+                             lock_work_dir)
     with exit_on_bad_input():
         cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
                                args.launcher)
-        cfg.resume = args.resume
-        runner = build_runner(cfg, amp=args.amp, for_training=True)
-    with exit_on_bad_input((CheckpointLoadError, )):
-        runner.train()
+        # one training run per work dir at a time
+        lock = lock_work_dir(cfg.work_dir, args.launcher)
+    try:
+        with exit_on_bad_input():
+            cfg.resume = args.resume
+            runner = build_runner(cfg, amp=args.amp, for_training=True)
+        with exit_on_bad_input((CheckpointLoadError, )):
+            runner.train()
+    finally:
+        lock.release()
 
 
 if __name__ == '__main__':

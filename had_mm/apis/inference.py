@@ -8,6 +8,7 @@ import copy
 import logging
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence, Union
 
 import mmcv
@@ -27,6 +28,8 @@ from had_mm.checkpoint import (CheckpointLoadError, load_model_checkpoint,
                                read_checkpoint)
 from had_mm.datasets.nyuv2_classes import (NYUV2_13_CLASSES, NYUV2_13_PALETTE,
                                            nyuv2_palette)
+from had_mm.datasets.transforms.inferencer_loading import check_channel_order
+from had_mm.evaluation.metrics.base_dense_metric import get_pixel_data
 from had_mm.registry import MODELS
 from had_mm.tasks import BUILTIN_TASKS, check_tasks, get_task, task_names
 from had_mm.utils import register_all_modules
@@ -106,7 +109,7 @@ def learnt_tasks(checkpoint: Optional[dict],
     done = min(int(meta.get('epoch', len(order))), len(order))
     num = max(done, 1)
     it = meta.get('iter')
-    starts = _phase_starts(phases, order)
+    starts = _phase_starts(phases, order, state)
     if done < len(order) and it is not None and starts is not None and \
             int(it) > starts[done]:
         num = done + 1  # written while phase done + 1 was training
@@ -115,7 +118,12 @@ def learnt_tasks(checkpoint: Optional[dict],
 
 
 def _phase_starts(phases: Optional[Sequence[dict]],
-                  order: List[str]) -> Optional[List[int]]:
+                  order: List[str],
+                  state: Optional[dict] = None) -> Optional[List[int]]:
+    # the loop's own schedule, as the checkpoint recorded it
+    iters = (state or {}).get('phase_iters')
+    if isinstance(iters, (list, tuple)) and len(iters) == len(order):
+        return np.cumsum([0] + [int(n) for n in iters]).tolist()
     if not phases or [p.get('task') for p in phases] != order or \
             any('max_iters' not in p for p in phases):
         return None
@@ -220,18 +228,28 @@ def init_model(config: Union[str, Config],
 
 
 def check_inference_tasks(model: nn.Module,
-                          tasks: Optional[Sequence[str]] = None) -> List[str]:
+                          tasks: Optional[Sequence[str]] = None,
+                          allow_untrained: bool = False) -> List[str]:
     """The tasks to predict: ``tasks``, checked, or every learnt task.
+
+    A task whose head the checkpoint has not trained (e.g. ``depth`` of a
+    lifelong run's ``phase_1_semantic.pth``) would be predicted by random
+    weights: it is refused unless ``allow_untrained``, and then warned
+    about.
 
     Args:
         model (nn.Module): From :func:`init_model`.
         tasks (Sequence[str], optional): Requested tasks.
+        allow_untrained (bool): Accept (with a warning) tasks whose heads
+            the checkpoint has not trained. Defaults to False.
 
     Returns:
         list[str]: The tasks, in head order.
 
     Raises:
-        ValueError: For an unknown task or a task the model has no head for.
+        ValueError: For an unknown task, a task the model has no head for,
+            or one the checkpoint has not trained (without
+            ``allow_untrained``).
     """
     heads = model_tasks(model)
     learnt = list(getattr(model, 'learnt_tasks', None) or heads)
@@ -246,16 +264,20 @@ def check_inference_tasks(model: nn.Module,
             f'a config with these heads')
     untrained = [t for t in tasks if t not in learnt]
     if untrained:
-        print_log(
-            f'task(s) {", ".join(untrained)} not learnt yet by this '
-            f'checkpoint (learnt: {", ".join(learnt)}): their heads are '
-            f'untrained',
-            logger='current',
-            level=logging.WARNING)
+        what = (f'task(s) {", ".join(untrained)} not learnt yet by this '
+                f'checkpoint (learnt: {", ".join(learnt)}): their heads are '
+                f'untrained')
+        if not allow_untrained:
+            raise ValueError(
+                f'{what}; ask for learnt tasks only, use a later checkpoint, '
+                f'or pass allow_untrained=True (image_demo.py: '
+                f'--allow-untrained) to predict them anyway')
+        warnings.warn(f'{what}; predicting them anyway', stacklevel=2)
     return [t for t in heads if t in tasks]
 
 
-def build_inference_pipeline(cfg: Config) -> Compose:
+def build_inference_pipeline(cfg: Config,
+                             channel_order: str = 'rgb') -> Compose:
     """The config's test pipeline for images without labels.
 
     The label loaders are dropped and the image loader becomes
@@ -264,6 +286,9 @@ def build_inference_pipeline(cfg: Config) -> Compose:
 
     Args:
         cfg (Config): A config with ``test_dataloader.dataset.pipeline``.
+        channel_order (str): Channel order of array inputs: ``'rgb'``
+            (default; numpy, scikit-image, PIL) or ``'bgr'``
+            (``mmcv.imread``, ``cv2.imread``).
 
     Returns:
         Compose: The pipeline; call it with ``dict(img=path_or_array)``.
@@ -287,7 +312,9 @@ def build_inference_pipeline(cfg: Config) -> Compose:
         raise ValueError(f'the test pipeline has no image loader (one of '
                          f'{", ".join(_IMAGE_LOADERS)})')
     # scoped, so that a config whose default scope is mmseg finds it
-    pipeline[loaders[0]] = dict(type='had_mm.MultiTaskInferencerLoader')
+    pipeline[loaders[0]] = dict(
+        type='had_mm.MultiTaskInferencerLoader',
+        channel_order=check_channel_order(channel_order))
     init_default_scope(cfg.get('default_scope', 'had_mm'))
     return Compose(pipeline)
 
@@ -315,27 +342,36 @@ def predict_batch(model: nn.Module, data: dict,
 def inference_model(
     model: nn.Module,
     img: Union[ImageType, Sequence[ImageType]],
-    tasks: Optional[Sequence[str]] = None
+    tasks: Optional[Sequence[str]] = None,
+    channel_order: str = 'rgb',
+    allow_untrained: bool = False
 ) -> Union[SegDataSample, List[SegDataSample]]:
     """Predict images with a model from :func:`init_model`.
 
     Args:
         model (nn.Module): The model.
-        img (str | np.ndarray | list): An image file, an ``HxWx3`` uint8
-            BGR array (as ``mmcv.imread`` returns), or a list of them.
+        img (str | np.ndarray | list): An image file, an ``HxWx3`` array
+            (uint8 0-255 or float in [0, 1]) in ``channel_order``, or a
+            list of them.
         tasks (Sequence[str], optional): Tasks to predict; default: every
             task the checkpoint has learnt.
+        channel_order (str): Channel order of array inputs: ``'rgb'``
+            (default: numpy, scikit-image, PIL) or ``'bgr'``
+            (``mmcv.imread``, ``cv2.imread``). Files are read as they are.
+        allow_untrained (bool): Predict a task the checkpoint has not
+            learnt (with a warning) instead of refusing it.
 
     Returns:
         SegDataSample | list[SegDataSample]: Per image, the prediction
         fields (``pred_sem_seg``, ``pred_depth_map``, ``pred_normal``,
         ``pred_saliency``) at the image's own size; a list for a list.
     """
-    tasks = check_inference_tasks(model, tasks)
-    pipeline = getattr(model, '_inference_pipeline', None)
+    tasks = check_inference_tasks(model, tasks, allow_untrained)
+    pipelines = model.__dict__.setdefault('_inference_pipelines', {})
+    pipeline = pipelines.get(check_channel_order(channel_order))
     if pipeline is None:
-        pipeline = build_inference_pipeline(model.cfg)
-        model._inference_pipeline = pipeline
+        pipeline = build_inference_pipeline(model.cfg, channel_order)
+        pipelines[channel_order] = pipeline
     imgs = list(img) if isinstance(img, (list, tuple)) else [img]
     # one image per forward: no padding to a batch size, so the result
     # does not depend on the other images
@@ -346,11 +382,13 @@ def inference_model(
     return samples if isinstance(img, (list, tuple)) else samples[0]
 
 
-def sample_to_numpy(sample: SegDataSample) -> Dict[str, np.ndarray]:
+def sample_to_numpy(
+        sample: Union[SegDataSample, dict]) -> Dict[str, np.ndarray]:
     """The predictions of a sample as NumPy arrays.
 
     Args:
-        sample (SegDataSample): A predicted sample.
+        sample (SegDataSample | dict): A predicted sample, or its
+            ``to_dict()`` (what an evaluator's metrics receive).
 
     Returns:
         dict[str, np.ndarray]: Per predicted task: ``semantic`` HxW int64
@@ -361,9 +399,10 @@ def sample_to_numpy(sample: SegDataSample) -> Dict[str, np.ndarray]:
     out = {}
     for task in task_names():
         spec = get_task(task)
-        if spec.pred_field not in sample:
+        data = get_pixel_data(sample, spec.pred_field)
+        if data is None:
             continue
-        data = getattr(sample, spec.pred_field).data.detach().cpu().numpy()
+        data = data.detach().cpu().numpy()
         if spec.out_channels is None:  # one channel per class: indices
             out[task] = data[0].astype(np.int64)
         elif data.shape[0] > 1:  # a vector per pixel

@@ -4,8 +4,10 @@ import copy
 import logging
 import os
 import os.path as osp
+import socket
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from typing import Optional, Tuple, Union
 
@@ -81,6 +83,157 @@ def check_work_dir(work_dir: str) -> None:
         reason = err.strerror or type(err).__name__
         raise OSError(f'work dir "{work_dir}" cannot be written ({reason}); '
                       f'pass a writable --work-dir.') from None
+
+
+#: The lock file of a work dir while a training run writes it.
+WORK_DIR_LOCK = '.had_mm_train.lock'
+#: Where each launcher puts the process's global rank.
+_RANK_ENV = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK')
+
+
+class WorkDirLockedError(RuntimeError):
+    """The work dir is being written by another training run."""
+
+
+class WorkDirLock:
+    """The held lock of a work dir; :meth:`release` it when done (the
+    operating system releases it when the process ends, however it
+    ends)."""
+
+    def __init__(self, path: Optional[str] = None, handle=None) -> None:
+        self.path = path
+        self._handle = handle
+
+    def release(self) -> None:
+        """Release the lock (idempotent)."""
+        if self._handle is not None:
+            self._handle.close()  # closing drops the flock
+            self._handle = None
+
+    def __enter__(self) -> 'WorkDirLock':
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _launch_rank(launcher: str) -> int:
+    """This process's global rank, before any process group exists."""
+    if launcher == 'none':
+        return 0
+    for name in _RANK_ENV:
+        value = os.environ.get(name)
+        if value is not None and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def lock_work_dir(work_dir: str, launcher: str = 'none') -> WorkDirLock:
+    """Lock ``work_dir`` for one training run, or refuse in one line.
+
+    Rank 0 holds an exclusive ``flock`` on ``<work_dir>/.had_mm_train.lock``
+    (with its pid, host and start time written in it) for the whole run;
+    the other ranks of the same run lock nothing. A second run on the same
+    work dir (e.g. ``--resume`` while the first still trains) is refused
+    before it writes anything. The lock dies with the process, so a run
+    that was killed leaves no stale lock.
+
+    Args:
+        work_dir (str): The run's work dir (it exists: see
+            :func:`check_work_dir`).
+        launcher (str): The ``--launcher`` value.
+
+    Returns:
+        WorkDirLock: The held lock (a no-op one on other ranks, or where
+        the platform has no ``fcntl``).
+
+    Raises:
+        WorkDirLockedError: If another run holds the lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return WorkDirLock()
+    if _launch_rank(launcher) != 0:
+        return WorkDirLock()
+    path = osp.join(work_dir, WORK_DIR_LOCK)
+    handle = open(path, 'a+')
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or 'unknown process'
+        handle.close()
+        raise WorkDirLockedError(
+            f'work dir "{work_dir}" is in use by another training run '
+            f'({holder}); wait for it to end or stop it, or pass another '
+            f'--work-dir') from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f'pid {os.getpid()} on {socket.gethostname()}, started '
+                 f'{time.strftime("%Y-%m-%d %H:%M:%S")}')
+    handle.flush()
+    return WorkDirLock(path, handle)
+
+
+def set_test_output_dir(cfg: Config, out: str) -> None:
+    """``tools/test.py --out DIR``: every test metric writes its prediction
+    files to ``out``.
+
+    Each metric of ``cfg.test_evaluator`` (a dict, a list, or an
+    ``Evaluator`` dict with ``metrics``) gets ``output_dir=out``, as in
+    MMSegmentation; a metric that takes no ``output_dir`` is refused by
+    name, before anything runs.
+
+    Args:
+        cfg (Config): The test config, changed in place.
+        out (str): The output folder.
+
+    Raises:
+        ValueError: If the config has no test evaluator, or a metric of it
+            cannot write prediction files.
+    """
+    from had_mm.registry import METRICS
+
+    evaluator = cfg.get('test_evaluator')
+    if not evaluator:
+        raise ValueError('--out: the config has no test_evaluator')
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        evaluator = evaluator['metrics']
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else \
+        [evaluator]
+    scope = cfg.get('default_scope', 'had_mm')
+    for metric in metrics:
+        name = metric.get('type')
+        try:
+            with METRICS.switch_scope_and_registry(scope) as registry:
+                metric_cls = name if isinstance(name, type) else \
+                    registry.get(name)
+        except (KeyError, ImportError):
+            metric_cls = None
+        if metric_cls is not None and not _takes_kwarg(metric_cls,
+                                                       'output_dir'):
+            cls_name = getattr(metric_cls, '__name__', name)
+            raise ValueError(
+                f'--out: the test metric {cls_name} writes no prediction '
+                f'files (it takes no output_dir); drop --out')
+        metric['output_dir'] = out
+
+
+def _takes_kwarg(cls: type, name: str) -> bool:
+    """Whether ``cls(...)`` accepts the keyword ``name`` (``**kwargs``
+    counts only if a base class in the chain names it)."""
+    import inspect
+    for klass in inspect.getmro(cls):
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters
+        if name in params:
+            return True
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return False
+    return False
 
 
 def load_tool_config(path: str,

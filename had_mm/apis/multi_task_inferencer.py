@@ -15,6 +15,7 @@ from mmseg.structures import SegDataSample
 
 from had_mm.datasets.transforms import (IMAGE_EXTENSIONS,
                                         MultiTaskInferencerLoader)
+from had_mm.datasets.transforms.inferencer_loading import check_channel_order
 from had_mm.visualization import MultiTaskLocalVisualizer
 from .inference import (build_inference_pipeline, check_inference_tasks,
                         init_model, predict_batch, sample_to_numpy,
@@ -53,6 +54,13 @@ class MultiTaskInferencer(BaseInferencer):
             semantic PNG; default: the checkpoint's.
         device (str, optional): ``'cpu'`` or ``'cuda'``; default: a GPU if
             there is one.
+        channel_order (str): Channel order of array inputs: ``'rgb'``
+            (default; numpy, scikit-image, PIL) or ``'bgr'``
+            (``mmcv.imread``, ``cv2.imread``). Files are read as they are.
+        allow_untrained (bool): Predict tasks the checkpoint has not
+            trained (e.g. ``depth`` with a lifelong run's
+            ``phase_1_semantic.pth``), with a warning, instead of refusing
+            them. Defaults to False.
         scope (str): Default registry scope. Defaults to ``'had_mm'``.
         cfg_options (dict, optional): Overrides of the config.
         show_progress (bool): Show a progress bar. Defaults to False.
@@ -70,6 +78,8 @@ class MultiTaskInferencer(BaseInferencer):
                  classes: Optional[Sequence[str]] = None,
                  palette: Optional[Sequence[Sequence[int]]] = None,
                  device: Optional[str] = None,
+                 channel_order: str = 'rgb',
+                 allow_untrained: bool = False,
                  scope: str = 'had_mm',
                  cfg_options: Optional[dict] = None,
                  show_progress: bool = False) -> None:
@@ -87,13 +97,17 @@ class MultiTaskInferencer(BaseInferencer):
             if cfg_options:
                 model.merge_from_dict(cfg_options)
         self.num_inputs = 0  # names the outputs of array inputs
+        self.channel_order = check_channel_order(channel_order)
+        self.allow_untrained = allow_untrained
+        self._input_names: List[str] = []
+        self._writes_files = True
         super().__init__(
             model=model,
             weights=weights,
             device=device,
             scope=scope,
             show_progress=show_progress)
-        self.tasks = check_inference_tasks(self.model, tasks)
+        self.tasks = check_inference_tasks(self.model, tasks, allow_untrained)
         meta = dict(self.model.dataset_meta)
         if classes is not None:
             meta['classes'] = tuple(classes)
@@ -113,7 +127,7 @@ class MultiTaskInferencer(BaseInferencer):
     def _init_pipeline(self, cfg: Config) -> Compose:
         """The test pipeline without label loading (see
         :func:`~had_mm.apis.build_inference_pipeline`)."""
-        return build_inference_pipeline(self.model.cfg)
+        return build_inference_pipeline(self.model.cfg, self.channel_order)
 
     def _init_collate(self, cfg: Config) -> Callable:
         """The test dataloader's ``collate_fn`` (default
@@ -135,7 +149,8 @@ class MultiTaskInferencer(BaseInferencer):
             name, boundaries=True, **kwargs)
 
     def _inputs_to_list(self, inputs: InputsType) -> list:
-        """Expand folders into their image files (sorted)."""
+        """Expand folders into their image files (sorted) and name the
+        outputs of each input (see :meth:`output_names`)."""
         items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         out = []
         for item in items:
@@ -155,7 +170,64 @@ class MultiTaskInferencer(BaseInferencer):
         if not out:
             raise ValueError('no inputs: pass an image path, a folder, an '
                              'array or a list of them')
+        self._input_names = self.output_names(out, self.num_inputs,
+                                              self._writes_files)
         return out
+
+    @staticmethod
+    def output_names(inputs: list,
+                     start: int = 0,
+                     refuse_collisions: bool = True) -> List[str]:
+        """The name of each input's output files, unique within a call.
+
+        A file is named by its stem (``room.png`` -> ``room``); files that
+        share a stem keep their extension (``chelsea.jpg`` ->
+        ``chelsea_jpg``, ``chelsea.png`` -> ``chelsea_png``); an array is
+        numbered by its position among all the inputs of the inferencer
+        (``00000003``). Two inputs that would still share a name (one
+        file name in two folders) are refused when files are written, so
+        that no output overwrites another.
+
+        Args:
+            inputs (list): Paths and arrays, as :meth:`_inputs_to_list`
+                expands them.
+            start (int): The number of the first input.
+            refuse_collisions (bool): Refuse two inputs of one name; False
+                (nothing is written) numbers the second (``x_1``).
+
+        Returns:
+            list[str]: One name per input.
+
+        Raises:
+            ValueError: One line naming the two inputs of a name.
+        """
+        stems = [
+            osp.splitext(osp.basename(x))[0] if isinstance(x, str) else None
+            for x in inputs
+        ]
+        names, owner = [], {}
+        for index, (item, stem) in enumerate(zip(inputs, stems)):
+            if stem is None:
+                name = f'{start + index:08d}'
+            elif stems.count(stem) == 1:
+                name = stem
+            else:
+                base, ext = osp.splitext(osp.basename(item))
+                name = f'{base}_{ext.lstrip(".")}' if ext else base
+            if name in owner and not refuse_collisions:
+                name = f'{name}_{index}'
+            elif name in owner:
+                first = owner[name]
+                first = first if isinstance(first, str) else 'an array'
+                second = item if isinstance(item, str) else 'an array'
+                raise ValueError(
+                    f'inputs "{first}" and "{second}" would both write '
+                    f'outputs named "{name}" (one would overwrite the '
+                    f'other); rename one, or predict them in separate '
+                    f'calls with separate out_dir')
+            owner[name] = item
+            names.append(name)
+        return names
 
     # ------------------------------------------------------------ calls
     def __call__(self,
@@ -173,8 +245,10 @@ class MultiTaskInferencer(BaseInferencer):
 
         Args:
             inputs (str | np.ndarray | list): An image file, a folder (its
-                image files, sorted), an ``HxWx3`` uint8 BGR array (as
-                ``mmcv.imread`` returns) or a list of them.
+                image files, sorted), an ``HxWx3`` array in the
+                inferencer's ``channel_order`` (RGB by default; uint8 0-255
+                or float in [0, 1]) or a list of them. The outputs of each
+                are named by :meth:`output_names`.
             return_datasamples (bool): Return the ``SegDataSample``\\ s
                 instead of arrays. Defaults to False.
             batch_size (int): Images per forward pass. Defaults to 1.
@@ -198,11 +272,13 @@ class MultiTaskInferencer(BaseInferencer):
             the sample(s).
         """
         if tasks is not None:  # before any image is read
-            tasks = check_inference_tasks(self.model, tasks)
+            tasks = check_inference_tasks(self.model, tasks,
+                                          self.allow_untrained)
         img_out_dir = osp.join(
             out_dir, img_out_dir) if (out_dir and img_out_dir) else ''
         pred_out_dir = osp.join(
             out_dir, pred_out_dir) if (out_dir and pred_out_dir) else ''
+        self._writes_files = bool(img_out_dir or pred_out_dir)
         return super().__call__(
             inputs,
             return_datasamples=return_datasamples,
@@ -217,17 +293,18 @@ class MultiTaskInferencer(BaseInferencer):
     def preprocess(self, inputs: list, batch_size: int = 1, **kwargs):
         """Yield collated batches of ``batch_size`` pipeline outputs.
 
-        Each output records which input it is (``input_index``), so that
-        saved files are named after the input.
+        Each output records its name (``input_name``, from
+        :meth:`output_names`), so that saved files are named after the
+        input.
         """
-        start = self.num_inputs
+        names = self._input_names
+        if len(names) != len(inputs):  # called without _inputs_to_list
+            names = self.output_names(inputs, self.num_inputs)
 
         def load(pair):
             index, item = pair
             data = self.pipeline(dict(img=item))
-            name = osp.splitext(osp.basename(item))[0] if isinstance(
-                item, str) else f'{start + index:08d}'
-            data['data_samples'].set_metainfo(dict(input_name=name))
+            data['data_samples'].set_metainfo(dict(input_name=names[index]))
             return data
 
         chunks = self._get_chunk_data(map(load, enumerate(inputs)), batch_size)
@@ -272,7 +349,7 @@ class MultiTaskInferencer(BaseInferencer):
         """
         if not (show or img_out_dir or return_vis):
             return None
-        loader = MultiTaskInferencerLoader()
+        loader = MultiTaskInferencerLoader(self.channel_order)
         results = []
         for item, pred in zip(inputs, preds):
             image = loader(dict(img=item))['img'][..., ::-1]  # BGR -> RGB

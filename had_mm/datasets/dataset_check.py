@@ -40,7 +40,8 @@ def check_dataset(dataset,
 
     Returns:
         dict: ``images`` (count), ``sizes`` (distinct ``(H, W)``),
-        ``valid_pixels`` and ``pixels`` per task label found.
+        ``valid_pixels`` and ``pixels`` per task label found, and
+        ``files``: per task, its label files (in sample order).
 
     Raises:
         ValueError: One line: the number of bad files found and the first
@@ -52,6 +53,7 @@ def check_dataset(dataset,
         ()) or None
     valid: Dict[str, int] = {}
     pixels: Dict[str, int] = {}
+    files: Dict[str, List[str]] = {}
     sizes = set()
     errors: List[str] = []
     for idx in range(len(dataset)):
@@ -83,6 +85,10 @@ def check_dataset(dataset,
                 mask = spec.valid_mask(np.asarray(results[spec.label_key]))
                 valid[task] = valid.get(task, 0) + int(mask.sum())
                 pixels[task] = pixels.get(task, 0) + int(mask.size)
+                path = info.get(f'{task}_path') or info.get(
+                    'seg_map_path' if task == 'semantic' else '')
+                if path:
+                    files.setdefault(task, []).append(str(path))
     if errors:
         more = (f'at least {len(errors)}'
                 if len(errors) >= max_errors else str(len(errors)))
@@ -91,7 +97,8 @@ def check_dataset(dataset,
         images=len(dataset),
         sizes=sorted(sizes),
         valid_pixels=valid,
-        pixels=pixels)
+        pixels=pixels,
+        files=files)
 
 
 def _check_classes(results: dict, num_classes: Optional[int]) -> None:
@@ -108,8 +115,10 @@ def _check_classes(results: dict, num_classes: Optional[int]) -> None:
             f'{int(seg[bad].max())}, out of range for {num_classes} classes')
 
 
-def check_valid_pixels(summary: Dict[str, object], tasks: List[str],
-                       name: str) -> None:
+def check_valid_pixels(summary: Dict[str, object],
+                       tasks: List[str],
+                       name: str,
+                       training: bool = False) -> None:
     """Refuse a split without a single valid label pixel for a task.
 
     Args:
@@ -117,15 +126,31 @@ def check_valid_pixels(summary: Dict[str, object], tasks: List[str],
         tasks (list[str]): The tasks the split is evaluated (or trained) on.
         name (str): How to call the split in messages.
 
+        training (bool): The split is trained on (the message says the
+            task would learn nothing) rather than evaluated.
+
     Raises:
-        ValueError: Naming the first task whose labels are all invalid.
+        ValueError: Naming the first task whose labels are all invalid,
+            and its label files.
     """
     for task in tasks:
         if task not in summary['pixels']:
             continue
         if summary['valid_pixels'][task] == 0:
+            effect = (f'{task} would train on a zero loss and learn nothing'
+                      if training else f'{task} would be scored on nothing')
             raise ValueError(
                 f'{name}: no valid {task} label pixel in its '
-                f'{summary["images"]} images ({task} would be scored on '
-                f'nothing); check the {task} labels (invalid = '
+                f'{summary["images"]} images{_list_files(summary, task)} '
+                f'({effect}); check the {task} labels (invalid = '
                 f'{get_task(task).invalid_desc}) or the data_root')
+
+
+def _list_files(summary: Dict[str, object], task: str, num: int = 3) -> str:
+    """`` (files "a", "b", "c" and 5 more)``, or ``''`` if unknown."""
+    files = (summary.get('files') or {}).get(task) or []
+    if not files:
+        return ''
+    shown = ', '.join(f'"{f}"' for f in files[:num])
+    more = f' and {len(files) - num} more' if len(files) > num else ''
+    return f' (files {shown}{more})'

@@ -10,7 +10,8 @@ import colorsys
 from typing import List
 
 __all__ = [
-    'NYUV2_13_CLASSES', 'NYUV2_13_PALETTE', 'NYUV2_40_CLASSES', 'nyuv2_palette'
+    'NYUV2_13_CLASSES', 'NYUV2_13_PALETTE', 'NYUV2_40_CLASSES',
+    'NYUV2_40_TO_13', 'nyuv2_palette'
 ]
 
 #: NYUv2-13 class names for the class ids 1..13 (0 = unlabelled).
@@ -33,6 +34,18 @@ NYUV2_40_CLASSES = ('wall', 'floor', 'cabinet', 'bed', 'chair', 'sofa',
                     'towel', 'shower curtain', 'box', 'whiteboard', 'person',
                     'night stand', 'toilet', 'sink', 'lamp', 'bathtub', 'bag',
                     'otherstructure', 'otherfurniture', 'otherprop')
+
+#: NYUv2-40 class id (1..40) -> NYUv2-13 class id (1..13), index 0 =
+#: unlabelled. The standard table of the 13-class NYUv2 benchmark (Couprie
+#: et al., ICLR 2013; Eigen & Fergus, ICCV 2015; SceneNet, Handa et al.),
+#: published as ``class13Mapping.mat`` in
+#: https://github.com/ankurhanda/nyuv2-meta-data. 13-class ids follow the
+#: alphabetical order of :data:`NYUV2_13_CLASSES`: 1 bed, 2 books,
+#: 3 ceiling, 4 chair, 5 floor, 6 furniture, 7 objects, 8 picture, 9 sofa,
+#: 10 table, 11 tv, 12 wall, 13 window.
+NYUV2_40_TO_13 = (0, 12, 5, 6, 1, 4, 9, 10, 12, 13, 6, 8, 6, 13, 10, 6, 13, 6,
+                  7, 7, 5, 7, 3, 2, 6, 11, 7, 7, 7, 7, 7, 7, 6, 7, 7, 7, 7, 7,
+                  7, 6, 7)
 
 
 def nyuv2_palette(num: int) -> List[List[int]]:

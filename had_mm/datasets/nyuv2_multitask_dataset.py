@@ -38,7 +38,32 @@ _LAYOUTS = {
         saliency='{split}/saliency/{id}.npy',
         marker='{split}/image'),
 }
-_LAYOUT_CLASSES = {'toolkit': (13, 40), 'nyud': (40, ), 'numpy': (13, )}
+#: The class counts each layout offers. The nyud layout stores 40 classes;
+#: its 13-class labels are mapped from them with the standard table
+#: (:data:`~had_mm.datasets.nyuv2_classes.NYUV2_40_TO_13`).
+_LAYOUT_CLASSES = {'toolkit': (13, 40), 'nyud': (13, 40), 'numpy': (13, )}
+#: Layouts whose label files hold 40 classes only.
+_STORED_40 = ('nyud', )
+#: A config per class count, for messages.
+_CLASS_CONFIGS = {
+    13: 'configs/had/had_r18-d8_nyuv2-3tasks.py',
+    40: 'configs/dense/joint_r18-d8_nyuv2-40-4tasks.py'
+}
+#: Where to read how to prepare NYUv2.
+PREP_DOC = 'docs/tutorials/nyuv2_8gpus.md'
+
+
+def _missing_root_hint(data_root: str) -> str:
+    """What to do about a ``data_root`` that does not exist."""
+    if 'synthetic' in osp.basename(osp.normpath(data_root)).lower():
+        return (f'generate synthetic rooms with `python '
+                f'tools/data/make_synthetic_rooms.py --out {data_root}` '
+                f'(or `make data`)')
+    return (f'prepare NYUv2 there as {PREP_DOC} describes ("1. Data": '
+            f'toolkit, multi-task NYUD or NumPy layout), or point data_root '
+            f'at your copy (--cfg-options '
+            f'train_dataloader.dataset.data_root=... '
+            f'val_dataloader.dataset.data_root=...)')
 
 
 @DATASETS.register_module()
@@ -52,7 +77,10 @@ class NYUv2MultiTaskDataset(BaseDataset):
       ``depth/...`` (uint16 mm), ``normal/...`` (RGB), ``saliency/...``.
       The synthetic-rooms generator writes this layout.
     - ``nyud`` (multi-task NYUD): ``images/``, ``segmentation/``,
-      ``depth/*.npy``, ``normals/``, ``gt_sets/{train,val}.txt``.
+      ``depth/*.npy``, ``normals/``, ``gt_sets/{train,val}.txt``. Its
+      labels hold 40 classes; with ``num_classes=13`` they are mapped to
+      13 with the standard table (``NYUV2_40_TO_13``, as the converter
+      of the toolkit layout does).
     - ``numpy`` (preprocessed 288x384): ``{train,val}/{image,label,depth,
       normal}/N.npy``.
 
@@ -95,19 +123,21 @@ class NYUv2MultiTaskDataset(BaseDataset):
         self.split = split
         self.num_classes = num_classes
         if not osp.isdir(data_root):
-            raise FileNotFoundError(
-                f'data_root "{data_root}" does not exist; generate synthetic '
-                f'rooms with `python tools/data/make_synthetic_rooms.py --out '
-                f'{data_root}` or point data_root at your NYUv2 copy.')
+            raise FileNotFoundError(f'data_root "{data_root}" does not '
+                                    f'exist; {_missing_root_hint(data_root)}')
         self.layout = self.detect_layout(data_root, split) \
             if layout == 'auto' else layout
         if self.layout not in _LAYOUTS:
             raise ValueError(f'unknown layout {layout!r}; use "auto", '
                              f'{", ".join(_LAYOUTS)}')
         if num_classes not in _LAYOUT_CLASSES[self.layout]:
+            have = _LAYOUT_CLASSES[self.layout][0]
             raise ValueError(
-                f'the {self.layout} layout has no {num_classes}-class '
-                f'labels (it has {_LAYOUT_CLASSES[self.layout]})')
+                f'the {self.layout} layout of "{data_root}" has '
+                f'{have}-class labels only, not {num_classes}; use a '
+                f'{have}-class config (e.g. {_CLASS_CONFIGS[have]}) or set '
+                f'num_classes={have} in every dataloader\'s dataset and the '
+                f'model\'s semantic head')
         classes = NYUV2_13_CLASSES if num_classes == 13 else NYUV2_40_CLASSES
         # dataset meta holds lists, as mmseg's datasets do
         palette = ([list(c) for c in NYUV2_13_PALETTE]
@@ -135,7 +165,8 @@ class NYUv2MultiTaskDataset(BaseDataset):
         raise ValueError(
             f'cannot recognise the layout of "{data_root}" for split '
             f'"{split}": expected image/{split}/ (toolkit), images/ + '
-            f'gt_sets/ (multi-task NYUD) or {alt}/image/*.npy (numpy)')
+            f'gt_sets/ (multi-task NYUD) or {alt}/image/*.npy (numpy); see '
+            f'{PREP_DOC}')
 
     def _ids(self) -> List[str]:
         root, split = self.data_root, self.split
@@ -200,6 +231,9 @@ class NYUv2MultiTaskDataset(BaseDataset):
                 sample_id=sample_id,
                 layout=self.layout,
                 num_classes=self.num_classes,
+                # labels stored with 40 classes, mapped to 13 on loading
+                semantic_40_to_13=(self.layout in _STORED_40
+                                   and self.num_classes == 13),
                 tasks=list(self.tasks),
                 seg_fields=[],
                 reduce_zero_label=False)

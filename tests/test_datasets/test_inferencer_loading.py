@@ -1,4 +1,5 @@
-"""MultiTaskInferencerLoader: files as LoadMultiTaskImage, arrays as given."""
+"""MultiTaskInferencerLoader: files as LoadMultiTaskImage, arrays in their
+channel order (RGB by default)."""
 import mmcv
 import numpy as np
 import pytest
@@ -17,8 +18,10 @@ def test_file_and_array(tmp_path):
     np.testing.assert_array_equal(from_file['img'], ref['img'])
     assert from_file['img_path'] == path
     assert from_file['ori_shape'] == (6, 7)
-    from_array = loader(dict(img=img))
+    from_array = MultiTaskInferencerLoader('bgr')(dict(img=img))
     np.testing.assert_array_equal(from_array['img'], img)
+    from_rgb = loader(dict(img=img[..., ::-1]))  # RGB by default
+    np.testing.assert_array_equal(from_rgb['img'], img)
     assert 'img_path' not in from_array
     gray = loader(dict(img=img[..., 0]))['img']
     assert gray.shape == (6, 7, 3)

@@ -56,8 +56,16 @@ def test_unknown_task():
 
 
 def test_missing_folder(tmp_path):
+    # a synthetic-rooms folder: how to generate it
     with pytest.raises(FileNotFoundError, match='make_synthetic_rooms'):
-        NYUv2MultiTaskDataset(str(tmp_path / 'nowhere'))
+        NYUv2MultiTaskDataset(str(tmp_path / 'synthetic_rooms'))
+    # any other (NYUv2) folder: the NYUv2 preparation, never synthetic data
+    for name in ('nyuv2', 'nowhere'):
+        with pytest.raises(FileNotFoundError) as err:
+            NYUv2MultiTaskDataset(str(tmp_path / 'data' / name))
+        msg = str(err.value)
+        assert 'docs/tutorials/nyuv2_8gpus.md' in msg, msg
+        assert 'synthetic' not in msg.lower(), msg
 
 
 def test_unrecognised_layout_says_what_it_expected(tmp_path):
@@ -119,8 +127,11 @@ def test_numpy_layout_and_ignore_index(tmp_path):
 
 
 def test_numpy_layout_has_no_40_classes(tmp_path):
-    with pytest.raises(ValueError, match='no 40-class'):
+    with pytest.raises(ValueError) as err:
         NYUv2MultiTaskDataset(_npy_root(tmp_path), num_classes=40)
+    msg = str(err.value)
+    assert '13-class labels only, not 40' in msg
+    assert 'configs/had/had_r18-d8_nyuv2-3tasks.py' in msg
 
 
 @pytest.mark.parametrize('bad,match', [
@@ -170,5 +181,43 @@ def test_nyud_layout(tmp_path):
     res = ds[0]
     assert np.all(res['gt_seg_map'] == 39)  # 1..40 -> 0..39
     assert np.allclose(res['gt_depth_map'], 2.0)
-    with pytest.raises(ValueError, match='no 13-class'):
-        NYUv2MultiTaskDataset(str(root), num_classes=13)
+    # 13 classes: the 40 stored ones mapped by the standard table
+    # (40 otherprop -> 7 objects)
+    ds13 = NYUv2MultiTaskDataset(
+        str(root),
+        split='test',
+        tasks=['semantic'],
+        num_classes=13,
+        pipeline=LOAD)
+    assert len(ds13.metainfo['classes']) == 13
+    assert np.all(ds13[0]['gt_seg_map'] == 6)
+
+
+def test_nyud_layout_maps_40_to_13_the_standard_way(tmp_path):
+    from had_mm.datasets.nyuv2_classes import (NYUV2_13_CLASSES,
+                                               NYUV2_40_CLASSES,
+                                               NYUV2_40_TO_13)
+    root = tmp_path / 'nyud'
+    for d in ('images', 'segmentation', 'gt_sets'):
+        (root / d).mkdir(parents=True)
+    seg40 = np.arange(41, dtype=np.uint8).reshape(1, 41)  # 0 = unlabelled
+    Image.fromarray(np.zeros((1, 41, 3),
+                             np.uint8)).save(root / 'images' / 'a.png')
+    Image.fromarray(seg40).save(root / 'segmentation' / 'a.png')
+    (root / 'gt_sets' / 'train.txt').write_text('a\n')
+    ds = NYUv2MultiTaskDataset(
+        str(root), tasks=['semantic'], num_classes=13, pipeline=LOAD)
+    seg13 = ds[0]['gt_seg_map'][0]
+    assert seg13[0] == 255  # unlabelled stays ignored
+    for c40 in range(1, 41):
+        assert seg13[c40] == NYUV2_40_TO_13[c40] - 1
+    names = dict(zip(NYUV2_40_CLASSES, range(1, 41)))
+    for name in ('wall', 'floor', 'bed', 'chair', 'sofa', 'table', 'window',
+                 'books', 'ceiling'):
+        assert NYUV2_13_CLASSES[seg13[names[name]]] == name
+    assert NYUV2_13_CLASSES[seg13[names['television']]] == 'tv'
+    # a value beyond the 40 classes names the file
+    Image.fromarray(np.full((1, 41), 41,
+                            np.uint8)).save(root / 'segmentation' / 'a.png')
+    with pytest.raises(ValueError, match='out of range for its 40 classes'):
+        ds[0]

@@ -56,7 +56,8 @@ def test_demo_writes_panels_and_predictions(phase_2_checkpoint,
     # a folder, in this process (a subprocess start costs seconds)
     _demo_main()([
         osp.dirname(image), TINY_LIFELONG, phase_2_checkpoint, '--out-dir',
-        str(tmp_path / 'folder'), '--tasks', 'normal', '--no-pred'
+        str(tmp_path / 'folder'), '--tasks', 'normal', '--no-pred',
+        '--allow-untrained'
     ])
     panels = sorted(p.name for p in (tmp_path / 'folder' / 'vis').iterdir())
     assert panels == sorted(os.listdir(osp.dirname(image)))
@@ -95,6 +96,10 @@ def test_demo_errors(phase_2_checkpoint, synthetic_rooms_root, tmp_path,
         capsys,
         [image, TINY_LIFELONG, phase_2_checkpoint, '--tasks', 'saliency'] +
         out, 'no head for task(s) saliency')
+    _assert_one_error_line(
+        capsys,
+        [image, TINY_LIFELONG, phase_2_checkpoint, '--tasks', 'normal'] + out,
+        'normal not learnt yet', '--allow-untrained')
     _assert_one_error_line(capsys, [image, TINY_SEG, phase_2_checkpoint] + out,
                            'does not fit', 'phase_2_depth.pth')
     _assert_one_error_line(capsys,

@@ -1,5 +1,6 @@
 """Bad data fails before phase 1 trains, not when a batch reads it."""
 import glob
+import importlib.util
 import os.path as osp
 import shutil
 import sys
@@ -58,6 +59,37 @@ def test_all_invalid_validation_depth_fails_at_start(rooms, tmp_path):
     _zero_depth(glob.glob(str(rooms / 'depth' / 'test' / '*.png')))
     line = _error_line(*_train(tmp_path / 'w', rooms))
     assert 'the validation set: no valid depth label pixel' in line
+
+
+def test_a_phase_without_a_valid_pixel_of_its_task_fails_at_start(
+        rooms, tmp_path, capsys):
+    """Phase 2 (depth) trains on train images 8..15: with all their depth
+    invalid it would log loss_depth 0 throughout and count as learnt.
+    tools/train.py runs in this process (the error comes before any
+    training; a subprocess start costs tens of seconds)."""
+    chunk = sorted(glob.glob(str(rooms / 'depth' / 'train' / '*.png')))[8:16]
+    _zero_depth(chunk)
+    spec = importlib.util.spec_from_file_location(
+        'train_tool', osp.join(REPO, 'tools', 'train.py'))
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    with pytest.raises(SystemExit) as exit_info:
+        train.main([
+            TINY, '--work-dir',
+            str(tmp_path / 'w'), '--cfg-options',
+            f'train_dataloader.dataset.data_root={rooms}',
+            f'val_dataloader.dataset.data_root={rooms}'
+        ])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith('error')]
+    assert len(lines) == 1 and 'Traceback' not in err, err[-3000:]
+    line = lines[0]
+    assert 'the train chunk of phase 2 (depth): no valid depth label ' \
+        'pixel in its 8 images' in line
+    assert chunk[0] in line and 'and 5 more' in line
+    assert 'learn nothing' in line
+    assert not glob.glob(str(tmp_path / 'w' / '*.pth'))
 
 
 def test_a_failed_evaluation_keeps_the_trained_phase(rooms, tmp_path):

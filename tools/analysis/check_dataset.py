@@ -7,13 +7,14 @@ Example::
 
 builds the ``train``, ``val`` and ``test`` dataloaders' data sets (``--splits``
 to choose) and runs their loading transforms over every sample: image and
-label sizes, dtypes (e.g. an 8-bit depth PNG), class range (reported as the
-value stored in the file), finiteness (NaN in an image ``.npy``), truncated
-or undecodable files. Prints, per split, the image count and sizes and the
-fraction of valid label pixels per task; a split with no valid pixel of a
-task is an error. Exit status 2 with one ``error:`` line naming the first
-bad file. The lifelong loop runs the same check before training
-(``train_cfg.check_data``).
+label sizes, dtypes (e.g. an 8-bit depth PNG; an image ``.npy`` that is not
+uint8 0-255 or float in [0, 1], such as a float one in 0-255), class range
+(reported as the value stored in the file), finiteness (NaN in an image
+``.npy``), truncated or undecodable files. Prints, per split, the image
+count and sizes and the fraction of valid label pixels per task; a split
+with no valid pixel of a task is an error. Exit status 2 with one
+``error:`` line naming the first bad file. The lifelong loop runs the same
+check before training (``train_cfg.check_data``).
 """
 import argparse
 import os.path as osp

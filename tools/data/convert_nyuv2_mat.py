@@ -60,18 +60,10 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from light_import import load_dataset_module  # noqa: E402
 
 # NYUv2-40 class id (1..40) -> NYUv2-13 class id (1..13), index 0 =
-# unlabelled. The standard table of the 13-class NYUv2 benchmark (Couprie
-# et al., ICLR 2013; Eigen & Fergus, ICCV 2015; SceneNet, Handa et al.),
-# published as ``class13Mapping.mat`` in
-# https://github.com/ankurhanda/nyuv2-meta-data. 13-class ids follow the
-# alphabetical order of NYUV2_13_CLASSES: 1 bed, 2 books, 3 ceiling,
-# 4 chair, 5 floor, 6 furniture, 7 objects, 8 picture, 9 sofa, 10 table,
-# 11 tv, 12 wall, 13 window.
-NYUV2_40_TO_13 = np.array([
-    0, 12, 5, 6, 1, 4, 9, 10, 12, 13, 6, 8, 6, 13, 10, 6, 13, 6, 7, 7, 5, 7, 3,
-    2, 6, 11, 7, 7, 7, 7, 7, 7, 6, 7, 7, 7, 7, 7, 7, 6, 7
-],
-                          dtype=np.uint8)
+# unlabelled: the standard table, kept in had_mm/datasets/nyuv2_classes.py
+# (the nyud layout's loader maps with it too).
+NYUV2_40_TO_13 = np.array(
+    load_dataset_module('nyuv2_classes').NYUV2_40_TO_13, dtype=np.uint8)
 
 # Keys of the labelled .mat file that the converter reads.
 IMAGE_KEY = 'images'

@@ -4,12 +4,29 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from had_mm.registry import TRANSFORMS
-from .loading import LoadMultiTaskImage
+from .loading import LoadMultiTaskImage, image_array_to_uint8
 
 #: Image file types the inferencer reads (what mmcv/OpenCV decode), and
-#: float ``.npy`` images in [0, 1] (as :class:`LoadMultiTaskImage`).
+#: ``.npy`` images (uint8 0-255 or float in [0, 1], as
+#: :class:`LoadMultiTaskImage`).
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp',
                     '.ppm', '.pgm', '.npy')
+
+#: The channel orders an image array may be given in.
+CHANNEL_ORDERS = ('rgb', 'bgr')
+
+
+def check_channel_order(channel_order: str) -> str:
+    """``channel_order``, checked.
+
+    Raises:
+        ValueError: If it is not ``'rgb'`` or ``'bgr'``.
+    """
+    if channel_order not in CHANNEL_ORDERS:
+        raise ValueError(f'channel_order must be "rgb" (numpy, scikit-image, '
+                         f'PIL) or "bgr" (mmcv.imread, cv2.imread), got '
+                         f'{channel_order!r}')
+    return channel_order
 
 
 @TRANSFORMS.register_module()
@@ -18,15 +35,25 @@ class MultiTaskInferencerLoader(BaseTransform):
 
     The counterpart of mmseg's ``InferencerLoader`` for had_mm pipelines.
     A path goes through :class:`LoadMultiTaskImage` (so an image gives the
-    same input as in ``tools/test.py``); an array is taken as it is, in the
-    channel order of ``mmcv.imread`` (BGR), as mmseg's inferencer does.
+    same input as in ``tools/test.py``). An array is ``HxWx3`` (or ``HxW``
+    grey) in ``channel_order``: RGB by default, the convention of numpy,
+    scikit-image and PIL (``np.asarray(Image.open(...))``); pass
+    ``channel_order='bgr'`` for arrays from ``mmcv.imread`` or
+    ``cv2.imread``. Its dtype follows the rule of
+    :func:`~had_mm.datasets.transforms.loading.image_array_to_uint8`: uint8
+    0-255 or float in [0, 1]; anything else is refused by name.
 
     Required keys: ``img`` (a path or an array; the inferencer's input).
-    Added keys: ``img``, ``img_path`` (paths only), ``img_shape``,
-    ``ori_shape``.
+    Added keys: ``img`` (uint8 BGR, as mmcv's loaders give), ``img_path``
+    (paths only), ``img_shape``, ``ori_shape``.
+
+    Args:
+        channel_order (str): ``'rgb'`` (default) or ``'bgr'``: the channel
+            order of array inputs. Files are decoded as what they are.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, channel_order: str = 'rgb') -> None:
+        self.channel_order = check_channel_order(channel_order)
         self.from_file = LoadMultiTaskImage()
 
     def transform(self, results: dict) -> dict:
@@ -42,7 +69,7 @@ class MultiTaskInferencerLoader(BaseTransform):
         Raises:
             FileNotFoundError: For a path that does not exist.
             ValueError: For a file that is not an image, or an array that
-                is not ``HxW`` / ``HxWx3`` uint8.
+                is not an ``HxW`` / ``HxWx3`` image (shape or dtype).
         """
         if not isinstance(results, dict):
             results = dict(img=results)
@@ -69,16 +96,18 @@ class MultiTaskInferencerLoader(BaseTransform):
                 f'"{path}" is not an image (it cannot be decoded); pass a '
                 f'PNG/JPEG/BMP/TIFF file or an HxWx3 uint8 array') from None
 
-    @staticmethod
-    def _from_array(img: np.ndarray, results: dict) -> dict:
+    def _from_array(self, img: np.ndarray, results: dict) -> dict:
+        # described as given, before any conversion
+        what = f'an image array of shape {img.shape} and dtype {img.dtype}'
+        order = self.channel_order.upper()
+        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
+            raise ValueError(
+                f'{what} is not an image: pass HxWx3 ({order}) or HxW (grey)')
+        img = image_array_to_uint8(img, what)
         if img.ndim == 2:
             img = np.repeat(img[..., None], 3, axis=-1)
-        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-            raise ValueError(
-                f'an image array must be HxWx3 (or HxW) uint8, got shape '
-                f'{img.shape} and dtype {img.dtype}; convert it with '
-                f'(arr * 255).astype(np.uint8) if it is a float image in '
-                f'[0, 1]')
+        elif self.channel_order == 'rgb':
+            img = img[..., ::-1]  # the pipeline's order is mmcv's (BGR)
         results['img'] = np.ascontiguousarray(img)
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]

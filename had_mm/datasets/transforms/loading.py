@@ -7,6 +7,7 @@ from mmcv.transforms import BaseTransform
 
 from had_mm.registry import TRANSFORMS
 from had_mm.tasks import get_task
+from ..nyuv2_classes import NYUV2_40_TO_13
 
 
 def _read_png(path: str, flag: str = 'unchanged') -> np.ndarray:
@@ -35,9 +36,84 @@ def _read_npy(path: str) -> np.ndarray:
                          f're-convert it') from None
 
 
+#: How far a float image may stray outside [0, 1] (rounding of a resize or
+#: a colour conversion) and still be read as one; clipped to [0, 1].
+FLOAT_IMAGE_TOLERANCE = 1e-3
+
+
+def image_array_to_uint8(arr: np.ndarray, what: str) -> np.ndarray:
+    """An image array of any supported dtype as uint8, or a one-line refusal.
+
+    The rule, by dtype (the channel order is left as it is):
+
+    - ``uint8``: 0-255, taken as it is.
+    - another integer dtype (``int64`` from ``np.array`` of Python ints,
+      ``uint16``...): read as 0-255 when every value is in 0..255, refused
+      otherwise (e.g. a 16-bit image: convert it yourself).
+    - a float dtype: must be in [0, 1] (values up to
+      :data:`FLOAT_IMAGE_TOLERANCE` outside are clipped) and is scaled by
+      255. A float image in 0-255 (maximum above 1) or a normalised one
+      (negative values) is refused, never guessed: divide it by 255, or
+      store it as uint8.
+    - anything else (bool, complex, object): refused.
+
+    Args:
+        arr (np.ndarray): The image, any shape.
+        what (str): How to name it in messages, e.g. ``'image "a.npy"'``.
+
+    Returns:
+        np.ndarray: The same shape, uint8.
+
+    Raises:
+        ValueError: One line naming ``what``, its dtype and its range.
+    """
+    dtype = arr.dtype
+    if dtype == np.uint8:
+        return arr
+    if dtype == np.bool_ or not (np.issubdtype(dtype, np.integer)
+                                 or np.issubdtype(dtype, np.floating)):
+        raise ValueError(
+            f'{what} has dtype {dtype}, which is not an image dtype; images '
+            f'must be uint8 (0-255) or float in [0, 1]')
+    if arr.size == 0:
+        raise ValueError(f'{what} is empty (shape {arr.shape})')
+    if np.issubdtype(dtype, np.integer):
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi > 255:
+            raise ValueError(
+                f'{what} has dtype {dtype} with values {lo}..{hi}, outside '
+                f'0..255; images must be uint8 (0-255) or float in [0, 1] '
+                f'(convert a 16-bit image to 8 bits yourself)')
+        return arr.astype(np.uint8)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        # NaN would be cast to an arbitrary byte, silently
+        raise ValueError(
+            f'{what} contains NaN/inf at {int((~finite).sum())} values; '
+            f'images must be finite (uint8 0-255 or float in [0, 1])')
+    lo, hi = float(arr.min()), float(arr.max())
+    tol = FLOAT_IMAGE_TOLERANCE
+    if hi > 1 + tol:
+        raise ValueError(
+            f'{what} has dtype {dtype} with values up to {hi:g}: a float '
+            f'image must be in [0, 1] (this looks like 0-255); divide it '
+            f'by 255 or store it as uint8')
+    if lo < -tol:
+        raise ValueError(
+            f'{what} has dtype {dtype} with values down to {lo:g}: a float '
+            f'image must be in [0, 1] (this looks normalised); store the '
+            f'image before normalisation')
+    return np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8)
+
+
 @TRANSFORMS.register_module()
 class LoadMultiTaskImage(BaseTransform):
-    """Load an RGB image from PNG/JPEG or from a float ``.npy`` in [0, 1].
+    """Load an RGB image from PNG/JPEG or from an RGB ``.npy`` array.
+
+    A ``.npy`` image is ``HxWx3`` RGB, either uint8 in 0-255 or float in
+    [0, 1]; anything else (a float image in 0-255, a normalised one, a
+    16-bit one, bool) is refused naming the file, never guessed (the rule:
+    :func:`image_array_to_uint8`).
 
     The image is returned as uint8 BGR, as mmcv's ``LoadImageFromFile`` does,
     so mmseg's data preprocessor (``bgr_to_rgb=True``) applies unchanged.
@@ -53,17 +129,7 @@ class LoadMultiTaskImage(BaseTransform):
             if arr.ndim != 3 or arr.shape[2] != 3:
                 raise ValueError(f'"{path}": expected an HxWx3 image array, '
                                  f'got shape {arr.shape}')
-            if not np.issubdtype(arr.dtype, np.number):
-                raise ValueError(f'image "{path}" has dtype {arr.dtype}; '
-                                 f'expected float RGB in [0, 1]')
-            if not np.isfinite(arr).all():
-                # NaN would be cast to an arbitrary byte, silently
-                raise ValueError(
-                    f'image "{path}" contains NaN/inf at '
-                    f'{int((~np.isfinite(arr)).sum())} values; images must '
-                    f'be finite RGB in [0, 1]')
-            img = np.clip(np.round(arr[..., ::-1] * 255), 0,
-                          255).astype(np.uint8)
+            img = image_array_to_uint8(arr, f'image "{path}"')[..., ::-1]
         else:
             if not osp.isfile(path):
                 raise FileNotFoundError(f'image "{path}" does not exist')
@@ -137,6 +203,14 @@ class LoadMultiTaskAnnotations(BaseTransform):
             seg = np.where(raw < 0, 255, raw)  # -1 = ignore
         else:
             raw = _read_png(path)
+            if results.get('semantic_40_to_13'):
+                # a 40-class file read as NYUv2-13: the standard table
+                if raw.max() > 40:
+                    raise ValueError(
+                        f'semantic label "{path}" holds value '
+                        f'{int(raw.max())}, out of range for its 40 classes '
+                        f'(stored as 1..40, 0 = unlabelled)')
+                raw = np.asarray(NYUV2_40_TO_13, np.uint8)[raw]
             # 0 = unlabelled; classes are stored 1..C
             seg = np.where(raw == 0, 255, raw.astype(np.int64) - 1)
         if not np.all(np.isfinite(seg)):

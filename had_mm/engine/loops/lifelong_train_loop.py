@@ -2,6 +2,7 @@ import copy
 import difflib
 import logging
 import math
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -122,8 +123,10 @@ class LifelongTrainLoop(PhasedTrainLoop):
             phase's chunk and of the validation set once (sizes, dtypes,
             class range, finiteness; see
             :func:`~had_mm.datasets.dataset_check.check_dataset`) and
-            require valid validation pixels for every task, so that a bad
-            file fails in second 1 rather than when a batch reads it.
+            require valid validation pixels for every task and valid
+            pixels of its task in every phase's chunk (a phase without
+            any would train on a zero loss), so that a bad file fails in
+            second 1 rather than when a batch reads it.
             ``'auto'`` (default): when train and validation sets hold at
             most :data:`CHECK_DATA_MAX_IMAGES` images together.
     """
@@ -326,9 +329,11 @@ class LifelongTrainLoop(PhasedTrainLoop):
                     logger='current')
             return
         for t, dataset in enumerate(self.phase_datasets):
-            check_dataset(
-                dataset, f'the train chunk of phase {t + 1} '
-                f'({self.tasks[t]})')
+            name = f'the train chunk of phase {t + 1} ({self.tasks[t]})'
+            summary = check_dataset(dataset, name)
+            # a phase without one valid pixel of its task would train on a
+            # zero loss throughout, and the task matrix call it learnt
+            check_valid_pixels(summary, [self.tasks[t]], name, training=True)
         summary = check_dataset(val_dataset, 'the validation set')
         check_valid_pixels(summary, self.tasks, 'the validation set')
         print_log(
@@ -391,6 +396,9 @@ class LifelongTrainLoop(PhasedTrainLoop):
         try:
             return DATASETS.build(cfg)
         except FileNotFoundError as err:
+            root = cfg.get('data_root')
+            if isinstance(root, str) and not osp.isdir(root):
+                raise  # no data at all: the data set's message says why
             raise FileNotFoundError(
                 f'{err} (needed by phase task {cfg["tasks"][0]}: the '
                 f'dataset does not provide it)') from None

@@ -82,6 +82,17 @@ class MultiTaskMetric(BaseDenseMetric):
             prefix). Defaults to None.
         collect_dir (str, optional): Directory to collect results through
             the file system. Defaults to None.
+        output_dir (str, optional): Also write each sample's predictions
+            of the evaluated tasks there, as the inferencer does
+            (:func:`~had_mm.apis.save_predictions`: ``<image
+            stem>_semantic.png``, ``_depth.png`` and ``.npy``,
+            ``_normal.png``, ``_saliency.png``); what ``tools/test.py
+            --out DIR`` sets. Defaults to None: no files.
+        format_only (bool): Only write the predictions (``output_dir``),
+            compute no metric (a test set without labels), as mmseg's
+            ``IoUMetric``. Defaults to False.
+        keep_results (bool): Accepted for mmseg's ``tools/test.py --out``,
+            which sets it; the files are always kept. Defaults to False.
     """
 
     def __init__(self,
@@ -92,11 +103,20 @@ class MultiTaskMetric(BaseDenseMetric):
                  task_cfgs: Optional[Dict[str, dict]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
+                 collect_dir: Optional[str] = None,
+                 output_dir: Optional[str] = None,
+                 format_only: bool = False,
+                 keep_results: bool = False) -> None:
         super().__init__(
             collect_device=collect_device,
             prefix=prefix,
             collect_dir=collect_dir)
+        if format_only and not output_dir:
+            raise ValueError('MultiTaskMetric: format_only=True writes the '
+                             'predictions only, so it needs an output_dir')
+        self.output_dir = output_dir
+        self.format_only = format_only
+        self._written: Dict[str, int] = {}
         task_cfgs = dict(task_cfgs or {})
         _check_tasks(list(task_cfgs) or list(task_names()))
         self.num_classes = num_classes
@@ -222,7 +242,46 @@ class MultiTaskMetric(BaseDenseMetric):
             data_samples (Sequence[dict]): Outputs of the model, each a dict
                 from ``SegDataSample.to_dict()``.
         """
-        self.results.extend(self.process_batch(data_samples, data_samples))
+        if self.output_dir:
+            self._write_predictions(data_samples)
+        if not self.format_only:
+            self.results.extend(self.process_batch(data_samples, data_samples))
+
+    def _write_predictions(self, data_samples: Sequence[Any]) -> None:
+        """Write the evaluated tasks' predictions of each sample to
+        ``output_dir``, named after its image (a repeated name gets
+        ``_<n>``, so that no file is overwritten)."""
+        import os.path as osp
+
+        from had_mm.apis.inference import sample_to_numpy, save_predictions
+        palette = (self.dataset_meta or {}).get('palette')
+        for index, sample in enumerate(data_samples):
+            get = sample.get if isinstance(sample, dict) else \
+                lambda k, s=sample: getattr(s, k, None)
+            path = get('img_path')
+            stem = osp.splitext(osp.basename(str(path)))[0] if path else \
+                f'{len(self._written):08d}'
+            count = self._written.get(stem, 0)
+            self._written[stem] = count + 1
+            name = stem if count == 0 else f'{stem}_{count}'
+            preds = {
+                task: pred
+                for task, pred in sample_to_numpy(sample).items()
+                if task in self.tasks
+            }
+            save_predictions(preds, self.output_dir, name, palette)
+
+    def evaluate(self, size: int) -> dict:
+        """mmengine's, or, with ``format_only``, the files only."""
+        self._written = {}
+        if self.format_only:
+            print_log(
+                f'MultiTaskMetric: predictions written to '
+                f'{self.output_dir} (format_only: no metric computed)',
+                logger='current')
+            self.results.clear()
+            return {}
+        return super().evaluate(size)
 
     def compute_from(self, results: List[Dict[str, Any]]) -> Dict[str, float]:
         """Metrics of every evaluated task over the whole set.

@@ -1,4 +1,5 @@
 """Top-1 accuracy per class-incremental task."""
+import os
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -35,6 +36,10 @@ class TaskAccuracy(BaseMetric):
             Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to
             None: no prefix.
+        output_dir (str, optional): Also write the predictions there, as
+            ``predictions.csv`` (``index,prediction,label,task``, one row
+            per test sample in data set order); what ``tools/test.py --out
+            DIR`` sets. Defaults to None: no file.
     """
 
     default_prefix: Optional[str] = ''
@@ -42,9 +47,11 @@ class TaskAccuracy(BaseMetric):
     def __init__(self,
                  classes_per_task: Optional[int] = None,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 output_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.classes_per_task = classes_per_task
+        self.output_dir = output_dir
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Store (prediction, label) of each sample.
@@ -94,7 +101,19 @@ class TaskAccuracy(BaseMetric):
         correct = pred == gt
         out = dict(accuracy=float(100.0 * correct.mean()))
         task = gt // self._classes_per_task()
+        if self.output_dir:
+            self._write_predictions(pred, gt, task)
         for t in np.unique(task):
             out[f'accuracy_task_{int(t) + 1}'] = float(
                 100.0 * correct[task == t].mean())
         return out
+
+    def _write_predictions(self, pred: np.ndarray, gt: np.ndarray,
+                           task: np.ndarray) -> None:
+        """``<output_dir>/predictions.csv``: one row per sample."""
+        os.makedirs(self.output_dir, exist_ok=True)
+        path = os.path.join(self.output_dir, 'predictions.csv')
+        with open(path, 'w') as f:
+            f.write('index,prediction,label,task\n')
+            for i, (p, g, t) in enumerate(zip(pred, gt, task)):
+                f.write(f'{i},{int(p)},{int(g)},{int(t) + 1}\n')
