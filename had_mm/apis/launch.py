@@ -366,11 +366,6 @@ def build_runner(cfg: Config,
     load_from = cfg.get('load_from')
     if load_from:
         check_checkpoint_path(load_from, 'load_from checkpoint')
-    elif for_training and not cfg.get('resume'):
-        # one process per machine fetches; mmengine's loader then finds
-        # the file in its cache on every rank
-        check_pretrained_weights(
-            cfg.model, download=int(os.environ.get('LOCAL_RANK', '0')) == 0)
     mode = amp_mode(amp)
     if mode is not None:
         _enable_amp(cfg, mode)
@@ -389,6 +384,13 @@ def build_runner(cfg: Config,
     if for_training:
         # mmengine would build it in runner.train() and keeps a built loop
         runner._train_loop = runner.build_train_loop(runner._train_loop)
+        if not (load_from or cfg.get('resume')):
+            # after the data checks, before any weight is initialised; one
+            # process per machine fetches, mmengine's loader then finds the
+            # file in its cache on every rank
+            check_pretrained_weights(
+                cfg.model,
+                download=int(os.environ.get('LOCAL_RANK', '0')) == 0)
     return runner
 
 
