@@ -149,7 +149,9 @@ def write_config(base: str,
     dry run's size, batch and workers)."""
     from mmengine.config import Config
     cfg = Config.fromfile(base)
-    tasks = [p['task'] for p in cfg.train_cfg.phases]
+    phases = [
+        dict(task=p['task'], max_iters=iters) for p in cfg.train_cfg.phases
+    ]
     hooks = [dict(h) for h in cfg.get('custom_hooks', None) or []]
     hooks += [dict(type='StepProfileHook'), dict(type='RankEqualityHook')]
     train_ds = dict(data_root=data_root)
@@ -173,8 +175,7 @@ def write_config(base: str,
         f'train_dataloader = {dict(loader, dataset=train_ds)!r}',
         f'val_dataloader = {dict(loader, dataset=val_ds)!r}',
         'test_dataloader = val_dataloader',
-        f'train_cfg = dict(phases={[dict(task=t, max_iters=iters) for t in tasks]!r},',  # noqa: E501
-        '                 progress_bar=False)',
+        f'train_cfg = dict(phases={phases!r}, progress_bar=False)',
         f'custom_hooks = {hooks!r}',
         '# no periodic checkpoints (the loop saves one per phase)',
         'default_hooks = dict(checkpoint=dict(interval=10**9), '
@@ -261,8 +262,8 @@ def _ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
-def summarize(work: str, out: str, command: str, runs: List[str],
-              skip: int, steps_file: Optional[str], meta: dict) -> dict:
+def summarize(work: str, out: str, command: str, runs: List[str], skip: int,
+              steps_file: Optional[str], meta: dict) -> dict:
     """Collect every run's ``gpu_profile.json`` (and the ranks' check)
     into ``out/results.json`` and ``out/results.csv``.
 
@@ -280,13 +281,8 @@ def summarize(work: str, out: str, command: str, runs: List[str],
         profile = _read_json(osp.join(work, 'runs', run, 'gpu_profile.json'))
         entry = dict(step=steps.get(run))
         if profile is not None:
-            entry.update({
-                k: v
-                for k, v in profile.items() if k != 'phases'
-            })
-            entry['phases'] = [
-                phase_stats(p, skip) for p in profile['phases']
-            ]
+            entry.update({k: v for k, v in profile.items() if k != 'phases'})
+            entry['phases'] = [phase_stats(p, skip) for p in profile['phases']]
         results['runs'][run] = entry
     # HAD over fine-tuning, per precision and phase
     overhead = {}
@@ -346,8 +342,8 @@ def summarize(work: str, out: str, command: str, runs: List[str],
 
 
 CSV_FIELDS = ('run', 'phase', 'task', 'steps', 'timed', 'step_ms_median',
-              'step_ms_min', 'wait_ms_median', 'peak_step_mib',
-              'reserved_mib', 'train_s', 'eval_s', 'had_over_finetune')
+              'step_ms_min', 'wait_ms_median', 'peak_step_mib', 'reserved_mib',
+              'train_s', 'eval_s', 'had_over_finetune')
 
 
 def _write_csv(path: str, results: dict, overhead: dict) -> None:
@@ -437,8 +433,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     p.add_argument('--train', type=int, default=795)
     p.add_argument('--test', type=int, default=654)
     p.add_argument('--distinct', type=int, default=16)
-    p.add_argument(
-        '--layout', choices=['toolkit', 'numpy'], default='toolkit')
+    p.add_argument('--layout', choices=['toolkit', 'numpy'], default='toolkit')
     p = sub.add_parser('configs', help='the configs of the runs')
     p.add_argument('--out-dir', required=True)
     p.add_argument('--data', required=True)

@@ -108,8 +108,7 @@ class StepProfileHook(Hook):
             cudnn_benchmark=bool(torch.backends.cudnn.benchmark),
             tf32_matmul=bool(torch.backends.cuda.matmul.allow_tf32),
             tf32_cudnn=bool(torch.backends.cudnn.allow_tf32),
-            channels_last=bool(getattr(_loop(runner), 'channels_last',
-                                       False)),
+            channels_last=bool(getattr(_loop(runner), 'channels_last', False)),
             batch_size=runner.cfg.train_dataloader.get('batch_size'),
             torch=torch.__version__,
             cuda=torch.version.cuda)
@@ -243,8 +242,7 @@ class RankEqualityHook(Hook):
             hetero_teacher=_named_tensors(
                 getattr(loop, 'hetero_teacher', None)))
         t = _phase(runner)
-        record = dict(
-            phase=t + 1, task=_task(runner, t), when=when, groups={})
+        record = dict(phase=t + 1, task=_task(runner, t), when=when, groups={})
         for group, tensors in groups.items():
             if not tensors and group != 'model':
                 continue
@@ -261,8 +259,7 @@ class RankEqualityHook(Hook):
                 out,
                 dict(
                     world_size=get_world_size(),
-                    backend=(dist.get_backend()
-                             if is_distributed() else None),
+                    backend=(dist.get_backend() if is_distributed() else None),
                     equal=all(g['unequal'] == 0 for c in self.checks
                               for g in c['groups'].values()),
                     checks=self.checks))

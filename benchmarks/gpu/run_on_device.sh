@@ -355,7 +355,7 @@ dist_run() {
         rc=$?
     fi
     rm -f "$work"/*.pth
-    return $rc
+    return "$rc"
 }
 export -f make_venv install_wheels build_mmcv env_report fake_data \
     train_run dist_run
