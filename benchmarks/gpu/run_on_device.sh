@@ -22,12 +22,12 @@
 #  6. the NYUv2 entry config end to end (tools/train.py, every phase,
 #     evaluation and phase checkpoint; HAD_MM_GPU_ITERS iterations per
 #     phase, default 15), measured by gpu_bench_hooks.py: HAD and
-#     fine-tuning in bf16 (--amp bf16), fp32 and fp16 (--amp fp16);
+#     fine-tuning in bf16 (--amp bf16), fp32 and fp16 (--amp fp16)
+#     (HAD_MM_GPU_RUNS="had_bf16 dist2_fp32" chooses the runs);
 #  7. dist2_fp32: 2 processes on the one GPU over NCCL (over gloo with CUDA
 #     tensors where this NCCL refuses two ranks on one GPU, said so in the
 #     results), every parameter and buffer compared across ranks at the
 #     start and end of every phase;
-#     (HAD_MM_GPU_RUNS="had_bf16 dist2_fp32" chooses the runs);
 #  8. summarize: results.json, results.csv (the command in their header)
 #     and the figures in summary.txt.
 #
@@ -49,7 +49,7 @@ OUTDIR=""
 for arg in "$@"; do
     case "$arg" in
         --dry-run) DRY_RUN=1 ;;
-        -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
         -*) echo "error: unknown option '$arg'" >&2; exit 2 ;;
         *) OUTDIR="$arg" ;;
     esac
@@ -176,6 +176,12 @@ step() {
 }
 
 check_carried || exit 2
+for cfg in "$HAD_CFG" "$FT_CFG"; do
+    if [[ ! -f "$ROOT/$cfg" ]]; then
+        note "error: the config $cfg is not in this checkout (HAD_MM_GPU_CONFIG / HAD_MM_GPU_FT_CONFIG name others)"
+        exit 2
+    fi
+done
 # a fresh start (only what this script makes)
 rm -rf "$VENV" "$WORK"/{runs,configs,logs,nyuv2,mmcv-src} "$STEPS"
 mkdir -p "$WORK" "$LOGS" "$WORK/runs" "$WORK/configs"
@@ -328,19 +334,27 @@ dist_run() {
     local name=$1 cfg=$2
     shift 2
     local work="$WORK/runs/$name" rc
+    # torchrun_2 CAP_S [cfg-options...] -- [train.py args...]
     torchrun_2() {
-        local port
+        local cap=$1 port options=()
+        shift
+        while [[ $# -gt 0 && $1 != -- ]]; do
+            options+=("$1")
+            shift
+        done
+        shift
         port="${PORT:-$("$VPY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
         PYTHONPATH="$PYTHONPATH_RUN" OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 \
+            timeout --kill-after=5 "$cap" \
             "$VPY" -m torch.distributed.run --nproc_per_node=2 \
             --master_port="$port" "$HERE/gpu_bench.py" rank-train \
             "$cfg" --work-dir "$work" "$@" \
-            --cfg-options model.backbone.init_cfg=None "${BACKEND[@]}"
+            --cfg-options model.backbone.init_cfg=None "${options[@]}"
     }
-    BACKEND=()
-    # NCCL >= 2.30 lets several ranks share a GPU when asked
-    NCCL_MULTI_RANK_GPU_ENABLE=1 torchrun_2 "$@" 2>&1 \
-        | tee "$WORK/$name.first.log"
+    # NCCL >= 2.30 lets several ranks share a GPU when asked; a cap of its
+    # own, so that a hang leaves time for the gloo run
+    NCCL_MULTI_RANK_GPU_ENABLE=1 torchrun_2 "${NCCL_CAP_S:-100}" -- "$@" \
+        2>&1 | tee "$WORK/$name.first.log"
     rc=${PIPESTATUS[0]}
     if [[ $rc != 0 ]] && "$VPY" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())'
     then
@@ -350,8 +364,7 @@ dist_run() {
         mkdir -p "$work"
         echo "NCCL refused or failed 2 ranks on one GPU ($why); run again over gloo with CUDA tensors" \
             | tee "$work/backend_note.txt"
-        BACKEND=(env_cfg.dist_cfg.backend=gloo)
-        torchrun_2 "$@"
+        torchrun_2 600 env_cfg.dist_cfg.backend=gloo -- "$@"
         rc=$?
     fi
     rm -f "$work"/*.pth
@@ -362,7 +375,7 @@ export -f make_venv install_wheels build_mmcv env_report fake_data \
 
 step venv 60 "$INSTALL_LOG" make_venv || exit 1
 step install 90 "$INSTALL_LOG" install_wheels || exit 1
-step build_mmcv 300 "$INSTALL_LOG" build_mmcv || exit 1
+step build_mmcv 360 "$INSTALL_LOG" build_mmcv || exit 1
 step environment 60 "$OUTDIR/env.txt" env_report || exit 1
 step fake_data 60 "$LOGS/fake_data.log" fake_data "${FAKE[@]}" || exit 1
 step configs 60 "$LOGS/configs.log" env PYTHONPATH="$ROOT" "$VPY" \
@@ -384,7 +397,7 @@ done
 for run in "${RUNS[@]}"; do
     run_args "$run"
     if [[ $run == dist2_* ]]; then
-        step "$run" 150 "$LOGS/$run.log" dist_run "$run" "${ARGS[@]}"
+        step "$run" 180 "$LOGS/$run.log" dist_run "$run" "${ARGS[@]}"
     else
         step "$run" 100 "$LOGS/$run.log" train_run "$run" "${ARGS[@]}"
     fi
