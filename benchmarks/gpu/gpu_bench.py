@@ -177,9 +177,9 @@ def write_config(base: str,
         'test_dataloader = val_dataloader',
         f'train_cfg = dict(phases={phases!r}, progress_bar=False)',
         f'custom_hooks = {hooks!r}',
-        '# no periodic checkpoints (the loop saves one per phase)',
-        'default_hooks = dict(checkpoint=dict(interval=10**9), '
-        f'logger=dict(interval={max(1, iters // 2)}))',
+        '# no other checkpoints than the loop\'s one per phase',
+        'default_hooks = dict(checkpoint=dict(interval=10**9, '
+        f'save_last=False), logger=dict(interval={max(1, iters // 2)}))',
     ]
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w') as f:
@@ -206,6 +206,10 @@ def rank_train(argv: List[str]) -> None:
 
 
 # ------------------------------------------------------------- summarize
+def _round(seconds):
+    return round(seconds, 2) if seconds is not None else None
+
+
 def _ms(values):
     return round(1000 * values, 2) if values is not None else None
 
@@ -230,10 +234,9 @@ def phase_stats(phase: dict, skip: int) -> dict:
         wait_ms_median=_ms(statistics.median(waits)) if waits else None,
         peak_step_mib=round(max(peaks), 1) if peaks else None,
         reserved_mib=round(max(reserved), 1) if reserved else None,
-        train_s=round(phase['train_s'], 2)
-        if phase.get('train_s') is not None else None,
-        eval_s=round(phase['eval_s'], 2)
-        if phase.get('eval_s') is not None else None)
+        setup_s=_round(phase.get('setup_s')),
+        train_s=_round(phase.get('train_s')),
+        eval_s=_round(phase.get('eval_s')))
 
 
 def _read_json(path: str):
@@ -343,7 +346,7 @@ def summarize(work: str, out: str, command: str, runs: List[str], skip: int,
 
 CSV_FIELDS = ('run', 'phase', 'task', 'steps', 'timed', 'step_ms_median',
               'step_ms_min', 'wait_ms_median', 'peak_step_mib', 'reserved_mib',
-              'train_s', 'eval_s', 'had_over_finetune')
+              'setup_s', 'train_s', 'eval_s', 'had_over_finetune')
 
 
 def _write_csv(path: str, results: dict, overhead: dict) -> None:
@@ -386,13 +389,13 @@ def format_summary(results: dict) -> str:
                      f'{entry.get("tf32_matmul")}, total '
                      f'{entry.get("total_train_s", 0):.1f} s')
         lines.append('  phase task      step ms (median, min)  wait ms  '
-                     'peak MiB/step  train s  eval s')
+                     'peak MiB/step  setup s  train s  eval s')
         for p in entry['phases']:
             lines.append(f'  {p["phase"]:<5} {p["task"]:<9} '
                          f'{p["step_ms_median"]!s:>9} {p["step_ms_min"]!s:>9}'
                          f'  {p["wait_ms_median"]!s:>8} '
-                         f'{p["peak_step_mib"]!s:>13} {p["train_s"]!s:>8}'
-                         f' {p["eval_s"]!s:>7}')
+                         f'{p["peak_step_mib"]!s:>13} {p["setup_s"]!s:>8}'
+                         f' {p["train_s"]!s:>8} {p["eval_s"]!s:>7}')
     for prec, rows in results['had_overhead'].items():
         ratios = ', '.join(f'{r["phase"]}:{r["ratio"]}' for r in rows)
         lines.append(f'HAD / fine-tuning step time, {prec}, per phase: '
@@ -451,7 +454,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     p.add_argument('--work', required=True)
     p.add_argument('--out', required=True)
     p.add_argument('--command', required=True)
-    p.add_argument('--runs', nargs='+', required=True)
+    p.add_argument('--runs', nargs='*', default=[])
     p.add_argument('--skip', type=int, default=3)
     p.add_argument('--steps')
     p.add_argument(

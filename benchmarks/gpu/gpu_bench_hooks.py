@@ -9,7 +9,9 @@ user runs, not from a replica of it:
   (CUDA-synchronised on a GPU), the wait for the next batch, the peak
   memory of each step (``torch.cuda.reset_peak_memory_stats()`` before the
   step, ``max_memory_allocated()`` after it), and the wall time of the
-  phase's training and of its evaluation. Written by rank 0 to
+  phase's set-up (from the end of the previous phase's evaluation, or from
+  ``before_train``: its checkpoint, the teacher's copy, the data loader), of
+  its training and of its evaluation. Written by rank 0 to
   ``<work_dir>/gpu_profile.json``.
 - :class:`RankEqualityHook`: at the start of each phase (after the teacher
   is made) and at its end (before the evaluation), every parameter and
@@ -70,6 +72,7 @@ class StepProfileHook(Hook):
         self._t_end = None
         self._t_train = None
         self._t_val = None
+        self._t_ready = None
         self.cuda = False
 
     def _now(self) -> float:
@@ -89,6 +92,7 @@ class StepProfileHook(Hook):
                     wait_s=[],
                     peak_alloc_mib=[],
                     reserved_mib=[],
+                    setup_s=None,
                     train_s=None,
                     eval_s=None))
         return self.phases[t]
@@ -97,6 +101,7 @@ class StepProfileHook(Hook):
         param = next(runner.model.parameters(), None)
         self.cuda = param is not None and param.is_cuda
         self._t_train = time.perf_counter()
+        self._t_ready = self._t_train
         wrapper = runner.optim_wrapper
         dtype = getattr(wrapper, 'cast_dtype', None)
         self.meta = dict(
@@ -114,7 +119,9 @@ class StepProfileHook(Hook):
             cuda=torch.version.cuda)
 
     def before_train_epoch(self, runner) -> None:
-        self._current(runner)['_t0'] = self._now()
+        phase = self._current(runner)
+        phase['_t0'] = self._now()
+        phase['setup_s'] = phase['_t0'] - self._t_ready
         self._t_end = None
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
@@ -151,7 +158,8 @@ class StepProfileHook(Hook):
         if self._t_val is None or not self.phases:
             return
         # the lifelong loop evaluates after each phase's training
-        self.phases[-1]['eval_s'] = self._now() - self._t_val
+        self._t_ready = self._now()
+        self.phases[-1]['eval_s'] = self._t_ready - self._t_val
         self._t_val = None
 
     def after_train(self, runner) -> None:

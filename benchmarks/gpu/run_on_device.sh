@@ -23,7 +23,8 @@
 #     evaluation and phase checkpoint; HAD_MM_GPU_ITERS iterations per
 #     phase, default 15), measured by gpu_bench_hooks.py: HAD and
 #     fine-tuning in bf16 (--amp bf16), fp32 and fp16 (--amp fp16)
-#     (HAD_MM_GPU_RUNS="had_bf16 dist2_fp32" chooses the runs);
+#     (HAD_MM_GPU_RUNS="had_bf16 dist2_fp32" chooses the runs, "none"
+#     none);
 #  7. dist2_fp32: 2 processes on the one GPU over NCCL (over gloo with CUDA
 #     tensors where this NCCL refuses two ranks on one GPU, said so in the
 #     results), every parameter and buffer compared across ranks at the
@@ -76,6 +77,8 @@ if [[ $DRY_RUN == 1 ]]; then
     SHAPE=(--scale 32 48 --batch 2 --workers 0)
     RUNS=(had_fp32 ft_fp32 dist2_fp32)
     PRINTED_RUNS=(had_bf16 ft_bf16 had_fp16)
+    # a CPU shared with others: generous caps
+    RUN_CAP=600 DIST_CAP=900 NCCL_CAP=900 DEADLINE_S=2400
 else
     ITERS="${HAD_MM_GPU_ITERS:-15}"
     SKIP="${HAD_MM_GPU_SKIP:-5}"
@@ -84,12 +87,15 @@ else
     # most wanted first: a run the deadline skips is recorded as skipped
     RUNS=(had_bf16 ft_bf16 dist2_fp32 had_fp32 had_fp16 ft_fp32)
     PRINTED_RUNS=()
+    RUN_CAP=100 DIST_CAP=180 NCCL_CAP=100 DEADLINE_S=510
 fi
-if [[ -n "${HAD_MM_GPU_RUNS:-}" ]]; then
+if [[ "${HAD_MM_GPU_RUNS:-}" == none ]]; then
+    RUNS=()
+elif [[ -n "${HAD_MM_GPU_RUNS:-}" ]]; then
     read -r -a RUNS <<< "$HAD_MM_GPU_RUNS"
 fi
 START=$(date +%s)
-DEADLINE=$((START + ${HAD_MM_DEADLINE_S:-510}))
+DEADLINE=$((START + ${HAD_MM_DEADLINE_S:-$DEADLINE_S}))
 SUMMARY="$OUTDIR/summary.txt"
 INSTALL_LOG="$OUTDIR/install.log"
 STEPS="$WORK/steps.tsv"
@@ -186,8 +192,10 @@ done
 rm -rf "$VENV" "$WORK"/{runs,configs,logs,nyuv2,mmcv-src} "$STEPS"
 mkdir -p "$WORK" "$LOGS" "$WORK/runs" "$WORK/configs"
 : > "$INSTALL_LOG"
-export ROOT HERE WHEELS WORK PY VENV VPY MMCV_VERSION DRY_RUN LOGS
-export -f x pip_offline
+# had_mm and the hooks first, then whatever PYTHONPATH the caller set
+PYTHONPATH_RUN="$ROOT:$HERE${PYTHONPATH:+:$PYTHONPATH}"
+export ROOT HERE WHEELS WORK PY VENV VPY MMCV_VERSION DRY_RUN LOGS \
+    PYTHONPATH_RUN NCCL_CAP
 
 # 1. venv --------------------------------------------------------------
 make_venv() {
@@ -213,7 +221,8 @@ with open(sys.argv[1], 'w') as f:
         f.write(f'import site; site.addsitedir({d!r})\n')
 print('added to the venv:', ', '.join(dirs))
 EOF
-    "$VPY" -c 'import sys, torch; print("venv python", sys.version.split()[0], "torch", torch.__version__)'
+    # torch is seen (found, not imported: the environment step imports it)
+    "$VPY" -c 'import importlib.util as u, sys; s = u.find_spec("torch"); print("venv python", sys.version.split()[0], "torch from", s and s.submodule_search_locations[0]); sys.exit(s is None)'
 }
 
 # 2. install -------------------------------------------------------------
@@ -240,7 +249,7 @@ build_mmcv() {
         --strip-components=1
     # torch >= 2.10 headers need C++20; mmcv 2.1.0 asks for C++17
     local aten
-    aten="$("$VPY" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "include", "ATen", "ATen.h"))')"
+    aten="$("$VPY" -c 'import importlib.util as u, os; print(os.path.join(u.find_spec("torch").submodule_search_locations[0], "include", "ATen", "ATen.h"))')"
     if grep -q 'C++20 or later' "$aten"; then
         x sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
     fi
@@ -260,7 +269,7 @@ build_mmcv() {
 
 # 4. environment -----------------------------------------------------------
 env_report() {
-    PYTHONPATH="$ROOT" "$VPY" - <<'EOF'
+    PYTHONPATH="$PYTHONPATH_RUN" "$VPY" - <<'EOF'
 import os
 import platform
 import subprocess
@@ -311,12 +320,11 @@ EOF
 # 5. fake data -------------------------------------------------------------
 fake_data() {
     set -e
-    PYTHONPATH="$ROOT" "$VPY" "$HERE/gpu_bench.py" fake-nyuv2 \
+    PYTHONPATH="$PYTHONPATH_RUN" "$VPY" "$HERE/gpu_bench.py" fake-nyuv2 \
         "$WORK/nyuv2" "$@"
 }
 
 # 6./7. the runs -----------------------------------------------------------
-export PYTHONPATH_RUN="$ROOT:$HERE"
 # NO_CHECK: the override that skips the data check, after the first run
 no_check() {
     NO_CHECK=()
@@ -361,7 +369,7 @@ dist_run() {
     }
     # NCCL >= 2.30 lets several ranks share a GPU when asked; a cap of its
     # own, so that a hang leaves time for the gloo run
-    NCCL_MULTI_RANK_GPU_ENABLE=1 torchrun_2 "${NCCL_CAP_S:-100}" -- "$@" \
+    NCCL_MULTI_RANK_GPU_ENABLE=1 torchrun_2 "$NCCL_CAP" -- "$@" \
         2>&1 | tee "$WORK/$name.first.log"
     rc=${PIPESTATUS[0]}
     if [[ $rc != 0 ]] && "$VPY" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())'
@@ -378,7 +386,7 @@ dist_run() {
     rm -f "$work"/*.pth
     return "$rc"
 }
-export -f make_venv install_wheels build_mmcv env_report fake_data \
+export -f x pip_offline make_venv install_wheels build_mmcv env_report fake_data \
     no_check train_run dist_run
 
 step venv 60 "$INSTALL_LOG" make_venv || exit 1
@@ -386,7 +394,7 @@ step install 90 "$INSTALL_LOG" install_wheels || exit 1
 step build_mmcv 360 "$INSTALL_LOG" build_mmcv || exit 1
 step environment 60 "$OUTDIR/env.txt" env_report || exit 1
 step fake_data 60 "$LOGS/fake_data.log" fake_data "${FAKE[@]}" || exit 1
-step configs 60 "$LOGS/configs.log" env PYTHONPATH="$ROOT" "$VPY" \
+step configs 60 "$LOGS/configs.log" env PYTHONPATH="$PYTHONPATH_RUN" "$VPY" \
     "$HERE/gpu_bench.py" configs --out-dir "$WORK/configs" \
     --data "$WORK/nyuv2" --iters "$ITERS" "${SHAPE[@]}" \
     --config "had=$ROOT/$HAD_CFG" --config "ft=$ROOT/$FT_CFG" || exit 1
@@ -409,9 +417,9 @@ for run in "${RUNS[@]}"; do
     run_args "$run"
     export CHECK_DATA
     if [[ $run == dist2_* ]]; then
-        step "$run" 180 "$LOGS/$run.log" dist_run "$run" "${ARGS[@]}"
+        step "$run" "$DIST_CAP" "$LOGS/$run.log" dist_run "$run" "${ARGS[@]}"
     else
-        step "$run" 100 "$LOGS/$run.log" train_run "$run" "${ARGS[@]}"
+        step "$run" "$RUN_CAP" "$LOGS/$run.log" train_run "$run" "${ARGS[@]}"
     fi
     CHECK_DATA=0
 done
@@ -432,7 +440,7 @@ if [[ -f "$LOGS/mmcv_build.log" ]]; then
 fi
 note ""
 note "== figures"
-PYTHONPATH="$ROOT" timeout 60 "$VPY" "$HERE/gpu_bench.py" summarize \
+PYTHONPATH="$PYTHONPATH_RUN" timeout 60 "$VPY" "$HERE/gpu_bench.py" summarize \
     --work "$WORK" --out "$OUTDIR" --command "$COMMAND" \
     --runs "${RUNS[@]}" --skip "$SKIP" --steps "$STEPS" \
     --meta "dry_run=$DRY_RUN" --meta "config=$HAD_CFG" \

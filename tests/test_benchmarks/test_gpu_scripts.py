@@ -62,7 +62,7 @@ def _fake_wheels(tmp_path, drop=None):
     return folder
 
 
-def _device(tmp_path, wheels, *args, **env):
+def _device(tmp_path, wheels, *args, timeout=600, **env):
     env = dict(
         HAD_MM_WHEELS=str(wheels),
         PYTHON=sys.executable,
@@ -72,7 +72,8 @@ def _device(tmp_path, wheels, *args, **env):
         'bash', 'benchmarks/gpu/run_on_device.sh',
         str(tmp_path / 'out'), *args
     ],
-                    env=env)
+                    env=env,
+                    timeout=timeout)
 
 
 # ------------------------------------------------------------ prepare.sh
@@ -281,6 +282,41 @@ def test_equality_check_is_empty_on_one_process():
     assert unequal_across_ranks(dict(w=torch.ones(2))) == []
 
 
+# ----------------------------------------------------- the hooks, in a run
+def test_hooks_profile_every_phase_and_compare_ranks(tmp_path,
+                                                     synthetic_rooms_root):
+    """The measuring hooks in a tiny 3-phase HAD run (one process)."""
+    from had_mm.apis import build_runner, load_tool_config
+    base = osp.join(REPO, 'tests', 'data', 'configs', 'tiny_lifelong.py')
+    path = gpu_bench.write_config(base, str(tmp_path / 'tiny.py'),
+                                  synthetic_rooms_root, 2)
+    cfg = load_tool_config(path, None, str(tmp_path / 'work'), 'none')
+    build_runner(cfg, amp=False, for_training=True).train()
+    profile = json.loads((tmp_path / 'work' / 'gpu_profile.json').read_text())
+    assert profile['device'] == 'cpu' and profile['world_size'] == 1
+    assert [p['task']
+            for p in profile['phases']] == ['semantic', 'depth', 'normal']
+    for p in profile['phases']:
+        assert len(p['step_s']) == 2 and len(p['wait_s']) == 1
+        assert min(p['step_s']) > 0
+        assert p['setup_s'] >= 0 and p['train_s'] >= sum(p['step_s'])
+        assert p['eval_s'] > 0
+    # no periodic checkpoint, only the loop's one per phase
+    assert sorted(
+        f for f in os.listdir(tmp_path / 'work') if f.endswith('.pth')) == [
+            'phase_1_semantic.pth', 'phase_2_depth.pth', 'phase_3_normal.pth'
+        ]
+    check = json.loads((tmp_path / 'work' / 'rank_equality.json').read_text())
+    assert check['world_size'] == 1 and check['equal'] is True
+    assert [(c['phase'], c['when'], sorted(c['groups']))
+            for c in check['checks']] == [(1, 'start', ['model']),
+                                          (1, 'end', ['model']),
+                                          (2, 'start', ['model', 'teacher']),
+                                          (2, 'end', ['model', 'teacher']),
+                                          (3, 'start', ['model', 'teacher']),
+                                          (3, 'end', ['model', 'teacher'])]
+
+
 # ------------------------------------------------------------- the dry run
 def _check_dry_run(tmp_path, proc, runs):
     out = tmp_path / 'out'
@@ -312,25 +348,22 @@ def _check_dry_run(tmp_path, proc, runs):
     site = list(venv.glob('lib/python*/site-packages'))[0]
     assert (site / 'zz_had_mm_device_site.pth').is_file()
     assert not list(site.glob('mmcv*')) and not list(site.glob('mmseg*'))
+    # the fake data: the toolkit layout, tiny
+    data = tmp_path / 'work' / 'nyuv2'
+    assert len(os.listdir(data / 'image' / 'train')) == 8
+    assert len(os.listdir(data / 'seg13' / 'test')) == 4
     # the amp runs, as the GPU runs them
     assert re.search(r'had_bf16: not run on a CPU: .*--amp bf16', summary)
     assert re.search(r'had_fp16: not run on a CPU: .*--amp fp16', summary)
     assert 'model.backbone.init_cfg=None' in summary
     results = json.loads((out / 'results.json').read_text())
-    assert results['command'].startswith(
-        'bash benchmarks/gpu/run_on_device.sh')
+    assert results['command'] == (
+        f'bash benchmarks/gpu/run_on_device.sh {out} --dry-run')
     assert results['settings']['config'] in (
         'configs/had/nyuv2_4tasks.py',
         'configs/had/had_r18-d8_nyuv2-4tasks.py')
-    assert (out / 'results.csv').read_text().startswith(
-        '# command: bash benchmarks/gpu/run_on_device.sh')
-    had = results['runs']['had_fp32']
-    assert had['step']['status'] == 'ok'
-    assert [p['task'] for p in had['phases']
-            ] == ['semantic', 'depth', 'normal', 'saliency']
-    for p in had['phases']:
-        assert p['steps'] == 1 and p['step_ms_median'] > 0
-        assert p['eval_s'] is not None and p['train_s'] is not None
+    assert (out / 'results.csv'
+            ).read_text().startswith(f'# command: {results["command"]}\n')
     return results
 
 
@@ -342,24 +375,40 @@ def _fake_config_env():
     return dict(HAD_MM_GPU_CONFIG='configs/had/had_r18-d8_nyuv2-4tasks.py')
 
 
-def test_device_dry_run_trains_the_nyuv2_config_end_to_end(tmp_path):
-    """The whole script on the CPU: one run (HAD, fp32)."""
+def test_device_dry_run_of_every_step_but_the_trainings(tmp_path):
+    """The whole script on the CPU, with no training run (these are in the
+    slow test below)."""
     proc = _device(
         tmp_path,
         _fake_wheels(tmp_path),
         '--dry-run',
-        HAD_MM_GPU_RUNS='had_fp32',
+        HAD_MM_GPU_RUNS='none',
         **_fake_config_env())
-    _check_dry_run(tmp_path, proc, ['had_fp32'])
+    results = _check_dry_run(tmp_path, proc, [])
+    assert results['runs'] == {}
+    for name in ('had', 'ft'):
+        text = (tmp_path / 'work' / 'configs' / f'{name}.py').read_text()
+        assert "'max_iters': 1" in text and 'StepProfileHook' in text
 
 
 @pytest.mark.slow
-def test_device_dry_run_all_runs_and_the_rank_check(tmp_path):
-    """HAD and fine-tuning, and 2 gloo ranks with the equality check."""
-    proc = _device(tmp_path, _fake_wheels(tmp_path), '--dry-run',
-                   **_fake_config_env())
+def test_device_dry_run_trains_and_checks_the_ranks(tmp_path):
+    """HAD and fine-tuning end to end, and 2 gloo ranks with the equality
+    check (minutes on a loaded 2-core machine)."""
+    proc = _device(
+        tmp_path,
+        _fake_wheels(tmp_path),
+        '--dry-run',
+        timeout=3000,
+        **_fake_config_env())
     results = _check_dry_run(tmp_path, proc,
                              ['had_fp32', 'ft_fp32', 'dist2_fp32'])
+    had = results['runs']['had_fp32']
+    assert [p['task'] for p in had['phases']
+            ] == ['semantic', 'depth', 'normal', 'saliency']
+    for p in had['phases']:
+        assert p['steps'] == 1 and p['step_ms_median'] > 0
+        assert p['eval_s'] is not None and p['train_s'] is not None
     overhead = results['had_overhead']['fp32']
     assert [o['task']
             for o in overhead] == ['semantic', 'depth', 'normal', 'saliency']
