@@ -134,7 +134,8 @@ check_size() {
 # Wheels for the device's interpreter, whatever Python runs here.
 run "${PIP[@]}" download -q --no-deps --only-binary=:all: \
     --python-version 3.12 --implementation cp --abi cp312 \
-    --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 --platform manylinux1_x86_64 \
     -d "$WHEELS" -r "$HERE/requirements-device.txt"
 fetch_sdist
 if [[ $DRY_RUN == 0 ]]; then
