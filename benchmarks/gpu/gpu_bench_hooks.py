@@ -63,7 +63,10 @@ class StepProfileHook(Hook):
             ``<work_dir>/gpu_profile.json``.
     """
 
-    priority = 'LOWEST'
+    # first in before_train_iter and after_train_iter: the step is the
+    # model's train_step (and the cheap hooks before it), and its peak is
+    # read before the LoggerHook's own reset_peak_memory_stats()
+    priority = 'HIGHEST'
 
     def __init__(self, out_file: Optional[str] = None) -> None:
         self.out_file = out_file
@@ -243,6 +246,7 @@ class RankEqualityHook(Hook):
         self.checks: List[dict] = []
 
     def _check(self, runner, when: str) -> None:
+        tic = time.perf_counter()
         loop = _loop(runner)
         groups = dict(
             model=_named_tensors(runner.model),
@@ -259,6 +263,8 @@ class RankEqualityHook(Hook):
                 tensors=len(tensors),
                 unequal=len(differ),
                 names=differ[:self.max_names])
+        # (the start check falls in StepProfileHook's train_s of the phase)
+        record['seconds'] = round(time.perf_counter() - tic, 3)
         self.checks.append(record)
         if get_rank() == 0:
             out = self.out_file or osp.join(runner.work_dir,

@@ -259,7 +259,8 @@ build_mmcv() {
     # no visible GPU: the CPU ops only (no nvcc; had_mm uses no CUDA op)
     # -g0: no debug information (a quicker build, a smaller library)
     x env CUDA_VISIBLE_DEVICES= FORCE_CUDA=0 MMCV_WITH_OPS=1 CFLAGS=-g0 \
-        MAX_JOBS="$(nproc)" "$VPY" -m pip --disable-pip-version-check \
+        MAX_JOBS="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)" \
+        "$VPY" -m pip --disable-pip-version-check \
         install --no-index --find-links "$WHEELS" --no-build-isolation \
         --no-deps -v "$src" > "$LOGS/mmcv_build.log" 2>&1 || {
         tail -n 80 "$LOGS/mmcv_build.log"
@@ -339,7 +340,8 @@ train_run() {
     shift 2
     local rc
     no_check
-    PYTHONPATH="$PYTHONPATH_RUN" OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1 \
+    # (as a user runs it: OMP_NUM_THREADS as the caller has it)
+    PYTHONPATH="$PYTHONPATH_RUN" PYTHONUNBUFFERED=1 \
         "$VPY" "$ROOT/tools/train.py" "$cfg" --work-dir "$WORK/runs/$name" \
         "$@" --cfg-options model.backbone.init_cfg=None "${NO_CHECK[@]}"
     rc=$?

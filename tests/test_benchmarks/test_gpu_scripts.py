@@ -308,6 +308,7 @@ def test_hooks_profile_every_phase_and_compare_ranks(tmp_path,
         ]
     check = json.loads((tmp_path / 'work' / 'rank_equality.json').read_text())
     assert check['world_size'] == 1 and check['equal'] is True
+    assert all(c['seconds'] >= 0 for c in check['checks'])
     assert [(c['phase'], c['when'], sorted(c['groups']))
             for c in check['checks']] == [(1, 'start', ['model']),
                                           (1, 'end', ['model']),
