@@ -98,19 +98,23 @@ def unknown_kwargs(target: Callable,
 
     Returns:
         list[str]: One line per unknown key with the valid ones (none when
-        ``target`` takes ``**kwargs``).
+        ``target`` takes ``**kwargs`` without naming them in
+        ``mmseg_loss_args``).
     """
     try:
         params = inspect.signature(target).parameters
     except (TypeError, ValueError):
         return []
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    # a class that names what its **kwargs take (had_mm's losses: mmseg's
+    # loss arguments) is checked against those names too
+    named_kwargs = tuple(getattr(target, 'mmseg_loss_args', None) or ())
+    if any(p.kind is p.VAR_KEYWORD
+           for p in params.values()) and not named_kwargs:
         return []
     valid = [
-        name for name, p in params.items()
-        if p.kind not in (p.VAR_POSITIONAL,
-                          p.VAR_KEYWORD) and name not in ignore
-    ]
+        name for name, p in params.items() if p.kind not in
+        (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in ignore
+    ] + [name for name in named_kwargs if name not in params]
     name = getattr(target, '__name__', str(target))
     problems = []
     for key in cfg:

@@ -11,7 +11,8 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from .distill_utils import upcast_half
-from .mmseg_compat import building_decode_head, check_mmseg_loss_args, own_args
+from .mmseg_compat import (MMSEG_LOSS_ARGS, building_decode_head,
+                           check_mmseg_loss_args, own_args)
 
 
 @MODELS.register_module()
@@ -48,6 +49,9 @@ class BalancedBCELoss(nn.Module):
             ``use_sigmoid=False`` a stock ``loss_decode`` passes on) are
             refused by name, in one line.
     """
+
+    #: taken through ``**kwargs``, accepted or refused by name
+    mmseg_loss_args = MMSEG_LOSS_ARGS
 
     def __init__(self,
                  ignore_index: int = 255,

@@ -6,8 +6,9 @@ from torch import Tensor
 
 from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label)
-from .mmseg_compat import (DISTILLERS, check_mmseg_loss_args, own_args,
-                           refuse_decode_head_call, refuse_in_decode_head)
+from .mmseg_compat import (DISTILLERS, MMSEG_LOSS_ARGS, check_mmseg_loss_args,
+                           own_args, refuse_decode_head_call,
+                           refuse_in_decode_head)
 
 #: What a distillation term needs that an mmseg decode head does not give.
 NEEDS_TEACHER = ("distils a frozen teacher's output: it is called as "
@@ -44,6 +45,9 @@ class BaseDistillLoss(nn.Module):
 
     #: ``loss_name`` when none is given.
     default_loss_name = 'loss_distill'
+
+    #: taken through ``**kwargs``, accepted or refused by name
+    mmseg_loss_args = MMSEG_LOSS_ARGS
 
     def __init__(self,
                  task: str,

@@ -15,7 +15,7 @@ from .distill_utils import (check_task, pixel_distill_loss_map,
                             teacher_pseudo_label)
 from .had_reference import (reference_depth, reference_normal,
                             reference_saliency, reference_semantic)
-from .mmseg_compat import DISTILLERS, refuse_decode_head_call
+from .mmseg_compat import DISTILLERS, MMSEG_LOSS_ARGS, refuse_decode_head_call
 from .pixel_distill_loss import PixelDistillLoss
 from .sg_had_loss import SGHADLoss
 
@@ -79,6 +79,9 @@ class HADLoss(nn.Module):
         **kwargs: mmseg loss arguments (``use_sigmoid``,
             ``avg_non_ignore``, ...) are refused by name, in one line.
     """
+
+    #: taken through ``**kwargs``, accepted or refused by name
+    mmseg_loss_args = MMSEG_LOSS_ARGS
 
     def __init__(self,
                  task: str,

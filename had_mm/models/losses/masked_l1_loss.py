@@ -5,7 +5,7 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from .distill_utils import masked_mean, upcast_half
-from .mmseg_compat import (check_mmseg_loss_args, own_args,
+from .mmseg_compat import (MMSEG_LOSS_ARGS, check_mmseg_loss_args, own_args,
                            refuse_decode_head_call, refuse_in_decode_head)
 
 #: What the loss needs that a stock mmseg decode head does not give, and
@@ -33,6 +33,9 @@ class MaskedL1Loss(nn.Module):
             its losses class labels, it is refused when built: use
             ``had_mm.DepthHead`` with that head as its body.
     """
+
+    #: taken through ``**kwargs``, accepted or refused by name
+    mmseg_loss_args = MMSEG_LOSS_ARGS
 
     def __init__(self,
                  loss_weight: float = 1.0,
