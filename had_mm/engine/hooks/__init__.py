@@ -1,4 +1,5 @@
 from .lifelong_state_hook import LifelongStateHook
 from .per_image_visualization_hook import PerImageVisualizationHook
+from .rank_sync_hook import RankSyncHook
 
-__all__ = ['LifelongStateHook', 'PerImageVisualizationHook']
+__all__ = ['LifelongStateHook', 'PerImageVisualizationHook', 'RankSyncHook']

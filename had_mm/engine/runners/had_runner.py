@@ -1,8 +1,9 @@
 import glob
 import logging
 import os.path as osp
-from typing import Callable, List, Union
+from typing import Callable, Dict, List, Optional, Union
 
+from mmengine.device import get_device
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, find_latest_checkpoint
@@ -11,6 +12,8 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from had_mm.checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
                                load_model_checkpoint, read_checkpoint)
 from had_mm.registry import RUNNERS
+from had_mm.utils.dist_sync import revert_sync_bn_on_cpu
+from ..hooks import RankSyncHook
 
 
 @RUNNERS.register_module()
@@ -33,7 +36,25 @@ class HADRunner(Runner):
     - The environment and config dump is logged when training, testing or
       validation starts, so that set-up errors (a bad train loop, a
       checkpoint that does not fit) come first.
+    - Every rank holds the same model: in a distributed run
+      :class:`~had_mm.engine.hooks.RankSyncHook` is registered (rank 0's
+      BN statistics after every iteration, its whole state before every
+      validation), unless the config lists it; SyncBN layers become BN,
+      with one log line, when the ranks run on CPUs (gloo), where torch's
+      SyncBatchNorm cannot train.
     """
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict], model):
+        if not is_model_wrapper(model):
+            model = revert_sync_bn_on_cpu(model, self.distributed,
+                                          get_device())
+        return super().wrap_model(model_wrapper_cfg, model)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        if self.distributed and not any(
+                type(h).__name__ == 'RankSyncHook' for h in self._hooks):
+            self.register_hook(RankSyncHook())
 
     def _log_env(self, env_cfg: dict) -> None:
         # mmengine logs it in __init__, before the loops and checkpoints
