@@ -6,6 +6,7 @@ from mmengine.logging import MessageHub, MMLogger, print_log
 from mmengine.optim import OptimWrapper
 
 from had_mm.registry import OPTIM_WRAPPERS, OPTIMIZERS
+from had_mm.utils.dist_sync import all_reduce_grads, broadcast_module_states
 
 
 def build_adapter_optim_wrapper(teacher, task: str) -> OptimWrapper:
@@ -50,7 +51,11 @@ def fit_teacher_adapter(teacher,
     computes ``teacher.adapter_loss`` (one frozen teacher pass, the
     student head's task loss on the adapter's output) and updates the
     adapter through an mmengine ``OptimWrapper``
-    (:func:`build_adapter_optim_wrapper`). The loss terms go to the
+    (:func:`build_adapter_optim_wrapper`). In a distributed run every rank
+    fits the same adapter on its shard of the phase, as DDP would: rank 0's
+    initialisation is broadcast first, the gradients are averaged over the
+    ranks before each step, and rank 0's BN statistics are broadcast at the
+    end. The loss terms go to the
     MessageHub as ``adapter_fit/<task>.<name>`` (outside the ``train/``
     keys the training log reads) and to ``logger`` every ``log_interval``
     iterations and at the end.
@@ -78,6 +83,8 @@ def fit_teacher_adapter(teacher,
     from had_mm.models.distill.hetero_lifelong_teacher import decode_stride
     head = student.heads[task]
     adapter = teacher.begin_fit(task, head, decode_stride(student))
+    # the same start on every rank, whatever each rank's seed
+    broadcast_module_states(adapter)
     optim_wrapper = build_adapter_optim_wrapper(teacher, task)
     optim_wrapper.zero_grad()
     message_hub = MessageHub.get_current_instance()
@@ -88,7 +95,8 @@ def fit_teacher_adapter(teacher,
         with optim_wrapper.optim_context(adapter):
             losses = teacher.adapter_loss(task, head, data['inputs'],
                                           data['data_samples'])
-        optim_wrapper.update_params(sum(losses.values()))
+        _update_params(optim_wrapper, sum(losses.values()),
+                       teacher.adapter_parameters(task))
         last = {k: float(v) for k, v in losses.items()}
         for key, value in last.items():
             message_hub.update_scalar(f'adapter_fit/{task}.{key}', value)
@@ -98,11 +106,22 @@ def fit_teacher_adapter(teacher,
                 f'{it + 1}/{iters}, ' + _format(last),
                 logger=logger)
     teacher.end_fit(task)
+    broadcast_module_states(adapter)
     print_log(
         f'heterogeneous teacher ({teacher.teacher_name}): fitted the {task} '
         f'adapter in {iters} iterations, last loss ' + _format(last),
         logger=logger)
     return last
+
+
+def _update_params(optim_wrapper: OptimWrapper, loss, params) -> None:
+    """``optim_wrapper.update_params(loss)``, with the gradients of
+    ``params`` averaged over the ranks before the step."""
+    optim_wrapper.backward(optim_wrapper.scale_loss(loss))
+    if optim_wrapper.should_update():
+        all_reduce_grads(params)
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
 
 
 def _format(losses: Dict[str, float]) -> str:

@@ -15,6 +15,7 @@ from had_mm.tasks import check_tasks, get_task
 from had_mm.utils.config_check import unknown_kwargs
 from had_mm.utils.cpu_features import channels_last_refusal
 from had_mm.utils.dist_env import run_on_rank0
+from had_mm.utils.dist_sync import broadcast_module_states
 from ..distill.adapter_fitting import fit_teacher_adapter
 from .phased_train_loop import PhasedTrainLoop
 from .pseudo_label_cache import build_phase_cache, cacheable_pipeline
@@ -460,6 +461,12 @@ class LifelongTrainLoop(PhasedTrainLoop):
 
     def _end_phase(self, t: int) -> None:
         self._fit_hetero_teacher(t)
+
+    def _sync_ranks(self) -> None:
+        super()._sync_ranks()
+        if self.hetero_teacher is not None:
+            # its adapters and frozen model, attached or not
+            broadcast_module_states(self.hetero_teacher)
 
     def _after_phase(self, t: int) -> None:
         self.model.detach_teacher()

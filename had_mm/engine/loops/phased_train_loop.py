@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 
 from had_mm.evaluation.lifelong_report import (build_report, format_summary,
                                                write_report)
+from had_mm.utils.dist_sync import broadcast_module_states
 from ..hooks.lifelong_state_hook import LifelongStateHook
 
 #: One row per finished phase, one column per task (None: not seen yet).
@@ -41,6 +42,10 @@ class PhasedTrainLoop(BaseLoop):
       are drawn again (each after its own reseed) and skipped; the loop's
       state (task list, schedule, task matrix) travels in every checkpoint
       through :class:`LifelongStateHook`;
+    - one model on every rank: at the end of every stage each rank gets
+      rank 0's parameters and buffers, teachers included
+      (:meth:`_sync_ranks`), so every teacher copy, evaluation and
+      checkpoint sees the same model;
     - one checkpoint per phase (saved before the error if the evaluation
       fails, so ``--resume`` evaluates the phase again instead of training
       it again), named in ``last_checkpoint`` as mmengine's CheckpointHook
@@ -231,6 +236,7 @@ class PhasedTrainLoop(BaseLoop):
             t = start_phase - 1
             self._epoch = t
             self._reenter_phase(t)
+            self._sync_ranks()
             self._end_phase(t)
             self._evaluate_and_save(t)
             self._epoch = start_phase
@@ -277,6 +283,7 @@ class PhasedTrainLoop(BaseLoop):
                 bar.update()
         if bar is not None:
             print()
+        self._sync_ranks()
         self.runner.call_hook('after_train_epoch')
 
     def _run_iter(self, data_batch, batch_idx: int) -> None:
@@ -304,6 +311,19 @@ class PhasedTrainLoop(BaseLoop):
         here the losses (``train/loss``, ``train/<task>.<loss>``)."""
         name = key.split('/', 1)[-1]
         return key.startswith('train/') and ('.' in name or name == 'loss')
+
+    def _sync_ranks(self) -> None:
+        """Give every rank rank 0's model (at the end of every stage).
+
+        DDP keeps the parameters equal, not the buffers (mmengine wraps
+        with ``broadcast_buffers=False``: each rank's BN statistics follow
+        its shard) nor the teachers held outside the module tree. The
+        parameters and buffers of the model and of its teachers are
+        broadcast from rank 0 (:func:`~had_mm.utils.dist_sync.
+        broadcast_module_states`); a subclass adds what else it holds. On
+        one process nothing happens.
+        """
+        broadcast_module_states(self.runner.model)
 
     # ---------------------------------------------- what subclasses set up
     def _before_run(self) -> None:

@@ -15,6 +15,8 @@ from had_mm.checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
                                load_model_checkpoint, read_checkpoint)
 from had_mm.registry import RUNNERS
 from had_mm.utils.cpu_features import channels_last_refusal
+from had_mm.utils.dist_sync import revert_sync_bn_on_cpu
+from ..hooks import RankSyncHook
 
 
 @RUNNERS.register_module()
@@ -39,17 +41,32 @@ class HADRunner(Runner):
       checkpoint that does not fit) come first.
     - ``train_cfg.channels_last`` converts the model before the DDP wrap
       (DDP's gradient buckets take the parameters' strides when built).
+    - Every rank holds the same model: in a distributed run
+      :class:`~had_mm.engine.hooks.RankSyncHook` is registered (rank 0's
+      BN statistics after every iteration, its whole state before every
+      validation), unless the config lists it; SyncBN layers become BN,
+      with one log line, when the ranks run on CPUs (gloo), where torch's
+      SyncBatchNorm cannot train.
     """
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict],
                    model: nn.Module) -> nn.Module:
-        train_cfg = self.cfg.get('train_cfg') or {}
-        if train_cfg.get('channels_last') and not is_model_wrapper(model):
-            model = model.to(get_device())
-            device = next(model.parameters()).device
-            if channels_last_refusal(device) is None:
-                model = model.to(memory_format=torch.channels_last)
+        if not is_model_wrapper(model):
+            model = revert_sync_bn_on_cpu(model, self.distributed,
+                                          get_device())
+            train_cfg = self.cfg.get('train_cfg') or {}
+            if train_cfg.get('channels_last'):
+                model = model.to(get_device())
+                device = next(model.parameters()).device
+                if channels_last_refusal(device) is None:
+                    model = model.to(memory_format=torch.channels_last)
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        if self.distributed and not any(
+                type(h).__name__ == 'RankSyncHook' for h in self._hooks):
+            self.register_hook(RankSyncHook())
 
     def _log_env(self, env_cfg: dict) -> None:
         # mmengine logs it in __init__, before the loops and checkpoints
