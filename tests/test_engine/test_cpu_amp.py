@@ -177,6 +177,7 @@ def test_channels_last_comes_before_the_ddp_wrap(monkeypatch):
     monkeypatch.setattr(Runner, 'wrap_model', wrap)
     monkeypatch.setattr(had_runner, 'channels_last_refusal', lambda d: None)
     runner = had_runner.HADRunner.__new__(had_runner.HADRunner)
+    runner._distributed = False
     runner.cfg = Config(dict(train_cfg=dict(channels_last=True)))
     model = nn.Sequential()
     model.conv = nn.Conv2d(3, 4, 3)
