@@ -74,6 +74,9 @@ ENCODERS = {
     'pretrained': 'r18-d8-c64'
 }
 LR = {'random': 1e-3, 'imagenet': 1e-4, 'pretrained': 1e-3}
+# iterations per phase of each regime (--iters overrides them all); the
+# imagenet regime's 600 are step (1) of its protocol, after its first pilot
+ITERS = {'random': 300, 'imagenet': 600, 'pretrained': 300}
 # name -> base config of the lifelong method (random regime; the other
 # regimes swap the encoder of the file name, see method_config)
 METHODS = {
@@ -109,7 +112,7 @@ PAIRS = (
 # The protocol (docs/lifelong_benchmark.md); --quick shrinks it to a smoke
 # run of every code path.
 PROTOCOL = dict(
-    iters=300,
+    iters=None,
     batch_size=4,
     seeds=[0, 1, 2],
     orders=['forward', 'reverse'],
@@ -158,10 +161,10 @@ def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
     (seed, order, regime) cell before the next, so that paired results
     arrive early. ``regimes`` defaults to ``args.regimes``."""
     runs = []
-    iters = args.iters
     methods = [] if args.references_only else args.methods
     for seed in args.seeds:
         for regime in regimes or args.regimes:
+            iters = args.iters or ITERS[regime]
             for order in args.orders:
                 tasks = ORDERS[order]
                 cell = osp.join(regime, order, f's{seed}')
@@ -555,6 +558,14 @@ def plot(rows: List[dict], args, regime: str, path: str) -> bool:
     return True
 
 
+def iters_text(args, regimes: List[str]) -> str:
+    """The iterations per phase, for the headers of the results."""
+    if args.iters:
+        return f'{args.iters} iterations per phase'
+    return 'iterations per phase: ' + ', '.join(f'{r} {ITERS[r]}'
+                                                for r in regimes)
+
+
 def report_regimes(args) -> List[str]:
     """The regimes tabulated: those of the run, then every superseded one
     with archived runs (labelled as such)."""
@@ -619,7 +630,8 @@ def write_pilot(args, runs: List[dict], command: str) -> str:
         writer.writerows(ref_rows)
     out = [
         f'<!-- command: {command} -->', '# Lifelong benchmark: pilot of '
-        'the single-task references\n', f'{args.iters} iterations (batch '
+        'the single-task references\n',
+        f'{iters_text(args, list(args.regimes) + ["random"])} (batch '
         f'{args.batch_size}, 96x128), cells (order, seed) {cells}; mean ± '
         '95 % CI (t) over the finished cells; "beats": the regime\'s mean is '
         'better (direction of the metric) than the random regime\'s mean on '
@@ -672,7 +684,7 @@ def write_results(args, runs: List[dict], command: str) -> str:
     csv_path = osp.join(args.results_dir, 'lifelong_synthetic.csv')
     with open(csv_path, 'w', newline='') as f:
         f.write(f'# command: {command}\n')
-        f.write(f'# {args.iters} iterations per phase, batch '
+        f.write(f'# {iters_text(args, report_regimes(args))}, batch '
                 f'{args.batch_size}, 96x128; '
                 f'{len(rows)} runs finished\n')
         writer = csv.DictWriter(f, fieldnames=list(RESULT_COLS))
@@ -688,7 +700,7 @@ def write_results(args, runs: List[dict], command: str) -> str:
         writer.writerows(ref_rows)
     table = tables(rows, ref_rows, args)
     md = (f'<!-- command: {command} -->\n# Lifelong methods on synthetic '
-          f'rooms\n\n{args.iters} iterations per phase (batch '
+          f'rooms\n\n{iters_text(args, report_regimes(args))} (batch '
           f'{args.batch_size}, 96x128), '
           f'seeds {args.seeds}, orders {args.orders}; mean ± 95 % CI (t) '
           f'over (seed, order) runs.\n' + table + '\n')
@@ -754,7 +766,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.work_dir = osp.abspath(args.work_dir)
     if args.data_root:
         args.data_root = osp.abspath(args.data_root)
-    if args.iters <= 0 or args.jobs <= 0:
+    if (args.iters is not None and args.iters <= 0) or args.jobs <= 0:
         parser.error('--iters and --jobs must be positive')
     return args
 

@@ -36,6 +36,12 @@ def test_plan_covers_the_protocol():
             else 'r18-d8-c64'
         assert encoder in run['base'], run
     assert {r['regime'] for r in runs} == {'random', 'imagenet'}
+    # iterations per phase: 300 from scratch, 600 for the ImageNet encoder
+    for run in runs:
+        if run['kind'] != 'joint':
+            iters = 600 if run['regime'] == 'imagenet' else 300
+            assert f"'max_iters': {iters}" in run['body'][0] or \
+                f'max_iters={iters},' in run['body'][0], run['body']
 
 
 def test_the_authors_order_and_the_pilot_are_asked_for():
