@@ -74,6 +74,14 @@ ENCODERS = {
     'pretrained': 'r18-d8-c64'
 }
 LR = {'random': 1e-3, 'imagenet': 1e-4, 'pretrained': 1e-3}
+# the joint runs' optimiser options per regime: the imagenet regime's heads
+# learn at 10x the encoder's rate (step (2) of its protocol), as in its
+# lifelong configs
+PARAMWISE = {
+    'imagenet':
+    "paramwise_cfg=dict(custom_keys={'heads': "
+    'dict(lr_mult=10.0)}), '
+}
 # iterations per phase of each regime (--iters overrides them all); the
 # imagenet regime's 600 are step (1) of its protocol, after its first pilot
 ITERS = {'random': 300, 'imagenet': 600, 'pretrained': 300}
@@ -205,8 +213,9 @@ def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
                 total = iters * len(TASKS)
                 body = [
                     "optim_wrapper = dict(_delete_=True, type='OptimWrapper',"
-                    f" optimizer=dict(type='Adam', lr={LR[regime]!r}, "
-                    'weight_decay=1e-5))', 'param_scheduler = []',
+                    f" {PARAMWISE.get(regime, '')}optimizer=dict(type='Adam', "
+                    f"lr={LR[regime]!r}, weight_decay=1e-5))",
+                    'param_scheduler = []',
                     f'train_cfg = dict(max_iters={total}, '
                     f'val_interval={total})',
                     'default_hooks = dict(checkpoint=dict(interval='

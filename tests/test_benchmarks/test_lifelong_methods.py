@@ -95,11 +95,15 @@ def test_generated_config_sets_regime_seed_and_phases(tmp_path):
         checkpoint='effnet-lite://lite0',
         prefix='backbone.')
     assert cfg.optim_wrapper.optimizer.lr == 1e-4
+    # step (2) of its protocol: the heads at 10x the encoder's rate
+    assert cfg.optim_wrapper.paramwise_cfg == dict(
+        custom_keys={'heads': dict(lr_mult=10.0)})
     joint = [
         r for r in bench.plan_runs(args)
         if r['regime'] == 'imagenet' and r['kind'] == 'joint'
     ][0]
     assert 'lr=0.0001' in joint['body'][0]
+    assert "custom_keys={'heads': dict(lr_mult=10.0)}" in joint['body'][0]
 
 
 def test_superseded_regime_is_tabulated_not_trained():
