@@ -23,6 +23,9 @@ from had_mm.utils import (check_config, prepare_distributed,
 from had_mm.utils.cpu_features import cpu_bf16_flag
 from had_mm.utils.pretrained_weights import check_pretrained_weights
 
+#: Seconds a rank other than 0 waits before reporting bad input itself.
+RANK_ERROR_WAIT = 10
+
 # What bad input raises during set-up (OSError: e.g. a work dir that
 # cannot be written).
 INPUT_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)
@@ -42,7 +45,15 @@ def exit_on_bad_input(errors: Tuple[type, ...] = INPUT_ERRORS):
         yield
     except errors as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        report_error(f'error: {msg}')
+        rank = int(os.environ.get('RANK', '0'))
+        if rank != 0:
+            # rank 0 meets the same input, prints it and exits first (the
+            # launcher then stops this rank); a line only this rank meets
+            # is printed after the wait
+            time.sleep(RANK_ERROR_WAIT)
+            print(f'error: [rank {rank}] {msg}', file=sys.stderr, flush=True)
+        else:
+            report_error(f'error: {msg}')
         sys.exit(2)
 
 

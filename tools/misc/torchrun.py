@@ -6,6 +6,7 @@ traceback and an error log line per rank; here that case ends with status
 2 and nothing more, while any other failure keeps torchrun's full report.
 """
 import logging
+import signal
 import sys
 
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
@@ -31,7 +32,10 @@ def main(argv=None) -> None:
         torchrun_main(argv if argv is not None else sys.argv[1:])
     except ChildFailedError as err:
         codes = {failure.exitcode for failure in err.failures.values()}
-        if codes == {BAD_INPUT}:
+        # the ranks torchrun stopped once one rank had failed end by signal
+        if BAD_INPUT in codes and codes <= {
+                BAD_INPUT, -signal.SIGTERM, -signal.SIGKILL
+        }:
             sys.exit(BAD_INPUT)
         raise
 
