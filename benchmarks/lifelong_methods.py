@@ -6,8 +6,8 @@ preset) x initialisation regimes x task orders (forward: semantic -> depth
 -> normal -> saliency; reverse; optionally the authors' 3-task order
 semantic -> depth -> normal) x seeds. Regimes: ``random`` (dilated
 ResNet-18, every weight random, Adam 1e-3) and ``imagenet`` (ImageNet-1k
-EfficientNet-Lite0-d8 from the pinned wheel, heads random, Adam 1e-4; the
-``*_effnet-lite0-d8_*`` configs). The stand-in ``pretrained`` regime
+EfficientNet-Lite0-d8 from the pinned wheel, heads random, Adam 1e-3 as
+the random regime (protocol v2); the ``*_effnet-lite0-d8_*`` configs). The stand-in ``pretrained`` regime
 (procedural encoder) is retired: its archived runs are tabulated, labelled
 superseded, and never trained again. Per (regime, order, seed) the
 single-task references (each task alone on the chunk and schedule it gets
@@ -73,18 +73,10 @@ ENCODERS = {
     'imagenet': 'effnet-lite0-d8',
     'pretrained': 'r18-d8-c64'
 }
-LR = {'random': 1e-3, 'imagenet': 1e-4, 'pretrained': 1e-3}
-# the joint runs' optimiser options per regime: the imagenet regime's heads
-# learn at 10x the encoder's rate (step (2) of its protocol), as in its
-# lifelong configs
-PARAMWISE = {
-    'imagenet':
-    "paramwise_cfg=dict(custom_keys={'heads': "
-    'dict(lr_mult=10.0)}), '
-}
+LR = {'random': 1e-3, 'imagenet': 1e-3, 'pretrained': 1e-3}
 # iterations per phase of each regime (--iters overrides them all); the
-# imagenet regime's 600 are step (1) of its protocol, after its first pilot
-ITERS = {'random': 300, 'imagenet': 600, 'pretrained': 300}
+# imagenet regime's are step A of its protocol v2
+ITERS = {'random': 300, 'imagenet': 300, 'pretrained': 300}
 # name -> base config of the lifelong method (random regime; the other
 # regimes swap the encoder of the file name, see method_config)
 METHODS = {
@@ -213,7 +205,7 @@ def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
                 total = iters * len(TASKS)
                 body = [
                     "optim_wrapper = dict(_delete_=True, type='OptimWrapper',"
-                    f" {PARAMWISE.get(regime, '')}optimizer=dict(type='Adam', "
+                    f" optimizer=dict(type='Adam', "
                     f"lr={LR[regime]!r}, weight_decay=1e-5))",
                     'param_scheduler = []',
                     f'train_cfg = dict(max_iters={total}, '

