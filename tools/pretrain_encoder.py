@@ -130,12 +130,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config whose model.backbone to train')
     parser.add_argument('--out', required=True, help='checkpoint to write')
-    parser.add_argument('--iters', type=int, default=1500)
-    parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument(
-        '--size', type=int, nargs=2, default=(64, 80), metavar=('H', 'W'))
-    parser.add_argument('--lr', type=float, default=1e-3)
-    parser.add_argument('--seed', type=int, default=0)
+        '--iters', type=int, default=1500, help='training iterations')
+    parser.add_argument(
+        '--batch-size', type=int, default=32, help='images per iteration')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(64, 80),
+        metavar=('H', 'W'),
+        help='size of the procedural images')
+    parser.add_argument(
+        '--lr', type=float, default=1e-3, help='Adam learning rate')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of images and weights')
     return parser.parse_args(argv)
 
 

@@ -187,19 +187,39 @@ def keep_one_checkpoint(checkpoint: str, archive: str,
         shutil.copyfile(checkpoint, archive)
 
 
+# options that say how a grid runs, not what it measures: a results file's
+# header leaves them out, so re-tabulating on another machine (other paths,
+# other --jobs) rewrites the committed files byte for byte
+EXECUTION_OPTIONS = ('--jobs', '--threads', '--work-dir', '--results-dir')
+
+
 def grid_command(script: str, argv: Sequence[str]) -> str:
     """The command line a results file's header names.
 
     ``--report-only`` only re-tabulates runs the same command without it
     trained, so the header names that command: re-tabulating never hides
-    how the results were made.
+    how the results were made. The execution options
+    (:data:`EXECUTION_OPTIONS`, with their values) are left out too: they
+    change where and how fast the runs train, not what they measure.
 
     Args:
         script (str): The driver's path relative to the repository.
         argv (Sequence[str]): Its arguments.
 
     Returns:
-        str: ``python SCRIPT ARGS`` without ``--report-only``.
+        str: ``python SCRIPT ARGS`` without ``--report-only`` and the
+        execution options.
     """
-    return ' '.join(['python', script] +
-                    [a for a in argv if a != '--report-only'])
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == '--report-only':
+            continue
+        elif arg in EXECUTION_OPTIONS:
+            skip = True
+        elif arg.split('=', 1)[0] in EXECUTION_OPTIONS:
+            continue
+        else:
+            kept.append(arg)
+    return ' '.join(['python', script] + kept)

@@ -79,6 +79,10 @@ def test_keep_one_checkpoint_makes_once_then_reuses_the_archive(tmp_path):
 
 
 def test_grid_command_names_the_training_command_not_the_report():
-    argv = ['--jobs', '2', '--report-only', '--seeds', '0']
+    argv = [
+        '--jobs', '2', '--report-only', '--seeds', '0', '--work-dir=/w',
+        '--results-dir', '/r', '--threads', '1', '--regimes', 'imagenet'
+    ]
+    # what the runs measure stays; how and where they ran goes
     assert grid_command('benchmarks/x.py', argv) == \
-        'python benchmarks/x.py --jobs 2 --seeds 0'
+        'python benchmarks/x.py --seeds 0 --regimes imagenet'

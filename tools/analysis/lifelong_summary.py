@@ -77,17 +77,23 @@ def compare(names: List[str], reports: list) -> str:
     if len(scored) >= 2:
         scored.sort()
         (best, name), (second, other) = scored[0], scored[1]
+        # one run per method is one seed: name the lower figure, never a
+        # winner (the benchmarks give the verdicts, with their intervals)
         if best == second:
-            lines.append(f'\n{name} and {other} forgot as much (average '
-                         f'forgetting {best:.2f} %).')
+            lines.append(f'\n{name} and {other}: the same average '
+                         f'forgetting ({best:.2f} %).')
         else:
-            lines.append(f'\n{name} forgot less: average forgetting '
-                         f'{best:.2f} % against {second:.2f} % for {other}.')
+            lines.append(f'\nLowest average forgetting in these runs: '
+                         f'{name}, {best:.2f} % against {second:.2f} % for '
+                         f'{other}. One run each is one seed: no verdict.')
     return '\n'.join(lines)
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Print a lifelong run's task matrix, forgetting and "
+        'where its outputs are; with several runs, also their final '
+        'metrics and forgetting side by side.')
     parser.add_argument(
         'work_dirs', nargs='+', help='work dir(s) of lifelong runs')
     parser.add_argument(

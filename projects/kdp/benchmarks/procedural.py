@@ -48,6 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci
+from had_mm.utils.benchmark_grid import grid_command
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -671,8 +672,8 @@ def write_results(args: argparse.Namespace, runs: Sequence[dict],
         f.write(f'# command: {command}\n')
         f.write(f'# {len(rows)} of {len(runs)} runs finished; config '
                 f'overrides: {options}; wall_s / cpu_s: wall and CPU '
-                f'seconds of one run ({args.threads} thread(s), {args.jobs} '
-                'at once)\n')
+                'seconds of one run, as it trained (its --threads, beside '
+                'the other runs of --jobs)\n')
         writer = csv.DictWriter(f, fieldnames=list(CSV_COLS))
         writer.writeheader()
         writer.writerows(rows)
@@ -696,8 +697,8 @@ def write_results(args: argparse.Namespace, runs: Sequence[dict],
         f'Pre-trained tiny ViTs (SHA-256 prefixes): {"; ".join(hashes)}.'
         if hashes else '',
         f'Training time: {sum(walls) / 60:.1f} min of wall time and '
-        f'{sum(cpus) / 60:.1f} CPU min over {len(walls)} run(s) '
-        f'({args.threads} thread(s) each, {args.jobs} at once).'
+        f'{sum(cpus) / 60:.1f} CPU min over {len(walls)} run(s), as they '
+        'trained (their --threads, beside the other runs of --jobs).'
         if walls else ''
     ]
     text = '\n'.join(md).rstrip() + '\n'
@@ -798,8 +799,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the grid (or tabulate it) and print the report."""
     args = parse_args(argv)
-    command = 'python projects/kdp/benchmarks/procedural.py ' + ' '.join(
-        sys.argv[1:] if argv is None else argv)
+    command = grid_command('projects/kdp/benchmarks/procedural.py',
+                           sys.argv[1:] if argv is None else argv)
     runs = plan_runs(args)
     try:
         todo = [r for r in runs if load_finished(args, r) is None]
