@@ -570,7 +570,7 @@ def write_results(args: argparse.Namespace, runs: List[dict],
           f'{args.batch_size}, {_size(args)}), seeds {args.seeds}; mean ± '
           '95 % t CI over seeds ((n=1): one seed finished; -: none); teachers '
           'trained once (seed 0) per regime; imagenet regime: '
-          'EfficientNet-Lite0 from its ImageNet-1k weights (Adam 1e-4), '
+          'EfficientNet-Lite0 from its ImageNet-1k weights, '
           'MiT-b0 from random weights; pretrained (superseded) regime: '
           'encoders pre-trained 600 iterations on procedural images.\n'
           f'{table}\n')
