@@ -75,8 +75,8 @@ ENCODERS = {
 }
 LR = {'random': 1e-3, 'imagenet': 1e-3, 'pretrained': 1e-3}
 # iterations per phase of each regime (--iters overrides them all); the
-# imagenet regime's are step A of its protocol v2
-ITERS = {'random': 300, 'imagenet': 300, 'pretrained': 300}
+# imagenet regime's 600 are step B of its protocol v2, after pilot 4
+ITERS = {'random': 300, 'imagenet': 600, 'pretrained': 300}
 # name -> base config of the lifelong method (random regime; the other
 # regimes swap the encoder of the file name, see method_config)
 METHODS = {

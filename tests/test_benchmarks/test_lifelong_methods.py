@@ -36,10 +36,11 @@ def test_plan_covers_the_protocol():
             else 'r18-d8-c64'
         assert encoder in run['base'], run
     assert {r['regime'] for r in runs} == {'random', 'imagenet'}
-    # iterations per phase: 300 in both regimes (imagenet: protocol v2)
+    # iterations per phase: 300 from scratch, 600 for the ImageNet encoder
+    # (protocol v2, step B)
     for run in runs:
         if run['kind'] != 'joint':
-            iters = 300
+            iters = 600 if run['regime'] == 'imagenet' else 300
             assert f"'max_iters': {iters}" in run['body'][0] or \
                 f'max_iters={iters},' in run['body'][0], run['body']
 
@@ -97,7 +98,7 @@ def test_generated_config_sets_regime_seed_and_phases(tmp_path):
         prefix='backbone.')
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
     assert 'paramwise_cfg' not in cfg.optim_wrapper
-    assert cfg.train_cfg.phases[0]['max_iters'] == 300
+    assert cfg.train_cfg.phases[0]['max_iters'] == 600
     joint = [
         r for r in bench.plan_runs(args)
         if r['regime'] == 'imagenet' and r['kind'] == 'joint'
