@@ -7,8 +7,8 @@ preset) x initialisation regimes x task orders (forward: semantic -> depth
 semantic -> depth -> normal) x seeds. Regimes: ``random`` (dilated
 ResNet-18, every weight random, Adam 1e-3) and ``imagenet`` (ImageNet-1k
 EfficientNet-Lite0-d8 from the pinned wheel, heads random, Adam 1e-3 as
-the random regime (protocol v2); the ``*_effnet-lite0-d8_*`` configs). The stand-in ``pretrained`` regime
-(procedural encoder) is retired: its archived runs are tabulated, labelled
+the random regime (protocol v2); the ``*_effnet-lite0-d8_*`` configs). The
+stand-in ``pretrained`` regime (procedural encoder) is retired: its archived runs are tabulated, labelled
 superseded, and never trained again. Per (regime, order, seed) the
 single-task references (each task alone on the chunk and schedule it gets
 in that order) give Delta_m; per (regime, seed) a joint multi-task run on
