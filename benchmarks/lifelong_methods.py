@@ -6,16 +6,17 @@ preset) x initialisation regimes x task orders (forward: semantic -> depth
 -> normal -> saliency; reverse; optionally the authors' 3-task order
 semantic -> depth -> normal) x seeds. Regimes: ``random`` (dilated
 ResNet-18, every weight random, Adam 1e-3) and ``imagenet`` (ImageNet-1k
-EfficientNet-Lite0-d8 from the pinned wheel, heads random, Adam 1e-3 as
-the random regime (protocol v2); the ``*_effnet-lite0-d8_*`` configs). The
-stand-in ``pretrained`` regime (procedural encoder) is retired: its archived runs are tabulated, labelled
-superseded, and never trained again. Per (regime, order, seed) the
-single-task references (each task alone on the chunk and schedule it gets
-in that order) give Delta_m; per (regime, seed) a joint multi-task run on
-all the data with all labels (same total iterations) is the upper bound.
-``--references-only`` trains only the single-task references (the pilot
-that sizes a regime) and writes ``lifelong_synthetic_pilot.{csv,md}``:
-them against the random regime's references and the trivial predictors.
+EfficientNet-Lite0-d8 from the pinned wheel, heads random, Adam 1e-3 as the
+random regime (protocol v2); the ``*_effnet-lite0-d8_*`` configs). The
+stand-in ``pretrained`` regime (procedural encoder) is retired: its
+archived runs are tabulated, labelled superseded, and never trained again.
+Per (regime, order, seed) the single-task references (each task alone on
+the chunk and schedule it gets in that order) give Delta_m; per (regime,
+seed) a joint multi-task run on all the data with all labels (same total
+iterations) is the upper bound. ``--references-only`` trains only the
+single-task references (the pilot that sizes a regime) and writes
+``lifelong_synthetic_pilot.{csv,md}``: them against the random regime's
+references and the trivial predictors.
 
 Every run is ``tools/train.py`` on a generated config under
 ``WORK_DIR/configs``; a run whose result exists is reused, so an
