@@ -67,14 +67,14 @@ SUPERSEDED = {
     'pretrained':
     'superseded: procedural stand-in encoder, replaced by imagenet'
 }
-# the encoder of each regime's configs, and its Adam learning rate (joint
-# runs; the lifelong configs carry their own)
+# the encoder of each regime's configs, and the joint runs' Adam learning
+# rate (the lifelong configs carry their own)
 ENCODERS = {
     'random': 'r18-d8-c64',
     'imagenet': 'effnet-lite0-d8',
     'pretrained': 'r18-d8-c64'
 }
-LR = {'random': 1e-3, 'imagenet': 1e-3, 'pretrained': 1e-3}
+LR = 1e-3  # Adam, every regime (the imagenet regime's protocol v2)
 # iterations per phase of each regime (--iters overrides them all); the
 # imagenet regime's 600 are step B of its protocol v2, after pilot 4
 ITERS = {'random': 300, 'imagenet': 600, 'pretrained': 300}
@@ -206,9 +206,8 @@ def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
                 total = iters * len(TASKS)
                 body = [
                     "optim_wrapper = dict(_delete_=True, type='OptimWrapper',"
-                    f" optimizer=dict(type='Adam', "
-                    f"lr={LR[regime]!r}, weight_decay=1e-5))",
-                    'param_scheduler = []',
+                    " optimizer=dict(type='Adam', "
+                    f"lr={LR!r}, weight_decay=1e-5))", 'param_scheduler = []',
                     f'train_cfg = dict(max_iters={total}, '
                     f'val_interval={total})',
                     'default_hooks = dict(checkpoint=dict(interval='

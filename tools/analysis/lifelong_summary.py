@@ -90,10 +90,9 @@ def compare(names: List[str], reports: list) -> str:
 
 
 def main(argv=None) -> None:
+    # the docstring's first paragraph, whole (its first line ends mid-way)
     parser = argparse.ArgumentParser(
-        description="Print a lifelong run's task matrix, forgetting and "
-        'where its outputs are; with several runs, also their final '
-        'metrics and forgetting side by side.')
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument(
         'work_dirs', nargs='+', help='work dir(s) of lifelong runs')
     parser.add_argument(
