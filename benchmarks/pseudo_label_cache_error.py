@@ -42,7 +42,8 @@ def _dataset(cfg, tasks, scales, num, data_root=None):
         dict(type='PackMultiTaskInputs')
     ]
     dataset = DATASETS.build(ds)
-    return dataset.get_subset(list(range(min(num, len(dataset)))))
+    dataset.get_subset_(min(num, len(dataset)))  # no shared-memo copy
+    return dataset
 
 
 @torch.no_grad()

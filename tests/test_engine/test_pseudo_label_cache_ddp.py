@@ -25,12 +25,13 @@ def _teacher_and_dataset(root):
         root,
         split='train',
         tasks=['normal'],
+        indices=7,  # odd: uneven shards
         pipeline=[
             dict(type='LoadMultiTaskImage'),
             dict(type='LoadMultiTaskAnnotations'),
             dict(type='MultiTaskRandomFlip', prob=0.5),
             dict(type='PackMultiTaskInputs')
-        ]).get_subset(list(range(7)))  # odd: uneven shards
+        ])
     images = []
     extract = teacher.extract_feat
 

@@ -384,7 +384,10 @@ class LifelongTrainLoop(PhasedTrainLoop):
             if not 0 <= c < T:
                 raise ValueError(f'phase {t + 1} asks for chunk {c} of {T}')
             lo, hi = c * n // T, (c + 1) * n // T
-            dataset = dataset.get_subset(list(range(lo, hi)))
+            # in place: mmengine 0.10.7's get_subset deep-copies through a
+            # memo shared by all calls, which can hand back an old dataset
+            # for a transform that now lives at its freed address
+            dataset.get_subset_(list(range(lo, hi)))
         if len(dataset) == 0:
             raise ValueError(
                 f'phase {t + 1} ({self.tasks[t]}) has no training images: '
