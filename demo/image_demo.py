@@ -8,12 +8,14 @@ Example::
         work_dirs/demo/phase_4_saliency.pth --out-dir outputs
 
 writes, per image, the panel PNG (the image with the predicted class
-boundaries, then one panel per task) to ``OUT_DIR/vis/<name>.png`` and the
-predictions to ``OUT_DIR/pred/`` (semantic palette PNG, depth 16-bit PNG in
-mm and ``.npy`` in metres, normal RGB PNG, saliency PNG). ``IMG`` may be a
-folder. The tasks default to those the checkpoint has learnt. Outputs are
-named after the image's file name without its extension, or with it
-(``chelsea_jpg``, ``chelsea_png``) where two images share a name.
+boundaries, then one panel per task, each named, with its key: the classes
+drawn, depth in metres, the normal axes) to ``OUT_DIR/vis/<name>.png``
+and the predictions to ``OUT_DIR/pred/`` (semantic palette PNG, depth
+16-bit PNG in mm and ``.npy`` in metres, normal RGB PNG, saliency PNG).
+``IMG`` may be a folder. The tasks default to those the checkpoint has
+learnt. Outputs are named after the image's file name without its
+extension, or with it (``chelsea_jpg``, ``chelsea_png``) where two images
+share a name.
 """
 import argparse
 import os.path as osp
@@ -21,8 +23,6 @@ import sys
 from typing import List, Optional
 
 from mmengine.config import DictAction
-
-TASKS = ('semantic', 'depth', 'normal', 'saliency')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -45,9 +45,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--tasks',
         nargs='+',
-        choices=TASKS,
-        help='tasks to predict (default: every task the checkpoint has '
-        'learnt; a task it has not learnt is refused, see --allow-untrained)')
+        help='tasks to predict, among the model\'s (default: every task the '
+        'checkpoint has learnt; a task it has not learnt is refused, see '
+        '--allow-untrained)')
     parser.add_argument(
         '--allow-untrained',
         action='store_true',

@@ -144,6 +144,7 @@ class MultiTaskInferencer(BaseInferencer):
         kwargs = {}
         if vis_cfg.get('type') == 'MultiTaskLocalVisualizer':
             kwargs['depth_cmap'] = vis_cfg.get('depth_cmap', 'magma_r')
+            kwargs['labelled'] = vis_cfg.get('labelled', True)
         name = f'had_mm_inferencer_{datetime.now().timestamp()}'
         return MultiTaskLocalVisualizer.get_instance(
             name, boundaries=True, **kwargs)

@@ -31,6 +31,7 @@ class DepthTask(TaskSpec):
     primary_direction = -1
     metric_type = 'DepthErrorMetric'
     distill_kind = 'regression'
+    unit = 'm'
 
     def valid_mask(self, label: np.ndarray) -> np.ndarray:
         """Positive depth is valid."""

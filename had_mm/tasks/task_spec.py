@@ -103,6 +103,8 @@ class TaskSpec:
         label_source (str | None): Task whose label file this task's label
             is derived from (the dataset gives it that file), or None.
         missing_hint (str): Appended to the error of a missing label file.
+        unit (str): Unit of a one-channel regression map (depth: 'm'), for
+            the colour bars of pictures; '' if it has none.
     """
 
     name: str = ''
@@ -122,6 +124,7 @@ class TaskSpec:
     distill_kind: str = 'regression'
     label_source: Optional[str] = None
     missing_hint: str = ''
+    unit: str = ''
 
     def channels(self, num_classes: Optional[int] = None) -> int:
         """Raw output channels of the task's head.

@@ -48,7 +48,8 @@ def test_demo_writes_panels_and_predictions(phase_2_checkpoint,
     assert 'tasks: semantic, depth' in log
     h, w = mmcv.imread(image).shape[:2]
     panel = mmcv.imread(str(out / 'vis' / '00000.png'))
-    assert panel.shape == (h, 3 * w + 2 * 2, 3)
+    # the image and 2 task panels, named, with their keys below
+    assert panel.shape[0] > h and panel.shape[1] > 3 * w
     for name in ('00000_semantic.png', '00000_depth.png', '00000_depth.npy'):
         assert (out / 'pred' / name).is_file(), name
     assert not (out / 'pred' / '00000_normal.png').exists()

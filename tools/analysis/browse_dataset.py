@@ -10,9 +10,11 @@ Example::
 builds the config's ``train_dataloader`` (or ``test_dataloader``) data set,
 runs its pipeline (so random augmentations show as in training) and writes
 one PNG per image under ``--output-dir``: the image and the label panel of
-each loaded task (semantic colours, depth colour map, normal RGB, saliency)
-in the top row, as :class:`MultiTaskLocalVisualizer` draws them; the bottom
-(prediction) row is blank. Invalid label pixels are black.
+each loaded task (semantic colours, depth colour map, normal RGB, saliency),
+each named, with its key below (the classes drawn, depth in metres, the
+normal axes), as :class:`MultiTaskLocalVisualizer` draws them. ``--bare``
+writes the panels alone, at the image's resolution. Invalid label pixels
+are black.
 """
 import argparse
 import os
@@ -53,6 +55,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default='train',
         help='browse the train_dataloader or the test_dataloader data set '
         '(default: train)')
+    parser.add_argument(
+        '--bare',
+        action='store_true',
+        help='write the panels alone at the image\'s resolution, without '
+        'the task names and keys')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -97,13 +104,17 @@ def build_dataset(config: str, split: str, cfg_options: Optional[dict] = None):
     return DATASETS.build(loader['dataset'])
 
 
-def browse(dataset, output_dir: str, num: int) -> List[str]:
+def browse(dataset,
+           output_dir: str,
+           num: int,
+           bare: bool = False) -> List[str]:
     """Write the panels of the first ``num`` samples of ``dataset``.
 
     Args:
         dataset: A data set whose items are ``PackMultiTaskInputs`` outputs.
         output_dir (str): Output folder (created).
         num (int): Number of images.
+        bare (bool): The panels alone, without names and keys.
 
     Returns:
         list[str]: The written files.
@@ -121,7 +132,8 @@ def browse(dataset, output_dir: str, num: int) -> List[str]:
         sample = item['data_samples']
         # PackMultiTaskInputs keeps LoadMultiTaskImage's BGR order.
         image = item['inputs'].permute(1, 2, 0).numpy()[..., ::-1]
-        grid = visualizer.draw_panels(image, sample)
+        draw = visualizer.draw_panels if bare else visualizer.draw_labelled
+        grid = draw(image, sample)
         name = str(sample.metainfo.get('sample_id', i))
         path = osp.join(output_dir, f'{i:04d}_{name}.png')
         mmcv.imwrite(mmcv.rgb2bgr(grid), path)
@@ -143,7 +155,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         osp.splitext(osp.basename(args.config))[0])
     try:
         dataset = build_dataset(args.config, args.split, args.cfg_options)
-        written = browse(dataset, output_dir, args.num)
+        written = browse(dataset, output_dir, args.num, args.bare)
     except (FileNotFoundError, ValueError, KeyError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f'error: {msg}', file=sys.stderr)
