@@ -126,3 +126,28 @@ def test_bad_runs(tmp_path, capsys):
     with pytest.raises(SystemExit):
         analyze_logs.main([str(bad)])
     assert 'line 2 is not JSON' in capsys.readouterr().err
+
+
+def test_a_plug_in_task_splits_the_phases():
+    """Phases follow any task's own loss, not a list of the built-ins."""
+    train = [
+        dict(iter=1, **{'edge.loss_edge': 1.0}),
+        dict(iter=2, **{'edge.loss_edge': 1.0}),
+        dict(iter=3, **{
+            'semantic.loss_ce': 1.0,
+            'edge.loss_distill': 0.5
+        }),
+    ]
+    assert analyze_logs.lifelong_phases(train) == [(1, 2, 'edge'),
+                                                   (3, 3, 'semantic')]
+
+
+def test_one_logged_value_is_drawn(tmp_path):
+    """A curve with a single value has no line: it gets a marker."""
+    one = tmp_path / 'one' / 'scalars.json'
+    _write(one, [dict(loss=2.0, iter=1, step=1)])
+    png = tmp_path / 'one.png'
+    analyze_logs.main([str(one), '--keys', 'loss', '--out', str(png)])
+    img = np.array(Image.open(png).convert('RGB')).astype(int)
+    c0 = np.array([0x1f, 0x77, 0xb4])  # matplotlib's first colour
+    assert (np.abs(img - c0).sum(-1) < 30).sum() > 10

@@ -29,10 +29,6 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-TASKS = ('semantic', 'depth', 'normal', 'saliency')
-# What is plotted without --keys (those the runs have).
-DEFAULT_KEYS = ('loss', 'semantic/mIoU', 'depth/abs_err', 'normal/mean',
-                'saliency/max_f')
 # Logged bookkeeping, not curves.
 NOT_CURVES = ('iter', 'step', 'epoch')
 
@@ -102,12 +98,23 @@ def load_scalars(run: str) -> Tuple[List[dict], List[dict]]:
     return ([train[k] for k in sorted(train)], [val[k] for k in sorted(val)])
 
 
+def default_keys() -> List[str]:
+    """What is plotted without ``--keys`` (those the runs have): the loss
+    and each registered task's primary metric, from the task table."""
+    from had_mm.tasks import primary_metrics
+    return ['loss'] + [f'{t}/{m}' for t, (m, _) in primary_metrics().items()]
+
+
 def trained_task(record: dict) -> Optional[str]:
-    """The task whose own loss a training record has (None: not one)."""
+    """The task whose own loss a training record has (None: not one).
+
+    A lifelong phase logs ``<task>.loss_*`` for its task and
+    ``<old task>.loss_distill`` for the others; any task name counts, so
+    that a task registered by a plug-in splits the phases as well.
+    """
     tasks = {
         key.split('.', 1)[0]
         for key in record if '.loss' in key and 'distill' not in key
-        and key.split('.', 1)[0] in TASKS
     }
     return tasks.pop() if len(tasks) == 1 else None
 
@@ -151,7 +158,7 @@ def select_keys(patterns: Optional[Sequence[str]],
 
     Args:
         patterns (Sequence[str], optional): Names or shell patterns; None
-            = :data:`DEFAULT_KEYS` that exist.
+            = those of :func:`default_keys` that exist.
         available (Sequence[str]): Keys of all runs.
 
     Returns:
@@ -161,7 +168,7 @@ def select_keys(patterns: Optional[Sequence[str]],
         LogError: For a key no run has (with close matches).
     """
     if not patterns:
-        keys = [k for k in DEFAULT_KEYS if k in available]
+        keys = [k for k in default_keys() if k in available]
         return keys or list(available)[:4]
     keys: List[str] = []
     for pattern in patterns:
@@ -211,9 +218,13 @@ def plot_runs(runs: Sequence[Tuple[str, List[dict], List[dict]]],
             xs = [r['iter'] for r in train if _finite(r.get(key))]
             if xs:
                 ax.plot(
-                    xs, [r[key] for r in train if _finite(r.get(key))],
+                    xs,
+                    [r[key] for r in train if _finite(r.get(key))],
                     color=colour,
                     lw=1.2,
+                    # one value draws no line: a marker shows it
+                    marker='o' if len(xs) == 1 else None,
+                    ms=4,
                     label=label)
             xs = [r['step'] for r in val if _finite(r.get(key))]
             if xs:
@@ -283,8 +294,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--keys',
         nargs='+',
-        help=f'names or shell patterns of the curves (default: those of '
-        f'{", ".join(DEFAULT_KEYS)} the runs have)')
+        help='names or shell patterns of the curves (default: the loss and '
+        'each task\'s primary metric, e.g. semantic/mIoU, those the runs '
+        'have)')
     parser.add_argument(
         '--legend', nargs='+', help='one label per run (default: its path)')
     parser.add_argument('--title', help='figure title')
