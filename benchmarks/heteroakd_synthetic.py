@@ -1,7 +1,8 @@
 """Student alone vs logit KD vs CWD vs HeteroAKD on synthetic rooms, from
 scratch and from ImageNet encoders (protocol in the README's HeteroAKD
-results section and, for the imagenet regime, docs/heteroakd_benchmark.md,
-each fixed before any of its results).
+results section and, for the imagenet regime,
+docs/en/benchmarks/heteroakd_benchmark.md, each fixed before any of its
+results).
 
 Grid: teacher -> student pairs x methods (the student alone, logit KD, CWD,
 HeteroAKD; configs of ``configs/heteroakd/``) x initialisation regimes x

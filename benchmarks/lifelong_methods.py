@@ -1,5 +1,6 @@
 """Lifelong methods on synthetic rooms: a grid with the power to separate
-methods (protocol in docs/lifelong_benchmark.md, fixed before any result).
+methods (protocol in docs/en/benchmarks/lifelong_benchmark.md, fixed
+before any result).
 
 Grid: methods (fine-tune, LwF, HAD with the default and the reference
 preset) x initialisation regimes x task orders (forward: semantic -> depth
@@ -110,8 +111,8 @@ PAIRS = (
     ('HAD (quantile DB)', 'HAD'),
     ('HAD (quantile DB)', 'LwF'),
 )
-# The protocol (docs/lifelong_benchmark.md); --quick shrinks it to a smoke
-# run of every code path.
+# The protocol (docs/en/benchmarks/lifelong_benchmark.md); --quick shrinks
+# it to a smoke run of every code path.
 PROTOCOL = dict(
     iters=None,
     batch_size=4,
@@ -608,7 +609,7 @@ def write_pilot(args, runs: List[dict], command: str) -> str:
     """The pilot of a regime (``--references-only``): its single-task
     references against the random regime's on the same (order, seed)
     cells and against the trivial predictors; the regime counts only if
-    they beat both on every task (docs/lifelong_benchmark.md)."""
+    they beat both on every task (docs/en/benchmarks/lifelong_benchmark.md)."""
     from had_mm.tasks import primary_metrics
     signs = {t: sign for t, (_, sign) in primary_metrics().items()}
     cells = [(o, s) for s in args.seeds for o in args.orders]

@@ -47,7 +47,8 @@ def test_readme_is_short_and_starts_with_the_users_command():
     for section in ('## Quick start', '## Installation', '## Commands',
                     '## Documentation', '## Citation', '## License'):
         assert section in lines, section
-    # one copy of every table: the presets table lives in docs/had_presets.md
+    # one copy of every table: the presets table lives in
+    # docs/en/methods/had_presets.md
     assert 'reference behaviour' not in _readme()
     assert osp.isfile(osp.join(REPO, 'LICENSE'))
 

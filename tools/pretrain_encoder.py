@@ -13,8 +13,9 @@ unseen.
 
 The checkpoint holds the backbone's ``state_dict`` (no prefix), loadable
 with ``model.backbone.init_cfg=dict(type='Pretrained', checkpoint=OUT)``
-exactly like ImageNet weights (see docs/pretrained_encoders.md). Any
-backbone of the registry works (the dilated ResNet-18 of the HAD models,
+exactly like ImageNet weights (see
+docs/en/advanced_guides/pretrained_encoders.md). Any backbone of the
+registry works (the dilated ResNet-18 of the HAD models,
 MiT-b0 of the SegFormer configs, ...); for a distiller config (a model with
 a ``student``) the student's backbone is trained.
 

@@ -5,7 +5,7 @@
 # --cfg-options model.teacher_ckpt=PATH. The student checkpoint
 # work_dir/student_only.pth loads into
 # deeplabv3_effnet-lite0-d8_synthetic-rooms-seg.py. Adam at 1e-3, the
-# schedule's (docs/heteroakd_benchmark.md, protocol v2).
+# schedule's (docs/en/benchmarks/heteroakd_benchmark.md, protocol v2).
 _base_ = [
     './_base_/distill/heteroakd_mit-b0_to_effnet-lite0-d8.py',
     '../_base_/datasets/synthetic_rooms_seg.py',

@@ -50,7 +50,7 @@ _CLASS_CONFIGS = {
     40: 'configs/dense/joint_r18-d8_nyuv2-40-4tasks.py'
 }
 #: Where to read how to prepare NYUv2.
-PREP_DOC = 'docs/tutorials/nyuv2_8gpus.md'
+PREP_DOC = 'docs/en/user_guides/nyuv2_8gpus.md'
 
 
 def _missing_root_hint(data_root: str) -> str:
@@ -71,7 +71,7 @@ class NYUv2MultiTaskDataset(BaseDataset):
     """NYUv2 for multi-task dense prediction, in any of three layouts.
 
     Detects the layout of ``data_root`` (see
-    ``docs/tutorials/nyuv2_8gpus.md``):
+    ``docs/en/user_guides/nyuv2_8gpus.md``):
 
     - ``toolkit``: ``image/{train,test}/N.png``, ``seg13|seg40/...``,
       ``depth/...`` (uint16 mm), ``normal/...`` (RGB), ``saliency/...``.

@@ -1,6 +1,6 @@
 """Lifelong summary: task matrix, forgetting, backward transfer, Delta_m.
 
-Definitions (``docs/methods/lifelong_metrics.md``), with ``T`` the phases
+Definitions (``docs/en/methods/lifelong_metrics.md``), with ``T`` the phases
 done so far (one new task per phase), ``R[i][j]`` the primary metric of task
 ``j`` after phase ``i`` (``j <= i``), ``s_j`` = +1 for higher-is-better and
 -1 for lower-is-better, and ``R[T]`` the last row:

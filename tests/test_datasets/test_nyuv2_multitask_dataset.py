@@ -64,7 +64,7 @@ def test_missing_folder(tmp_path):
         with pytest.raises(FileNotFoundError) as err:
             NYUv2MultiTaskDataset(str(tmp_path / 'data' / name))
         msg = str(err.value)
-        assert 'docs/tutorials/nyuv2_8gpus.md' in msg, msg
+        assert 'docs/en/user_guides/nyuv2_8gpus.md' in msg, msg
         assert 'synthetic' not in msg.lower(), msg
 
 

@@ -1,4 +1,4 @@
-"""The tutorials in docs/tutorials run as written: every ```bash block of a
+"""The tutorials in docs/en run as written: every ```bash block of a
 tutorial, in order, in one shell, with quick settings from the environment
 (2 iterations per phase, tiny data). The NYUv2 one is marked slow
 (``pytest -m slow``)."""
@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from tool_runner import REPO, run_tool
 
-TUTORIALS = osp.join(REPO, 'docs', 'tutorials')
+DOCS = osp.join(REPO, 'docs', 'en')
 
 
 def _script(name: str) -> str:
-    text = open(osp.join(TUTORIALS, name)).read()
+    """The bash blocks of ``docs/en/<name>``, in order."""
+    text = open(osp.join(DOCS, name)).read()
     blocks = re.findall(r'```bash\n(.*?)```', text, re.S)
     assert blocks, name
     return '\n'.join(blocks)
@@ -37,7 +38,7 @@ def _run(name: str, **env) -> str:
 def test_mmseg_project(synthetic_rooms_root, tmp_path):
     work = tmp_path / 'project'
     out = _run(
-        'mmseg_project.md',
+        'advanced_guides/mmseg_project.md',
         WORK=str(work),
         DATA=synthetic_rooms_root,
         ITERS='2',
@@ -56,7 +57,7 @@ def test_mmseg_project(synthetic_rooms_root, tmp_path):
 def test_own_backbone(synthetic_rooms_root, tmp_path):
     work = tmp_path / 'backbone'
     out = _run(
-        'own_backbone.md',
+        'advanced_guides/own_backbone.md',
         WORK=str(work),
         DATA=synthetic_rooms_root,
         ITERS='2',
@@ -109,7 +110,7 @@ def test_nyuv2_8gpus(tmp_path):
     weights = tmp_path / 'resnet18_v1c-b5776b93.pth'
     __import__('torch').save({'state_dict': {}}, weights)
     out = _run(
-        'nyuv2_8gpus.md',
+        'user_guides/nyuv2_8gpus.md',
         WEIGHTS=str(weights),
         WORK=str(work),
         NYU=str(tmp_path / 'nyuv2_data'),

@@ -38,8 +38,8 @@ def test_phases_take_disjoint_contiguous_chunks(synthetic_rooms_root):
     n = len(names)
     assert n == 24
     for t in range(3):
-        assert _image_paths(loop._phase_dataset(t)) == names[t * n // 3:(
-            t + 1) * n // 3]
+        assert _image_paths(
+            loop._phase_dataset(t)) == names[t * n // 3:(t + 1) * n // 3]
 
 
 def test_phase_dataset_keeps_its_own_transforms(synthetic_rooms_root,

@@ -43,7 +43,7 @@ def test_missing_nyuv2_points_to_its_preparation(tmp_path, capsys):
     assert len(lines) == 1 and 'Traceback' not in err, err[-3000:]
     line = lines[0]
     assert f'"{missing}" does not exist' in line
-    assert 'docs/tutorials/nyuv2_8gpus.md' in line
+    assert 'docs/en/user_guides/nyuv2_8gpus.md' in line
     assert 'synthetic' not in line.lower()
     assert 'needed by phase task' not in line  # not a missing label
 

@@ -13,7 +13,8 @@ encoder, next to that of the new task's supervised loss.
 Usage: python tools/analysis/distill_diagnostics.py WORK_DIR [--batches 4]
     [--batch-size B] [--out FILE.json] [--csv FILE.csv]
 
-See docs/distill_diagnostics.md for the meaning of every number.
+See docs/en/advanced_guides/distill_diagnostics.md for the meaning of
+every number.
 """
 import argparse
 import contextlib

@@ -3,7 +3,7 @@
 # SegFormer all-MLP head per task, reading all four stages. The channels are
 # set once here (`segformer`); every head uses them. Random initialisation;
 # set backbone.init_cfg=dict(type='Pretrained', checkpoint=PATH) for
-# ImageNet weights (docs/tutorials/own_backbone.md).
+# ImageNet weights (docs/en/advanced_guides/own_backbone.md).
 norm_cfg = dict(type='BN', requires_grad=True)
 num_classes = 13
 segformer = dict(

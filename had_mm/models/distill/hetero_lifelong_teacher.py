@@ -23,7 +23,7 @@ class HeteroLifelongTeacher(FrozenTeacherMixin, BaseModule):
     model of another architecture family (e.g. a SegFormer for a ResNet
     student), built from its own config and checkpoint; recorders capture
     its stage features (forward hooks, no edits to its code), and one
-    teacher adapter per task (docs/methods/heteroakd.md, section 1: a
+    teacher adapter per task (docs/en/methods/heteroakd.md, section 1: a
     ``3x3 conv - BN - ReLU - 1x1 conv`` projector per stage, summed, at the
     student's decode resolution) turns them into that task's raw head
     output. The adapter of task ``t`` is fitted at the end of phase ``t``

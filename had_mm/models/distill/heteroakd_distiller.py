@@ -1,5 +1,5 @@
 """A single-teacher distiller for any mmseg segmentor
-(docs/methods/heteroakd.md, section 5)."""
+(docs/en/methods/heteroakd.md, section 5)."""
 import copy
 import inspect
 import logging

@@ -1,5 +1,5 @@
 """Teacher adapters: project stage features into class logits
-(docs/methods/heteroakd.md, section 1)."""
+(docs/en/methods/heteroakd.md, section 1)."""
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 

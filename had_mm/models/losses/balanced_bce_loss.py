@@ -1,6 +1,6 @@
 """Class-balanced binary cross-entropy for saliency.
 
-See docs/methods/had.md, section 2.
+See docs/en/methods/had.md, section 2.
 """
 from typing import Optional, Tuple
 

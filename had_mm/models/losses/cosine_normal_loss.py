@@ -1,4 +1,4 @@
-"""Cosine loss for surface normals (docs/methods/had.md, section 2)."""
+"""Cosine loss for surface normals (docs/en/methods/had.md, section 2)."""
 import torch
 import torch.nn as nn
 from torch import Tensor

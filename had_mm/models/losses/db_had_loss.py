@@ -14,7 +14,7 @@ from .distill_utils import upcast_half
 
 @MODELS.register_module()
 class DBHADLoss(BaseDistillLoss):
-    """DB-HAD loss (docs/methods/had.md, section 5).
+    """DB-HAD loss (docs/en/methods/had.md, section 5).
 
     Pixels are grouped, a loss is computed per group and the groups are
     balanced, so that the dominant classes / value ranges of the
@@ -72,7 +72,7 @@ class DBHADLoss(BaseDistillLoss):
             batch's ``k / num_bins`` quantiles; overrides ``tau``.
             Defaults to None.
         eps (float): Floor of ``l`` inside the log (numerical safety only;
-            pixels with ``l = 0`` are excluded, see docs/methods/had.md,
+            pixels with ``l = 0`` are excluded, see docs/en/methods/had.md,
             section 5). Defaults to 1e-12.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         loss_name (str, optional): Name of the loss item. Defaults to

@@ -1,7 +1,7 @@
 """Task-generic helpers shared by the distillation losses.
 
 Plain functions (not registered): pseudo-labels from a frozen teacher
-(docs/methods/had.md, section 3), the per-pixel distillation loss map
+(docs/en/methods/had.md, section 3), the per-pixel distillation loss map
 (section 4), the Sobel magnitude used by SG-HAD (section 6) and a masked
 mean. The task-specific rules are those of each task's spec
 (:meth:`~had_mm.tasks.TaskSpec.pseudo_label`,

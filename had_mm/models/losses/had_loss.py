@@ -1,6 +1,6 @@
 """Heterogeneity-aware distillation loss.
 
-See docs/methods/had.md, sections 5-7.
+See docs/en/methods/had.md, sections 5-7.
 """
 from typing import Optional, Sequence, Union
 

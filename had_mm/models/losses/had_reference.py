@@ -2,10 +2,10 @@
 
 Plain functions (not registered), one per task type, each returning the
 ``(L_DB, L_SG)`` pair of one old task exactly as the authors' code reduces
-them (see ``docs/had_presets.md`` for the differences from the default
-preset and why each matters). The one reference behaviour not reproduced
-is the depth SG broadcast that mixes the images of a batch: masks stay per
-image, so at batch 1 these equal the released code.
+them (see ``docs/en/methods/had_presets.md`` for the differences from the
+default preset and why each matters). The one reference behaviour not
+reproduced is the depth SG broadcast that mixes the images of a batch:
+masks stay per image, so at batch 1 these equal the released code.
 """
 from typing import Callable, Tuple
 

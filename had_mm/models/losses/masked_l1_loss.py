@@ -1,4 +1,4 @@
-"""Masked L1 loss for depth regression (docs/methods/had.md, section 2)."""
+"""Masked L1 loss for depth regression (docs/en/methods/had.md, section 2)."""
 import torch
 import torch.nn as nn
 from torch import Tensor

@@ -1,6 +1,6 @@
 """Plain (LwF-style) self-distillation loss.
 
-See docs/methods/had.md, section 7.
+See docs/en/methods/had.md, section 7.
 """
 from typing import Optional
 

@@ -13,7 +13,7 @@ SG_MODES = ('greater', 'less', 'band')
 
 @MODELS.register_module()
 class SGHADLoss(BaseDistillLoss):
-    """SG-HAD loss (docs/methods/had.md, section 6).
+    """SG-HAD loss (docs/en/methods/had.md, section 6).
 
     Focuses the distillation where the student-teacher discrepancy changes
     sharply. On the detached per-pixel loss map ``l`` (``B x H x W``):

@@ -1,5 +1,5 @@
 """KMM, KEM and HeteroAKDLoss against hand-computed values
-(docs/methods/heteroakd.md, sections 2-4)."""
+(docs/en/methods/heteroakd.md, sections 2-4)."""
 import math
 
 import numpy as np
@@ -27,7 +27,7 @@ def _unreliability(z, label):
 
 
 def ref_heteroakd(students, teachers, gt, tau=4.0, temp_w=1.0):
-    """Sections 2-4 of docs/methods/heteroakd.md by plain float64 loops
+    """Sections 2-4 of docs/en/methods/heteroakd.md by plain float64 loops
     (per stage, per pixel)."""
     total = 0.0
     for s_map, t_map in zip(students, teachers):

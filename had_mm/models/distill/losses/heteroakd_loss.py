@@ -1,4 +1,4 @@
-"""The HeteroAKD distillation loss (docs/methods/heteroakd.md, section 4)."""
+"""The HeteroAKD distillation loss (docs/en/methods/heteroakd.md, sec. 4)."""
 from typing import Sequence, Union
 
 from torch import Tensor

@@ -1,6 +1,6 @@
 """KEM: teacher-student knowledge evaluation.
 
-See docs/methods/heteroakd.md, section 3.
+See docs/en/methods/heteroakd.md, section 3.
 """
 import torch
 import torch.nn as nn

@@ -1,6 +1,6 @@
 """KMM: teacher-student knowledge mixing.
 
-See docs/methods/heteroakd.md, section 2.
+See docs/en/methods/heteroakd.md, section 2.
 """
 from typing import Tuple
 
