@@ -6,6 +6,7 @@ from torch import Tensor
 
 from had_mm.registry import TASKS
 from .task_spec import TaskSpec
+from .unit_vectors import unit_cosine, unit_normalize
 
 
 @TASKS.register_module(name='normal')
@@ -39,14 +40,11 @@ class NormalTask(TaskSpec):
 
     def renormalize(self, out: Tensor) -> Tensor:
         """Unit vectors again after a bilinear resize."""
-        # imported here: had_mm.models imports this table
-        from had_mm.models.utils import unit_normalize
         return unit_normalize(out, dim=1, eps=1e-6)
 
     def pseudo_label(self, teacher_out: Tensor) -> Tensor:
         """The unit-normalised normal (a zero vector stays zero); NaN
         where the teacher output is not finite."""
-        from had_mm.models.utils import unit_normalize
         finite = torch.isfinite(teacher_out).all(dim=1, keepdim=True)
         unit = unit_normalize(teacher_out)
         return torch.where(finite, unit, torch.full_like(unit, float('nan')))
@@ -55,7 +53,6 @@ class NormalTask(TaskSpec):
                     pseudo: Tensor) -> Tuple[Tensor, Tensor]:
         """``1 - cos(n_s, n^)``, valid where ``n^`` is finite and not the
         zero vector (the student normal is unit-normalised too)."""
-        from had_mm.models.utils import unit_cosine
         target = pseudo.to(student_out.dtype)
         valid = (
             torch.isfinite(target).all(dim=1)

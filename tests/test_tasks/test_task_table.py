@@ -283,3 +283,23 @@ def test_pixel_data_of_a_dense_task_head(toy_task):
     fields = head.to_pixel_data(torch.zeros(2, 3, 3))
     assert isinstance(fields['pred_toy'], PixelData)
     assert head.gt_field == 'gt_toy'
+
+
+def test_the_task_table_imports_no_layer_above_it():
+    """had_mm/tasks is the bottom layer: models, losses, metrics and
+    datasets read it, so it imports none of them (not even lazily)."""
+    import ast
+    import glob
+    import os.path as osp
+
+    import had_mm.tasks
+    above = ('had_mm.models', 'had_mm.engine', 'had_mm.evaluation',
+             'had_mm.datasets', 'had_mm.apis', 'had_mm.visualization')
+    folder = osp.dirname(had_mm.tasks.__file__)
+    for path in glob.glob(osp.join(folder, '*.py')):
+        for node in ast.walk(ast.parse(open(path).read())):
+            names = [a.name for a in node.names] if isinstance(
+                node, ast.Import) else [node.module or ''] if isinstance(
+                    node, ast.ImportFrom) else []
+            for name in names:
+                assert not name.startswith(above), (path, name)

@@ -142,7 +142,7 @@ def test_one_batch_sg_fraction_and_groups_match(run_dir, tmp_path):
     from had_mm.models.losses import SGHADLoss
     from had_mm.models.losses.distill_utils import (pixel_distill_loss_map,
                                                     teacher_pseudo_label)
-    from had_mm.models.utils import unit_normalize
+    from had_mm.tasks.unit_vectors import unit_normalize
     path = str(tmp_path / 'one.json')
     dd.main([str(run_dir), '--batches', '1', '--out', path])
     phase = json.load(open(path))['phases'][-1]

@@ -11,6 +11,8 @@ import pytest
 import torch
 from tool_runner import REPO, TINY_SEG
 
+from had_mm.checkpoint import read_checkpoint
+
 CONFIGS = osp.join(REPO, 'tests', 'data', 'configs')
 TINY_LIFELONG = osp.join(CONFIGS, 'tiny_lifelong.py')
 TINY_HETEROAKD = osp.join(CONFIGS, 'tiny_heteroakd.py')
@@ -91,9 +93,7 @@ def test_out_lifelong_multi_task(synthetic_rooms_root, tmp_path, capsys):
         str(tmp_path / 'phase_1_semantic.pth'),
         lifelong=dict(
             tasks=['semantic', 'depth', 'normal'], phase_iters=[3, 3, 3]))
-    torch.save(
-        dict(torch.load(ckpt, weights_only=False), meta=dict(epoch=1, iter=3)),
-        ckpt)
+    torch.save(dict(read_checkpoint(ckpt), meta=dict(epoch=1, iter=3)), ckpt)
     out, log = _test(TINY_LIFELONG, ckpt, tmp_path, capsys,
                      *_roots(synthetic_rooms_root))
     assert 'semantic/mIoU' in log

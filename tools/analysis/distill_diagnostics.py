@@ -373,7 +373,7 @@ def group_split_stats(task: str, student_out: Tensor, loss_map: Tensor,
         dict: ``valid`` (pixel count), ``counts`` and ``loss_sums`` of the
         groups ``[< tau, > tau]``.
     """
-    from had_mm.models.utils import unit_normalize
+    from had_mm.tasks.unit_vectors import unit_normalize
     source = student_out.detach().float()
     if _kind(task) == 'normal':
         value = unit_normalize(source).mean(dim=1)

@@ -6,8 +6,8 @@ import torch
 from torch import Tensor
 
 from had_mm.models.utils import resize_map
-from had_mm.models.utils.unit_normalize import unit_cosine
 from had_mm.registry import METRICS
+from had_mm.tasks.unit_vectors import unit_cosine
 from .base_dense_metric import BaseDenseMetric
 
 MEDIAN_MODES = ('histogram', 'exact')

@@ -1,7 +1,7 @@
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from ..utils import unit_normalize
+from had_mm.tasks.unit_vectors import unit_normalize
 from .dense_task_head import DenseTaskHead
 
 

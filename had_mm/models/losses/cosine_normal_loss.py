@@ -4,7 +4,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from ..utils import unit_cosine
+from had_mm.tasks.unit_vectors import unit_cosine
 from .distill_utils import masked_mean, upcast_half
 from .mmseg_compat import (MMSEG_LOSS_ARGS, check_mmseg_loss_args, own_args,
                            refuse_decode_head_call, refuse_in_decode_head)

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks import get_task
-from ..utils import inverse_norm
+from had_mm.tasks.unit_vectors import inverse_norm
 from .base_distill_loss import BaseDistillLoss
 from .distill_utils import upcast_half
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..utils import unit_normalize
+from had_mm.tasks.unit_vectors import unit_normalize
 from .distill_utils import upcast_half
 
 # The salience mask M of a B x H x W loss map (SGHADLoss.salience_mask).

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from had_mm.models.utils import inverse_norm, unit_cosine, unit_normalize
+from had_mm.tasks.unit_vectors import inverse_norm, unit_cosine, unit_normalize
 
 
 def _normals(dtype, zero_pixels=True):
