@@ -261,3 +261,25 @@ def test_show_interval_draws_every_kth_image(full_run, synthetic_rooms_root,
         for p in (tmp_path / 'panels' / 'vis_data' / 'vis_image').glob('*'))
     # images 0, 3 and 6 of the 8 (two batches of 4: across batches)
     assert len(panels) == 3, panels
+
+
+def test_early_stopping_hook_ends_the_run_between_phases(
+        synthetic_rooms_root, tmp_path):
+    """mmengine's EarlyStoppingHook sets ``stop_training`` after phase 1's
+    evaluation (its threshold is met at once): phase 2 and 3 never train,
+    and phase 1 stays recorded, reported and saved."""
+    cfg = tmp_path / 'early_stop.py'
+    cfg.write_text(f"_base_ = ['{TINY}']\n"
+                   "custom_hooks = [dict(type='EarlyStoppingHook', "
+                   "monitor='semantic/mIoU', rule='greater', "
+                   "stopping_threshold=-1.0)]\n")
+    work = tmp_path / 'w'
+    _, out = _train(work, synthetic_rooms_root, config=str(cfg))
+    assert 'Stopping threshold reached' in out
+    assert 'stop_training was set after phase 1: the last 2 phase(s) are ' \
+        'not trained' in out
+    assert 'Iter(train) [4/9]' not in out
+    assert osp.isfile(work / 'phase_1_semantic.pth')
+    assert not osp.exists(work / 'phase_2_depth.pth')
+    report = json.load(open(work / 'lifelong' / 'lifelong_report.json'))
+    assert len(report['matrix']) == 1

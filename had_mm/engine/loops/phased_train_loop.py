@@ -55,7 +55,9 @@ class PhasedTrainLoop(BaseLoop):
       :mod:`had_mm.evaluation.lifelong_report` in ``<work_dir>/lifelong``).
 
     The runner's hooks see each stage as an epoch (``before_train_epoch``
-    / ``after_train_epoch``) and every iteration.
+    / ``after_train_epoch``) and every iteration. A hook that sets
+    ``stop_training`` (mmengine's ``EarlyStoppingHook``, after a phase's
+    evaluation) ends the run before the next phase.
 
     A subclass calls ``super().__init__`` first, then sets :attr:`tasks`
     and calls :meth:`_set_schedule` and :meth:`_register_state_hook`, and
@@ -106,6 +108,8 @@ class PhasedTrainLoop(BaseLoop):
         #: The lifelong state of the resume checkpoint (None otherwise).
         self.pending_state: Optional[dict] = None
         self.report = None
+        #: Set by a hook (EarlyStoppingHook): no further phase is trained.
+        self.stop_training = False
 
     # ---------------------------------------------------------- schedule
     def _set_schedule(self, stage_lengths: Sequence[Sequence[int]]) -> None:
@@ -241,6 +245,17 @@ class PhasedTrainLoop(BaseLoop):
             self._evaluate_and_save(t)
             self._epoch = start_phase
         for t in range(start_phase, num_phases):
+            if self.stop_training:
+                # set by a hook, e.g. mmengine's EarlyStoppingHook after a
+                # phase's evaluation: whole phases are the unit of the run
+                # (one matrix row each), so the stop comes between phases
+                print_log(
+                    f'stop_training was set after {self.PHASE_WORD} {t}: '
+                    f'the last {num_phases - t} {self.PHASE_WORD}(s) are not '
+                    'trained',
+                    logger='current',
+                    level=logging.WARNING)
+                break
             self._run_phase(t, self._iter > self.phase_starts[t])
         self.runner.call_hook('after_train')
         return self.runner.model
