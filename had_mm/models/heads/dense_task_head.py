@@ -1,7 +1,9 @@
 import copy
+import logging
 from typing import Dict, List, Sequence, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
@@ -24,7 +26,9 @@ class DenseTaskHead(BaseModule):
 
     Args:
         body (dict): Config of an mmseg decode head (``num_classes`` and
-            ``out_channels`` are set here).
+            ``out_channels`` are set here). Its ``loss_decode`` (a stock
+            decode head's) is dropped with a warning: ``loss`` is the task
+            loss.
         loss (dict): Config of the task loss, called as
             ``loss(pred, target)``.
         align_corners (bool): For the bilinear resize of outputs.
@@ -57,6 +61,16 @@ class DenseTaskHead(BaseModule):
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
         body = copy.deepcopy(body)
+        if 'loss_decode' in body:
+            # the body only computes the channels; its loss would be built
+            # and never called. A stock config's decode_head always has one
+            # (CrossEntropyLoss), so it is dropped with a note, not refused
+            print_log(
+                f'{type(self).__name__}: body.loss_decode '
+                f'{body.pop("loss_decode")} is not used; the head trains '
+                f'with loss={loss}',
+                logger='current',
+                level=logging.WARNING)
         body['num_classes'] = self.out_channels
         body['out_channels'] = self.out_channels
         if self.out_channels == 1:

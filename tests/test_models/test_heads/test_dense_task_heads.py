@@ -62,3 +62,21 @@ def test_any_mmseg_decoder_can_be_the_body():
     assert raw.shape == (1, 1, 8, 8)
     probs = head.to_pixel_data(raw[0])['pred_saliency'].data
     assert probs.min() >= 0 and probs.max() <= 1
+
+
+def test_a_body_loss_decode_is_dropped_with_a_note(monkeypatch):
+    """A stock decode_head as the body brings its loss_decode: it would be
+    built and never called, so it is dropped, and the log says so."""
+    from had_mm.models.heads import dense_task_head
+    notes = []
+    monkeypatch.setattr(dense_task_head, 'print_log',
+                        lambda msg, **kwargs: notes.append(msg))
+    body = dict(BODY, loss_decode=dict(type='DiceLoss'))
+    head = MODELS.build(
+        dict(type='DepthHead', body=body, loss=dict(type='MaskedL1Loss')))
+    assert not any(type(m).__name__ == 'DiceLoss' for m in head.modules())
+    assert type(head.loss_module).__name__ == 'MaskedL1Loss'
+    assert notes == [
+        "DepthHead: body.loss_decode {'type': 'DiceLoss'} is not used; the "
+        "head trains with loss={'type': 'MaskedL1Loss'}"
+    ]
