@@ -71,31 +71,22 @@ def group_by_shape(preds: Sequence[Tensor],
 class BaseDenseMetric(BaseMetric):
     """Base class of the per-task dense metrics (not registered).
 
-    Subclasses set ``pred_key`` / ``gt_key`` and implement
-    :meth:`process_batch` and :meth:`compute_from`.
+    Subclasses set ``pred_key`` / ``gt_key``, implement
+    :meth:`process_batch` and :meth:`compute_from`, and pass mmengine's
+    ``BaseMetric`` arguments on as ``**kwargs``:
 
-    Args:
-        collect_device (str): Device used to collect results across ranks,
-            ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix added to every key of the returned
-            metrics by mmengine. Defaults to None.
-        collect_dir (str, optional): Directory to collect results through
-            the file system (``collect_device='cpu'`` only).
+    - ``collect_device`` (str): device used to collect results across
+      ranks, ``'cpu'`` or ``'gpu'``; default ``'cpu'``;
+    - ``prefix`` (str, optional): prefix mmengine adds to every key of the
+      returned metrics;
+    - ``collect_dir`` (str, optional): directory to collect results through
+      the file system (``collect_device='cpu'`` only).
     """
 
     #: Field of the data sample holding the prediction.
     pred_key: str = ''
     #: Field of the data sample holding the ground truth.
     gt_key: str = ''
-
-    def __init__(self,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
-            collect_dir=collect_dir)
 
     @abstractmethod
     def process_batch(self, preds: Tensor, gts: Tensor) -> List[Any]:

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import numpy as np
 import torch
@@ -27,11 +27,8 @@ class DepthErrorMetric(BaseDenseMetric):
 
     Args:
         delta_thr (float): Ratio threshold of ``delta1``. Defaults to 1.25.
-        collect_device (str): Device used to collect results across ranks.
-            Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the returned keys. Defaults to None.
-        collect_dir (str, optional): Directory to collect results through
-            the file system. Defaults to None.
+        **kwargs: ``collect_device``, ``prefix`` and ``collect_dir`` of
+            mmengine's ``BaseMetric``.
 
     Raises:
         ValueError: At compute time, when no pixel of the whole set is valid
@@ -42,15 +39,8 @@ class DepthErrorMetric(BaseDenseMetric):
     pred_key = 'pred_depth_map'
     gt_key = 'gt_depth_map'
 
-    def __init__(self,
-                 delta_thr: float = 1.25,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
-            collect_dir=collect_dir)
+    def __init__(self, delta_thr: float = 1.25, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.delta_thr = float(delta_thr)
 
     def process_batch(self, preds: Tensor, gts: Tensor) -> List[np.ndarray]:

@@ -76,12 +76,6 @@ class MultiTaskMetric(BaseDenseMetric):
             Defaults to 255.
         task_cfgs (dict, optional): Extra keyword arguments of a task's
             metric, e.g. ``dict(saliency=dict(beta2=0.3))``. Defaults to None.
-        collect_device (str): Device used to collect results across ranks.
-            Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the returned keys (before the task
-            prefix). Defaults to None.
-        collect_dir (str, optional): Directory to collect results through
-            the file system. Defaults to None.
         output_dir (str, optional): Also write each sample's predictions
             of the evaluated tasks there, as the inferencer does
             (:func:`~had_mm.apis.save_predictions`: ``<image
@@ -93,6 +87,8 @@ class MultiTaskMetric(BaseDenseMetric):
             ``IoUMetric``. Defaults to False.
         keep_results (bool): Accepted for mmseg's ``tools/test.py --out``,
             which sets it; the files are always kept. Defaults to False.
+        **kwargs: ``collect_device``, ``prefix`` (before the task prefix)
+            and ``collect_dir`` of mmengine's ``BaseMetric``.
     """
 
     def __init__(self,
@@ -101,16 +97,11 @@ class MultiTaskMetric(BaseDenseMetric):
                  class_names: Optional[Sequence[str]] = None,
                  ignore_index: int = 255,
                  task_cfgs: Optional[Dict[str, dict]] = None,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None,
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
-                 keep_results: bool = False) -> None:
-        super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
-            collect_dir=collect_dir)
+                 keep_results: bool = False,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if format_only and not output_dir:
             raise ValueError('MultiTaskMetric: format_only=True writes the '
                              'predictions only, so it needs an output_dir')

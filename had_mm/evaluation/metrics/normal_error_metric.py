@@ -1,5 +1,5 @@
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -86,11 +86,8 @@ class NormalErrorMetric(BaseDenseMetric):
             ``'exact'``. Defaults to ``'histogram'``.
         median_bin (float): Bin width (degrees) of the histogram median;
             its error bound is half of it. Defaults to 0.01.
-        collect_device (str): Device used to collect results across ranks.
-            Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the returned keys. Defaults to None.
-        collect_dir (str, optional): Directory to collect results through
-            the file system. Defaults to None.
+        **kwargs: ``collect_device``, ``prefix`` and ``collect_dir`` of
+            mmengine's ``BaseMetric``.
 
     Raises:
         ValueError: At compute time, when no pixel of the whole set is valid.
@@ -103,13 +100,8 @@ class NormalErrorMetric(BaseDenseMetric):
                  thresholds: Sequence[float] = (11.25, 22.5, 30),
                  median: str = 'histogram',
                  median_bin: float = 0.01,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
-            collect_dir=collect_dir)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if median not in MEDIAN_MODES:
             raise ValueError(f'NormalErrorMetric: median must be one of '
                              f'{", ".join(map(repr, MEDIAN_MODES))}, got '

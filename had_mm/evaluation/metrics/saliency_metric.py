@@ -42,11 +42,8 @@ class SaliencyMetric(BaseDenseMetric):
         iou_thr (float): Threshold of the IoU. Defaults to 0.5.
         ignore_index (int): Ground-truth value of ignored pixels.
             Defaults to 255.
-        collect_device (str): Device used to collect results across ranks.
-            Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the returned keys. Defaults to None.
-        collect_dir (str, optional): Directory to collect results through
-            the file system. Defaults to None.
+        **kwargs: ``collect_device``, ``prefix`` and ``collect_dir`` of
+            mmengine's ``BaseMetric``.
 
     Raises:
         ValueError: At compute time, when no pixel of the whole set is valid.
@@ -60,13 +57,8 @@ class SaliencyMetric(BaseDenseMetric):
                  beta2: float = 0.3,
                  iou_thr: float = 0.5,
                  ignore_index: int = 255,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
-            collect_dir=collect_dir)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if thresholds is None:
             thresholds = DEFAULT_SALIENCY_THRESHOLDS
         if len(thresholds) == 0:

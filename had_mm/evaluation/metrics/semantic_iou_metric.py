@@ -39,11 +39,8 @@ class SemanticIoUMetric(BaseDenseMetric):
         ignore_index (int): Label value of ignored pixels. Defaults to 255.
         log_per_class (bool): Log a per-class IoU line at compute time.
             Defaults to False.
-        collect_device (str): Device used to collect results across ranks.
-            Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the returned keys. Defaults to None.
-        collect_dir (str, optional): Directory to collect results through
-            the file system. Defaults to None.
+        **kwargs: ``collect_device``, ``prefix`` and ``collect_dir`` of
+            mmengine's ``BaseMetric``.
 
     Raises:
         ValueError: At compute time, when no label pixel of the whole set is
@@ -58,13 +55,8 @@ class SemanticIoUMetric(BaseDenseMetric):
                  class_names: Optional[Sequence[str]] = None,
                  ignore_index: int = 255,
                  log_per_class: bool = False,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
-            collect_dir=collect_dir)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if class_names is not None:
             class_names = tuple(str(c) for c in class_names)
             if num_classes is not None and num_classes != len(class_names):

@@ -32,12 +32,8 @@ class EdgeMaxFMetric(BaseDenseMetric):
         thresholds (Sequence[float], optional): Thresholds. Defaults to
             0.05..0.95 step 0.05.
         ignore_index (int): Label value of ignored pixels. Defaults to 255.
-        collect_device (str): Device used to collect results across ranks.
-            Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the returned keys. Defaults to
-            None.
-        collect_dir (str, optional): Directory to collect results through
-            the file system. Defaults to None.
+        **kwargs: ``collect_device``, ``prefix`` and ``collect_dir`` of
+            mmengine's ``BaseMetric``.
     """
 
     pred_key = 'pred_edge'
@@ -46,13 +42,8 @@ class EdgeMaxFMetric(BaseDenseMetric):
     def __init__(self,
                  thresholds: Optional[Sequence[float]] = None,
                  ignore_index: int = 255,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
-        super().__init__(
-            collect_device=collect_device,
-            prefix=prefix,
-            collect_dir=collect_dir)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         thresholds = DEFAULT_EDGE_THRESHOLDS if thresholds is None \
             else tuple(float(t) for t in thresholds)
         if not thresholds:
