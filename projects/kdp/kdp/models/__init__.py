@@ -32,7 +32,7 @@ take ``begin_task(task_id, num_tasks)`` (the classifier passes its
 """
 from .continual_distiller import ContinualDistiller
 from .distill import (AttentionFusion, BaseDistill, BaseFeatureDistill,
-                      DistTokenKD, DKDDistill, FitNetsDistill,
+                      DistillInputs, DistTokenKD, DKDDistill, FitNetsDistill,
                       KDPCapacityControl, KDPDistill, LogitKD, ReviewKDDistill,
                       soft_kl, tokens_to_map)
 from .losses import DKDLoss, HCLLoss, HintLoss
@@ -48,11 +48,11 @@ from .utils import (check_prompt_layers, check_prompt_length,
 __all__ = [
     'AttentionFusion', 'BaseDistill', 'BaseFeatureDistill', 'BasePromptPool',
     'CODAPrompt', 'ContinualDistiller', 'DEFAULT_DATA_PREPROCESSOR',
-    'DKDDistill', 'DKDLoss', 'DistTokenKD', 'DualPrompt', 'FitNetsDistill',
-    'HCLLoss', 'HintLoss', 'KDPCapacityControl', 'KDPDistill', 'KDPPrompt',
-    'L2PPrompt', 'LogitKD', 'PromptContinualClassifier', 'PromptedViT',
-    'ReviewKDDistill', 'check_prompt_layers', 'check_prompt_length',
-    'encode_tokens', 'encode_tokens_and_features', 'load_vit_checkpoint',
-    'merge_prefixes', 'prefix_attention', 'soft_kl', 'split_prefix',
-    'tokens_to_map'
+    'DKDDistill', 'DKDLoss', 'DistillInputs', 'DistTokenKD', 'DualPrompt',
+    'FitNetsDistill', 'HCLLoss', 'HintLoss', 'KDPCapacityControl',
+    'KDPDistill', 'KDPPrompt', 'L2PPrompt', 'LogitKD',
+    'PromptContinualClassifier', 'PromptedViT', 'ReviewKDDistill',
+    'check_prompt_layers', 'check_prompt_length', 'encode_tokens',
+    'encode_tokens_and_features', 'load_vit_checkpoint', 'merge_prefixes',
+    'prefix_attention', 'soft_kl', 'split_prefix', 'tokens_to_map'
 ]

@@ -13,6 +13,7 @@ from torch import Tensor
 from had_mm.models.distill import FrozenTeacherMixin
 from had_mm.registry import MODELS
 from .distill.base_distill import BaseDistill
+from .distill.distill_inputs import DistillInputs
 from .prompted_vit import encode_tokens, encode_tokens_and_features
 from .prompts.base_prompt_pool import BasePromptPool
 from .utils import load_vit_checkpoint, merge_prefixes
@@ -527,19 +528,22 @@ class PromptContinualClassifier(FrozenTeacherMixin, BaseModel):
         cls_logits, token_logits, prompt_loss, student_feats, grid = \
             self.forward_outputs(inputs, train=True,
                                  feature_layers=student_layers)
+        terms = DistillInputs(
+            cls_logits,
+            gt_label,
+            self.task_classes,
+            token_logits=token_logits,
+            student_feats=student_feats or None,
+            patch_resolution=grid)
         if self.distill is None:
-            losses = dict(
-                loss_ce=BaseDistill.ce(cls_logits, gt_label,
-                                       self.task_classes))
+            losses = dict(loss_ce=terms.ce(cls_logits))
         elif not student_layers and not self.distill.teacher_layers:
-            teacher_logits = None if not self.distill.needs_teacher else \
-                self.teacher.teacher_logits(inputs)
-            losses = self.distill.loss(cls_logits, token_logits,
-                                       teacher_logits, gt_label,
-                                       self.task_classes)
+            if self.distill.needs_teacher:
+                terms.teacher_logits = self.teacher.teacher_logits(inputs)
+            losses = self.distill.loss(terms)
         else:
             # feature modes: the layer outputs of both ViTs
-            teacher_logits, teacher_feats, teacher_grid = \
+            terms.teacher_logits, terms.teacher_feats, teacher_grid = \
                 self.teacher.teacher_outputs(inputs,
                                              self.distill.teacher_layers)
             if teacher_grid != grid:
@@ -548,15 +552,7 @@ class PromptContinualClassifier(FrozenTeacherMixin, BaseModel):
                     f'differs from the student\'s {grid}; '
                     f'{type(self.distill).__name__} needs the same '
                     f'img_size / patch_size in both ViTs')
-            losses = self.distill.loss(
-                cls_logits,
-                token_logits,
-                teacher_logits,
-                gt_label,
-                self.task_classes,
-                student_feats=student_feats,
-                teacher_feats=teacher_feats,
-                patch_resolution=grid)
+            losses = self.distill.loss(terms)
         losses['loss_prompt'] = prompt_loss
         return losses
 

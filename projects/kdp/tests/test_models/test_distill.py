@@ -6,8 +6,8 @@ import pytest
 import torch
 from kdp_tiny_models import ARCH, build, classifier_cfg, images, samples
 
-from projects.kdp.kdp.models import (DistTokenKD, KDPDistill, LogitKD,
-                                     encode_tokens)
+from projects.kdp.kdp.models import (DistillInputs, DistTokenKD, KDPDistill,
+                                     LogitKD, encode_tokens)
 
 # 2 images, 5 classes; the current task is classes [1, 4)
 STUDENT = torch.tensor([[0.5, 1.0, -1.0, 2.0, 9.0],
@@ -43,7 +43,9 @@ def _kl_by_hand(student, teacher, temp, start, end):
 def test_kdp_loss_by_hand():
     kdp = KDPDistill(embed_dims=8, num_classes=5, num_layers=4)
     assert (kdp.alpha, kdp.temperature) == (0.5, 2.0)
-    losses = kdp.loss(STUDENT, TOKEN, TEACHER, LABELS, TASK)
+    losses = kdp.loss(
+        DistillInputs(
+            STUDENT, LABELS, TASK, token_logits=TOKEN, teacher_logits=TEACHER))
     ce = _ce_by_hand(STUDENT, LABELS, *TASK)
     kl = _kl_by_hand(TOKEN, TEACHER, 2.0, *TASK)
     assert losses['loss_ce'].item() == pytest.approx(0.5 * ce, rel=1e-5)
@@ -53,8 +55,13 @@ def test_kdp_loss_by_hand():
     other[:, 0] = -50
     other[:, 4] = 50
     torch.testing.assert_close(
-        kdp.loss(STUDENT, TOKEN, other, LABELS, TASK)['loss_kd'],
-        losses['loss_kd'])
+        kdp.loss(
+            DistillInputs(
+                STUDENT,
+                LABELS,
+                TASK,
+                token_logits=TOKEN,
+                teacher_logits=other))['loss_kd'], losses['loss_kd'])
 
 
 def test_kdp_inference_rule():
@@ -65,7 +72,8 @@ def test_kdp_inference_rule():
 
 def test_logit_kd_by_hand():
     kd = LogitKD(embed_dims=8, num_classes=5, alpha=0.5, temperature=4.0)
-    losses = kd.loss(STUDENT, None, TEACHER, LABELS, TASK)
+    losses = kd.loss(
+        DistillInputs(STUDENT, LABELS, TASK, teacher_logits=TEACHER))
     assert losses['loss_ce'].item() == pytest.approx(
         0.5 * _ce_by_hand(STUDENT, LABELS, *TASK), rel=1e-5)
     assert losses['loss_kd'].item() == pytest.approx(
@@ -75,7 +83,9 @@ def test_logit_kd_by_hand():
 
 def test_dist_token_by_hand():
     deit = DistTokenKD(embed_dims=8, num_classes=5)
-    losses = deit.loss(STUDENT, TOKEN, TEACHER, LABELS, TASK)
+    losses = deit.loss(
+        DistillInputs(
+            STUDENT, LABELS, TASK, token_logits=TOKEN, teacher_logits=TEACHER))
     # teacher's hard labels inside the slice [1, 4): 1 and 2
     hard = torch.tensor([1, 2])
     assert losses['loss_kd'].item() == pytest.approx(

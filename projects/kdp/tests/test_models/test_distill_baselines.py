@@ -8,7 +8,7 @@ import torch
 from kdp_tiny_models import (ARCH, ARCH_WIDE, build, classifier_cfg, images,
                              samples, vit_cfg)
 
-from projects.kdp.kdp.models import (DKDDistill, FitNetsDistill,
+from projects.kdp.kdp.models import (DistillInputs, DKDDistill, FitNetsDistill,
                                      ReviewKDDistill, encode_tokens,
                                      encode_tokens_and_features)
 
@@ -48,7 +48,8 @@ def test_dkd_mode_by_hand():
     dkd = DKDDistill(embed_dims=8, num_classes=5)
     assert (dkd.kd_weight, dkd.alpha, dkd.beta, dkd.temperature) == (0.5, 1.0,
                                                                      4.0, 4.0)
-    losses = dkd.loss(STUDENT, None, TEACHER, LABELS, TASK)
+    losses = dkd.loss(
+        DistillInputs(STUDENT, LABELS, TASK, teacher_logits=TEACHER))
     assert set(losses) == {'loss_ce', 'loss_tckd', 'loss_nckd'}
     tckd = nckd = 0.
     for s_row, t_row, y in zip(STUDENT.tolist(), TEACHER.tolist(),
@@ -117,13 +118,13 @@ def test_fitnets_mode_by_hand():
         fit.regressor.bias.copy_(torch.tensor(bias))
     fs, ft = _tokens(2, 5, 2, 0), _tokens(2, 5, 3, 1)
     losses = fit.loss(
-        STUDENT,
-        None,
-        TEACHER,
-        LABELS,
-        TASK,
-        student_feats={3: fs},
-        teacher_feats={7: ft})
+        DistillInputs(
+            STUDENT,
+            LABELS,
+            TASK,
+            teacher_logits=TEACHER,
+            student_feats={3: fs},
+            teacher_feats={7: ft}))
     assert set(losses) == {'loss_ce', 'loss_kd', 'loss_hint'}
     sq = []
     for b in range(2):
@@ -143,16 +144,22 @@ def test_fitnets_mode_by_hand():
         embed_dims=2, num_classes=5, num_layers=4, alpha=0., student_layer=1)
     assert (plain.student_layer, plain.teacher_layer) == (1, 1)
     losses = plain.loss(
-        STUDENT,
-        None,
-        TEACHER,
-        LABELS,
-        TASK,
-        student_feats={1: fs},
-        teacher_feats={1: fs})
+        DistillInputs(
+            STUDENT,
+            LABELS,
+            TASK,
+            teacher_logits=TEACHER,
+            student_feats={1: fs},
+            teacher_feats={1: fs}))
     assert set(losses) == {'loss_ce', 'loss_hint'}
     with pytest.raises(ValueError, match='teacher features of layers'):
-        plain.loss(STUDENT, None, TEACHER, LABELS, TASK, student_feats={1: fs})
+        plain.loss(
+            DistillInputs(
+                STUDENT,
+                LABELS,
+                TASK,
+                teacher_logits=TEACHER,
+                student_feats={1: fs}))
     with pytest.raises(ValueError, match='student_layer=4 lies beyond'):
         FitNetsDistill(
             embed_dims=2, num_classes=5, num_layers=4, student_layer=4)
@@ -196,20 +203,20 @@ def test_review_kd_mode_by_hand():
     s0, s1 = _tokens(1, 5, 2, 0), _tokens(1, 5, 2, 1)
     t0, t1 = _tokens(1, 5, 2, 2), _tokens(1, 5, 2, 3)
     losses = review.loss(
-        STUDENT[:1],
-        None,
-        TEACHER[:1],
-        LABELS[:1],
-        TASK,
-        student_feats={
-            0: s0,
-            1: s1
-        },
-        teacher_feats={
-            0: t0,
-            1: t1
-        },
-        patch_resolution=grid)
+        DistillInputs(
+            STUDENT[:1],
+            LABELS[:1],
+            TASK,
+            teacher_logits=TEACHER[:1],
+            student_feats={
+                0: s0,
+                1: s1
+            },
+            teacher_feats={
+                0: t0,
+                1: t1
+            },
+            patch_resolution=grid))
     assert set(losses) == {'loss_ce', 'loss_hcl'}
 
     # by hand, per channel c and patch p (row-major tokens 1..4):

@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..utils import Prefixes
+from .distill_inputs import DistillInputs
 
 
 def soft_kl(student_logits: Tensor, teacher_logits: Tensor,
@@ -155,40 +156,14 @@ class BaseDistill(BaseModule):
         """
         return cls_logits
 
-    def loss(self, cls_logits: Tensor, token_logits: Optional[Tensor],
-             teacher_logits: Tensor, gt_label: Tensor,
-             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
         """The student's classification and distillation losses.
 
         Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor | None): The extra head's logits.
-            teacher_logits (Tensor): The teacher's CLS logits, ``B x
-                num_classes``.
-            gt_label (Tensor): ``B`` labels inside ``task_classes``.
-            task_classes (tuple[int, int]): The current task's classes
-                ``[start, end)``; all terms use only these logits.
+            inputs (DistillInputs): The student's and teacher's outputs,
+                the labels and the current task's classes.
 
         Returns:
             dict[str, Tensor]: The loss terms (``loss_ce``, ...).
         """
         raise NotImplementedError
-
-    @staticmethod
-    def ce(logits: Tensor, gt_label: Tensor,
-           task_classes: Tuple[int, int]) -> Tensor:
-        """Cross-entropy over the current task's classes.
-
-        Equal to the cross-entropy of the logits with every other class
-        masked to ``-inf``.
-
-        Args:
-            logits (Tensor): ``B x num_classes`` logits.
-            gt_label (Tensor): ``B`` labels in ``[start, end)``.
-            task_classes (tuple[int, int]): ``(start, end)``.
-
-        Returns:
-            Tensor: The scalar loss.
-        """
-        start, end = task_classes
-        return F.cross_entropy(logits[:, start:end], gt_label - start)

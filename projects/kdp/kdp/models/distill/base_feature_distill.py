@@ -4,6 +4,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from .base_distill import BaseDistill, soft_kl
+from .distill_inputs import DistillInputs
 
 
 class BaseFeatureDistill(BaseDistill):
@@ -142,46 +143,34 @@ class BaseFeatureDistill(BaseDistill):
                 f'the student\'s {grids[1]}; feature distillation needs the '
                 f'same img_size / patch_size in both ViTs')
 
-    def logit_terms(self, cls_logits: Tensor, teacher_logits: Tensor,
-                    gt_label: Tensor,
-                    task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
-        """``loss_ce`` and (for ``a > 0``) ``loss_kd``.
+    def logit_terms(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce`` and (for ``a > 0``) ``loss_kd`` on ``last(CLS)``.
 
         Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            teacher_logits (Tensor): The teacher's CLS logits.
-            gt_label (Tensor): ``B`` labels.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
+            inputs (DistillInputs): The outputs and labels.
 
         Returns:
             dict[str, Tensor]: The weighted terms.
         """
-        start, end = task_classes
-        losses = dict(
-            loss_ce=(1 - self.alpha) *
-            self.ce(cls_logits, gt_label, task_classes))
+        losses = dict(loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits))
         if self.alpha > 0:
             losses['loss_kd'] = self.alpha * soft_kl(
-                cls_logits[:, start:end], teacher_logits[:, start:end],
-                self.temperature)
+                inputs.task_logits(inputs.cls_logits),
+                inputs.task_logits(inputs.teacher_logits), self.temperature)
         return losses
 
-    @staticmethod
-    def check_features(student_feats: Optional[Dict[int, Tensor]],
-                       teacher_feats: Optional[Dict[int, Tensor]],
-                       student_layers: Sequence[int],
-                       teacher_layers: Sequence[int], owner: str) -> None:
+    def check_features(self, inputs: DistillInputs, owner: str) -> None:
         """Check that the features of every needed layer were given.
 
         Args:
-            student_feats (dict, optional): ``{layer: tokens}``.
-            teacher_feats (dict, optional): ``{layer: tokens}``.
-            student_layers (Sequence[int]): Needed student layers.
-            teacher_layers (Sequence[int]): Needed teacher layers.
+            inputs (DistillInputs): With ``student_feats`` and
+                ``teacher_feats``.
             owner (str): The mode's name, for the message.
         """
-        for who, feats, layers in (('student', student_feats, student_layers),
-                                   ('teacher', teacher_feats, teacher_layers)):
+        for who, feats, layers in (('student', inputs.student_feats,
+                                    self.student_layers),
+                                   ('teacher', inputs.teacher_feats,
+                                    self.teacher_layers)):
             missing = [i for i in layers if i not in (feats or {})]
             if missing:
                 raise ValueError(

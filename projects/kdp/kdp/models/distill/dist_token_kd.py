@@ -8,6 +8,7 @@ from torch import Tensor
 from had_mm.registry import MODELS
 from ..utils import Prefixes
 from .base_distill import BaseDistill
+from .distill_inputs import DistillInputs
 
 
 @MODELS.register_module()
@@ -83,26 +84,11 @@ class DistTokenKD(BaseDistill):
         """
         return (cls_logits + token_logits) / 2
 
-    def loss(self, cls_logits: Tensor, token_logits: Tensor,
-             teacher_logits: Tensor, gt_label: Tensor,
-             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
-        """``loss_ce`` on the CLS head, ``loss_kd`` on the token head.
-
-        Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor): ``dist_last(DIST)``.
-            teacher_logits (Tensor): The teacher's CLS logits.
-            gt_label (Tensor): ``B`` labels.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
-
-        Returns:
-            dict[str, Tensor]: ``loss_ce`` (weighted by ``1 - a``) and
-            ``loss_kd`` (the hard-label CE, weighted by ``a``).
-        """
-        start, end = task_classes
-        hard = teacher_logits[:, start:end].argmax(dim=1) + start
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce`` on the CLS head, ``loss_kd`` (the teacher's hard
+        label, weighted by ``a``) on the token head ``dist_last(DIST)``."""
+        hard = inputs.task_logits(inputs.teacher_logits).argmax(dim=1)
+        hard = hard + inputs.task_classes[0]
         return dict(
-            loss_ce=(1 - self.alpha) *
-            self.ce(cls_logits, gt_label, task_classes),
-            loss_kd=self.alpha *
-            self.ce(token_logits, hard.detach(), task_classes))
+            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
+            loss_kd=self.alpha * inputs.ce(inputs.token_logits, hard.detach()))

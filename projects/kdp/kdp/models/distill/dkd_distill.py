@@ -1,10 +1,11 @@
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 from torch import Tensor
 
 from had_mm.registry import MODELS
 from ..losses import DKDLoss
 from .base_distill import BaseDistill
+from .distill_inputs import DistillInputs
 
 
 @MODELS.register_module()
@@ -55,29 +56,14 @@ class DKDDistill(BaseDistill):
         self.beta = float(beta)
         self.dkd = DKDLoss(alpha=alpha, beta=beta, temperature=temperature)
 
-    def loss(self, cls_logits: Tensor, token_logits: Optional[Tensor],
-             teacher_logits: Tensor, gt_label: Tensor,
-             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
-        """``loss_ce``, ``loss_tckd`` and ``loss_nckd``.
-
-        Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor | None): Unused.
-            teacher_logits (Tensor): The teacher's CLS logits.
-            gt_label (Tensor): ``B`` labels inside ``task_classes``.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
-
-        Returns:
-            dict[str, Tensor]: ``loss_ce`` (times ``1 - w``), ``loss_tckd``
-            (times ``w alpha``) and ``loss_nckd`` (times ``w beta``), the
-            last two with ``T^2``.
-        """
-        start, end = task_classes
-        tckd, nckd = self.dkd.decoupled(cls_logits[:, start:end],
-                                        teacher_logits[:, start:end],
-                                        gt_label - start)
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce`` (times ``1 - w``), ``loss_tckd`` (times ``w alpha``)
+        and ``loss_nckd`` (times ``w beta``), the last two with ``T^2``."""
+        tckd, nckd = self.dkd.decoupled(
+            inputs.task_logits(inputs.cls_logits),
+            inputs.task_logits(inputs.teacher_logits),
+            inputs.gt_label - inputs.task_classes[0])
         return dict(
-            loss_ce=(1 - self.kd_weight) *
-            self.ce(cls_logits, gt_label, task_classes),
+            loss_ce=(1 - self.kd_weight) * inputs.ce(inputs.cls_logits),
             loss_tckd=self.kd_weight * self.dkd.alpha * tckd,
             loss_nckd=self.kd_weight * self.dkd.beta * nckd)

@@ -6,6 +6,7 @@ from torch import Tensor
 from had_mm.registry import MODELS
 from ..losses import HintLoss
 from .base_feature_distill import BaseFeatureDistill
+from .distill_inputs import DistillInputs
 
 
 @MODELS.register_module()
@@ -78,39 +79,12 @@ class FitNetsDistill(BaseFeatureDistill):
         """tuple[int]: ``(teacher_layer, )``."""
         return (self.teacher_layer, )
 
-    def loss(
-        self,
-        cls_logits: Tensor,
-        token_logits: Optional[Tensor],
-        teacher_logits: Tensor,
-        gt_label: Tensor,
-        task_classes: Tuple[int, int],
-        student_feats: Optional[Dict[int, Tensor]] = None,
-        teacher_feats: Optional[Dict[int, Tensor]] = None,
-        patch_resolution: Optional[Tuple[int,
-                                         int]] = None) -> Dict[str, Tensor]:
-        """``loss_ce``, ``loss_kd`` (for ``a > 0``) and ``loss_hint``.
-
-        Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor | None): Unused.
-            teacher_logits (Tensor): The teacher's CLS logits.
-            gt_label (Tensor): ``B`` labels.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
-            student_feats (dict[int, Tensor]): ``{student_layer: B x N x
-                D_s}`` tokens.
-            teacher_feats (dict[int, Tensor]): ``{teacher_layer: B x N x
-                D_t}`` tokens.
-            patch_resolution (tuple[int, int], optional): Unused.
-
-        Returns:
-            dict[str, Tensor]: The weighted terms.
-        """
-        self.check_features(student_feats, teacher_feats, self.student_layers,
-                            self.teacher_layers, 'FitNetsDistill')
-        losses = self.logit_terms(cls_logits, teacher_logits, gt_label,
-                                  task_classes)
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce``, ``loss_kd`` (for ``a > 0``) and ``loss_hint`` on
+        the tokens of :attr:`student_layer` / :attr:`teacher_layer`."""
+        self.check_features(inputs, 'FitNetsDistill')
+        losses = self.logit_terms(inputs)
         losses['loss_hint'] = self.hint(
-            self.regressor(student_feats[self.student_layer]),
-            teacher_feats[self.teacher_layer])
+            self.regressor(inputs.student_feats[self.student_layer]),
+            inputs.teacher_feats[self.teacher_layer])
         return losses

@@ -1,8 +1,9 @@
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from .distill_inputs import DistillInputs
 from .kdp_distill import KDPDistill
 
 
@@ -37,24 +38,10 @@ class KDPCapacityControl(KDPDistill):
 
     needs_teacher = False
 
-    def loss(self, cls_logits: Tensor, token_logits: Tensor,
-             teacher_logits: Optional[Tensor], gt_label: Tensor,
-             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
-        """``loss_ce`` on the CLS head and ``loss_ce_kd`` on the KD head.
-
-        Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor): ``kd_last(KD)``, ``B x num_classes``.
-            teacher_logits (Tensor | None): Unused.
-            gt_label (Tensor): ``B`` labels.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
-
-        Returns:
-            dict[str, Tensor]: ``loss_ce`` (weighted by ``1 - a``) and
-            ``loss_ce_kd`` (weighted by ``a``).
-        """
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce`` on the CLS head (weighted by ``1 - a``) and
+        ``loss_ce_kd`` on the KD head ``kd_last(KD)`` (weighted by ``a``);
+        no teacher."""
         return dict(
-            loss_ce=(1 - self.alpha) *
-            self.ce(cls_logits, gt_label, task_classes),
-            loss_ce_kd=self.alpha *
-            self.ce(token_logits, gt_label, task_classes))
+            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
+            loss_ce_kd=self.alpha * inputs.ce(inputs.token_logits))

@@ -7,6 +7,7 @@ from had_mm.registry import MODELS
 from ..prompts import KDPPrompt
 from ..utils import Prefixes
 from .base_distill import BaseDistill, soft_kl
+from .distill_inputs import DistillInputs
 
 
 @MODELS.register_module()
@@ -99,26 +100,13 @@ class KDPDistill(BaseDistill):
         """
         return (1 - self.alpha) * cls_logits + self.alpha * token_logits
 
-    def loss(self, cls_logits: Tensor, token_logits: Tensor,
-             teacher_logits: Tensor, gt_label: Tensor,
-             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
-        """``loss_ce`` on the CLS head and ``loss_kd`` on the KD head.
-
-        Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor): ``kd_last(KD)``, ``B x num_classes``.
-            teacher_logits (Tensor): The teacher's CLS logits.
-            gt_label (Tensor): ``B`` labels.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
-
-        Returns:
-            dict[str, Tensor]: ``loss_ce`` (weighted by ``1 - a``) and
-            ``loss_kd`` (weighted by ``a``, times ``T^2``).
-        """
-        start, end = task_classes
-        kd = soft_kl(token_logits[:, start:end], teacher_logits[:, start:end],
-                     self.temperature)
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce`` on the CLS head (weighted by ``1 - a``) and
+        ``loss_kd`` on the KD head ``kd_last(KD)`` (weighted by ``a``,
+        times ``T^2``)."""
+        kd = soft_kl(
+            inputs.task_logits(inputs.token_logits),
+            inputs.task_logits(inputs.teacher_logits), self.temperature)
         return dict(
-            loss_ce=(1 - self.alpha) *
-            self.ce(cls_logits, gt_label, task_classes),
+            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
             loss_kd=self.alpha * kd)

@@ -1,9 +1,10 @@
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
 from torch import Tensor
 
 from had_mm.registry import MODELS
 from .base_distill import BaseDistill, soft_kl
+from .distill_inputs import DistillInputs
 
 
 @MODELS.register_module()
@@ -24,26 +25,12 @@ class LogitKD(BaseDistill):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
-    def loss(self, cls_logits: Tensor, token_logits: Optional[Tensor],
-             teacher_logits: Tensor, gt_label: Tensor,
-             task_classes: Tuple[int, int]) -> Dict[str, Tensor]:
-        """``loss_ce`` and ``loss_kd`` (see the class docstring).
-
-        Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor | None): Unused.
-            teacher_logits (Tensor): The teacher's CLS logits.
-            gt_label (Tensor): ``B`` labels.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
-
-        Returns:
-            dict[str, Tensor]: ``loss_ce`` (weighted by ``1 - a``) and
-            ``loss_kd`` (weighted by ``a``, times ``T^2``).
-        """
-        start, end = task_classes
-        kd = soft_kl(cls_logits[:, start:end], teacher_logits[:, start:end],
-                     self.temperature)
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce`` (weighted by ``1 - a``) and ``loss_kd`` (weighted by
+        ``a``, times ``T^2``), see the class docstring."""
+        kd = soft_kl(
+            inputs.task_logits(inputs.cls_logits),
+            inputs.task_logits(inputs.teacher_logits), self.temperature)
         return dict(
-            loss_ce=(1 - self.alpha) *
-            self.ce(cls_logits, gt_label, task_classes),
+            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
             loss_kd=self.alpha * kd)

@@ -8,6 +8,7 @@ from had_mm.models.utils import resize_map
 from had_mm.registry import MODELS
 from ..losses import HCLLoss
 from .base_feature_distill import BaseFeatureDistill
+from .distill_inputs import DistillInputs
 
 
 class AttentionFusion(nn.Module):
@@ -222,45 +223,19 @@ class ReviewKDDistill(BaseFeatureDistill):
             outputs[k], deeper = self.fusions[k](maps[k], deeper)
         return outputs
 
-    def loss(
-        self,
-        cls_logits: Tensor,
-        token_logits: Optional[Tensor],
-        teacher_logits: Tensor,
-        gt_label: Tensor,
-        task_classes: Tuple[int, int],
-        student_feats: Optional[Dict[int, Tensor]] = None,
-        teacher_feats: Optional[Dict[int, Tensor]] = None,
-        patch_resolution: Optional[Tuple[int,
-                                         int]] = None) -> Dict[str, Tensor]:
-        """``loss_ce``, ``loss_kd`` (for ``a > 0``) and ``loss_hcl``.
-
-        Args:
-            cls_logits (Tensor): ``last(CLS)``, ``B x num_classes``.
-            token_logits (Tensor | None): Unused.
-            teacher_logits (Tensor): The teacher's CLS logits.
-            gt_label (Tensor): ``B`` labels.
-            task_classes (tuple[int, int]): The current ``[start, end)``.
-            student_feats (dict[int, Tensor]): ``{layer: B x (1 + HW) x
-                D_s}`` for :attr:`student_layers`.
-            teacher_feats (dict[int, Tensor]): ``{layer: B x (1 + HW) x
-                D_t}`` for :attr:`teacher_layers`.
-            patch_resolution (tuple[int, int]): The patch grid ``(H, W)``.
-
-        Returns:
-            dict[str, Tensor]: The weighted terms.
-        """
-        self.check_features(student_feats, teacher_feats, self.student_layers,
-                            self.teacher_layers, 'ReviewKDDistill')
-        if patch_resolution is None:
+    def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
+        """``loss_ce``, ``loss_kd`` (for ``a > 0``) and ``loss_hcl`` on the
+        tokens of :attr:`student_layers` / :attr:`teacher_layers` as maps
+        of the patch grid."""
+        self.check_features(inputs, 'ReviewKDDistill')
+        grid = inputs.patch_resolution
+        if grid is None:
             raise ValueError('ReviewKDDistill.loss: needs patch_resolution '
                              '(the patch grid)')
-        losses = self.logit_terms(cls_logits, teacher_logits, gt_label,
-                                  task_classes)
+        losses = self.logit_terms(inputs)
         outputs = self.review(
-            self.level_maps(student_feats, self.student_layers,
-                            patch_resolution))
-        targets = self.level_maps(teacher_feats, self.teacher_layers,
-                                  patch_resolution)
+            self.level_maps(inputs.student_feats, self.student_layers, grid))
+        targets = self.level_maps(inputs.teacher_feats, self.teacher_layers,
+                                  grid)
         losses['loss_hcl'] = self.hcl(outputs, targets)
         return losses
