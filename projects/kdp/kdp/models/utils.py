@@ -14,6 +14,13 @@ from had_mm.checkpoint import (CheckpointLoadError, read_checkpoint,
 #: ``B x P x D`` (``P`` prefix vectors of the embedding dimension ``D``).
 Prefixes = Dict[int, Tuple[Tensor, Tensor]]
 
+#: Folders of checkpoints that a command of the project makes, and that
+#: command (what a missing file's error names).
+CHECKPOINT_MAKERS = {
+    osp.join('work_dirs', 'kdp_tiny_pretrain'):
+    'PYTHONPATH=. python projects/kdp/tools/pretrain_tiny_vit.py',
+}
+
 
 def check_prompt_length(length: int, name: str, owner: str) -> int:
     """Check a prefix prompt length: a positive even number.
@@ -161,8 +168,13 @@ def load_vit_checkpoint(vit: nn.Module, path: str, name: str) -> None:
             missing / unexpected key).
     """
     if not osp.isfile(path):
+        made_by = [
+            cmd for folder, cmd in CHECKPOINT_MAKERS.items()
+            if osp.normpath(path).startswith(folder + osp.sep)
+        ]
+        hint = f'; make it with `{made_by[0]}`' if made_by else ''
         raise FileNotFoundError(
-            f'{name}: checkpoint file "{path}" does not exist')
+            f'{name}: checkpoint file "{path}" does not exist{hint}')
     try:
         ckpt = read_checkpoint(path)
     except CheckpointLoadError as err:  # one line naming the file

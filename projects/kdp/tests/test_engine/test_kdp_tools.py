@@ -103,3 +103,25 @@ def test_bad_schedule_is_one_line_before_training(tmp_path):
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert 'Traceback' not in proc.stderr
     assert 'exactly one of max_epochs or max_iters' in proc.stderr
+
+
+def test_a_missing_tiny_vit_names_the_tool_that_makes_it(tmp_path):
+    """A fresh clone has no pre-trained tiny ViT: the error names
+    pretrain_tiny_vit.py for the configs' checkpoints, and only the missing
+    file for any other path."""
+    from mmengine.config import Config
+
+    from projects.kdp.kdp.models.utils import load_vit_checkpoint
+    tool = _tool('pretrain_tiny_vit')
+    cfg = Config.fromfile(tool.MODEL_CFG)  # the paths the tool writes
+    for path in (cfg.student_checkpoint, cfg.teacher_checkpoint):
+        with pytest.raises(FileNotFoundError) as err:
+            load_vit_checkpoint(None, path, 'backbone_checkpoint')
+        assert str(err.value) == (
+            f'backbone_checkpoint: checkpoint file "{path}" does not exist; '
+            'make it with `PYTHONPATH=. python projects/kdp/tools/'
+            'pretrain_tiny_vit.py`')
+    other = str(tmp_path / 'mine.pth')
+    with pytest.raises(FileNotFoundError) as err:
+        load_vit_checkpoint(None, other, 'backbone_checkpoint')
+    assert str(err.value).endswith(f'"{other}" does not exist')
