@@ -176,14 +176,20 @@ def test_zoomed_sample_gets_its_crop_window_resized_back():
     torch.testing.assert_close(same['depth'], cache.outputs['depth'])
 
 
-def test_teacher_outputs_divide_the_depth_by_the_zoom():
+def test_cached_raw_outputs_carry_the_zoom_that_divides_the_depth():
     _, teacher = _models()
     cache = compute_pseudo_label_cache(teacher, OLD, [_batch([0, 1])])
     samples = _batch([0, 1])['data_samples']
+    inputs = torch.zeros(2, 3, 24, 32)  # only the padded size is read
+    assert cache.raw_outputs(inputs, samples, OLD).zoom is None
     samples[0].set_metainfo(dict(scale_crop=(1.5, 2, 3)))
     raw = cache.lookup(samples, OLD, (24, 32))
     expect = teacher.outputs_from_raw(raw, OLD, (24, 32))
-    out = cache.teacher_outputs(teacher, samples, OLD, (24, 32))
+    got = cache.raw_outputs(inputs, samples, OLD)
+    torch.testing.assert_close(got.zoom, torch.tensor([1.5, 1.0]))
+    for task in OLD:
+        torch.testing.assert_close(got.raw[task], raw[task])
+    out = teacher.outputs_from_raw(got.raw, OLD, (24, 32), got.zoom)
     torch.testing.assert_close(out['depth'][0], expect['depth'][0] / 1.5)
     torch.testing.assert_close(out['depth'][1], expect['depth'][1])
     torch.testing.assert_close(out['semantic'], expect['semantic'])

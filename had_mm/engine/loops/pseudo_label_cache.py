@@ -44,6 +44,7 @@ from had_mm.datasets.transforms import (LoadMultiTaskAnnotations,
                                         MultiTaskRandomScaleCrop,
                                         MultiTaskResize, PackMultiTaskInputs)
 from had_mm.datasets.transforms.geometric import scale_crop_size
+from had_mm.models.distill.teacher_source import TeacherRaw
 from had_mm.tasks import get_task
 
 #: Transforms whose output the teacher sees identically at every visit.
@@ -226,7 +227,7 @@ class PseudoLabelCache:
                input_size: Tuple[int, int]) -> Dict[str, Tensor]:
         """Raw teacher outputs of a batch, cropped, zoomed and flipped as
         its images are (depth is not rescaled here: see
-        :meth:`teacher_outputs`).
+        :meth:`raw_outputs`).
 
         Args:
             data_samples (Sequence[SegDataSample]): The batch's samples.
@@ -271,37 +272,35 @@ class PseudoLabelCache:
             out[task] = raw
         return out
 
-    def teacher_outputs(self, model, data_samples: Sequence,
-                        tasks: Sequence[str],
-                        input_size: Tuple[int, int]) -> Dict[str, Tensor]:
-        """The teacher's task outputs of a batch, from the cache.
+    def raw_outputs(self, inputs: Tensor, data_samples: Sequence,
+                    tasks: Sequence[str]) -> TeacherRaw:
+        """The teacher's raw outputs of a batch, from the cache (a teacher
+        source, :mod:`~had_mm.models.distill.teacher_source`).
 
-        :meth:`lookup`, then ``model.outputs_from_raw`` (logits, depth in
-        metres, unit normals at ``input_size``), with the depth of a zoomed
-        sample divided by its zoom, as the transform does for the depth
-        labels.
+        :meth:`lookup`, and per sample the zoom of its scale-crop: the
+        student's heads divide the depth of a zoomed sample by it, as the
+        transform does for the depth labels.
 
         Args:
-            model (nn.Module): The model whose heads post-process the raw
-                outputs: the student (or a teacher predictor itself).
+            inputs (Tensor): The batch's images (only their padded size is
+                read).
             data_samples (Sequence[SegDataSample]): The batch's samples.
             tasks (Sequence[str]): Tasks to return.
-            input_size (tuple[int, int]): The batch's padded input size.
 
         Returns:
-            dict[str, Tensor]: ``{task: B x C x H x W}`` outputs.
+            TeacherRaw: ``{task: B x C x h x w}`` raw outputs and the zoom
+            (None when no sample is zoomed).
         """
-        raw = self.lookup(data_samples, tasks, input_size)
-        out = model.outputs_from_raw(raw, tasks, input_size)
+        size = tuple(inputs.shape[2:])
+        raw = self.lookup(data_samples, tasks, size)
         crops = _zoomed_crops(data_samples)
-        # the outputs a zoom divides, as the transform does their labels
-        zoomed = [t for t in out if get_task(t).zoom_divides]
-        for task in zoomed if crops else []:
-            zoom = out[task].new_ones(len(data_samples))
-            for i, (s, _, _) in crops.items():
-                zoom[i] = s
-            out[task] = out[task] / zoom.view(-1, 1, 1, 1)
-        return out
+        if not crops:
+            return TeacherRaw(raw)
+        first = next(iter(raw.values()))
+        zoom = first.new_ones(len(data_samples))
+        for i, (s, _, _) in crops.items():
+            zoom[i] = s
+        return TeacherRaw(raw, zoom)
 
 
 def _zoomed_crops(data_samples: Sequence) -> Dict[int, Tuple[float, int, int]]:
@@ -624,7 +623,9 @@ def measure_cache_error(teacher,
         raw = teacher.raw_head_outputs(
             teacher.extract_feat(inputs), tasks, size)
         online = post.outputs_from_raw(raw, tasks, size)
-        cached = cache.teacher_outputs(post, samples, tasks, size)
+        from_cache = cache.raw_outputs(inputs, samples, tasks)
+        cached = post.outputs_from_raw(from_cache.raw, tasks, size,
+                                       from_cache.zoom)
         zoomed += len(_zoomed_crops(samples))
         pixels += inputs.shape[0] * size[0] * size[1]
         for task in tasks:

@@ -11,12 +11,14 @@ from .losses import (KEM, KMM, ChannelWiseDivergenceLoss, HeteroAKDLoss,
 from .recorders import (BaseRecorder, MethodOutputsRecorder,
                         ModuleOutputsRecorder, RecorderManager)
 from .teacher_adapter import TeacherAdapter, gather_stages, probe_stages
+from .teacher_source import OnlineTeacher, TeacherRaw
 from .teacher_utils import build_frozen_teacher
 
 __all__ = [
     'BaseRecorder', 'ChannelWiseDivergenceLoss', 'FrozenTeacherMixin',
     'HeteroAKDDistiller', 'HeteroAKDLoss', 'HeteroLifelongTeacher', 'KEM',
     'KMM', 'LogitKDLoss', 'MethodOutputsRecorder', 'ModuleOutputsRecorder',
-    'RecorderManager', 'TeacherAdapter', 'build_frozen_teacher',
-    'decode_stride', 'gather_stages', 'pixel_reliability', 'probe_stages'
+    'OnlineTeacher', 'RecorderManager', 'TeacherAdapter', 'TeacherRaw',
+    'build_frozen_teacher', 'decode_stride', 'gather_stages',
+    'pixel_reliability', 'probe_stages'
 ]

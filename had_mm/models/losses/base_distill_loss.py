@@ -22,7 +22,7 @@ def check_distill_loss_args(loss: nn.Module, extra: dict) -> None:
     refuse_in_decode_head(loss, NEEDS_TEACHER, DISTILLERS)
     check_mmseg_loss_args(
         type(loss).__name__, extra, {}, own_args(loss),
-        'a teacher-student term on raw head outputs, no class labels')
+        'a teacher-student term on task outputs, no class labels')
 
 
 class BaseDistillLoss(nn.Module):

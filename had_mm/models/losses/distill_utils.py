@@ -8,7 +8,8 @@ mean. The task-specific rules are those of each task's spec
 :meth:`~had_mm.tasks.TaskSpec.distill_map`), so a task type registered
 from another package is distilled without editing this module.
 
-Shape conventions of the built-in tasks (raw head outputs):
+Shape conventions of the built-in tasks (task outputs: activated, at the
+label's size; not a head's raw pre-activation output):
 
 - semantic: ``B x C x H x W`` logits; pseudo-label ``B x H x W`` long.
 - depth: ``B x 1 x H x W`` metres; pseudo-label ``B x 1 x H x W`` float.

@@ -10,6 +10,7 @@ from torch import Tensor
 from had_mm.registry import MODELS
 from had_mm.tasks import check_tasks, get_task, task_names
 from ..distill.frozen_teacher import FrozenTeacherMixin
+from ..distill.teacher_source import OnlineTeacher
 from ..heads import DenseTaskHead
 from ..utils import resize_map
 
@@ -75,7 +76,9 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
         self.channels_last = False
         # set by attach_teacher: (losses, weight)
         self._distill: Optional[Tuple[Dict[str, nn.Module], float]] = None
-        self._pseudo_label_cache = None
+        # where loss() gets the teacher's raw outputs (set by
+        # attach_teacher; a pseudo-label cache replaces it)
+        self._teacher_source = None
 
     def _on_attach_teacher(self,
                            teacher: nn.Module,
@@ -87,11 +90,12 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
         From then on :meth:`loss` adds, for every task ``j`` in ``losses``,
         ``weight * losses[j](student_j, teacher_j)`` under the key
         ``'<j>.loss_distill'``. The teacher runs one backbone pass per batch
-        for all its heads, without gradients; its raw head outputs are
-        turned into task outputs by this model's heads (so a teacher of
-        another family only needs ``heads``, ``extract_feat`` and
-        ``raw_head_outputs``, e.g.
-        :class:`~had_mm.models.distill.HeteroLifelongTeacher`).
+        for all its heads, without gradients (an
+        :class:`~had_mm.models.distill.OnlineTeacher`, until
+        :meth:`set_pseudo_label_cache`); its raw outputs are turned into
+        task outputs by this model's heads (so a teacher of another family
+        only needs ``heads``, ``extract_feat`` and ``raw_head_outputs``,
+        e.g. :class:`~had_mm.models.distill.HeteroLifelongTeacher`).
 
         Args:
             teacher (HeterogeneousDensePredictor | HeteroLifelongTeacher):
@@ -111,36 +115,42 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
             # a copy of this model at the last phase end distils nothing
             teacher.detach_teacher()
         self._distill = (dict(losses), float(weight))
+        self._teacher_source = OnlineTeacher(teacher)
 
     def _on_detach_teacher(self) -> None:
-        """Drop the losses and the pseudo-label cache, which belongs to the
-        teacher."""
+        """Drop the losses and the teacher source (a pseudo-label cache
+        belongs to the teacher)."""
         self._distill = None
-        self._pseudo_label_cache = None
+        self._teacher_source = None
 
     def set_pseudo_label_cache(self, cache) -> None:
-        """Read the teacher's raw head outputs from ``cache``.
+        """Take the teacher's raw outputs from ``cache`` instead of
+        running the teacher.
 
-        Once set, :meth:`loss` takes the teacher outputs of the old heads
-        from ``cache.lookup(data_samples, tasks, input_size)`` (raw outputs
-        at decode resolution, see
-        :class:`~had_mm.engine.loops.pseudo_label_cache.PseudoLabelCache`)
-        instead of running the teacher. Cleared with
-        :meth:`detach_teacher`.
+        The cache is a teacher source (see
+        :mod:`~had_mm.models.distill.teacher_source`):
+        :class:`~had_mm.engine.loops.pseudo_label_cache.PseudoLabelCache`
+        answers ``raw_outputs`` from outputs computed once per phase.
+        Cleared with :meth:`detach_teacher`.
 
         Args:
             cache (PseudoLabelCache | None): The cache; None = run the
-                teacher online.
+                teacher online again.
         """
-        if cache is not None and self.teacher is None:
+        if self.teacher is None:
+            if cache is None:
+                return
             raise RuntimeError('attach_teacher() must come before '
                                'set_pseudo_label_cache()')
-        self._pseudo_label_cache = cache
+        self._teacher_source = OnlineTeacher(self.teacher) \
+            if cache is None else cache
 
     @property
     def pseudo_label_cache(self):
         """The pseudo-label cache in use, or None (online teacher)."""
-        return self._pseudo_label_cache
+        source = self._teacher_source
+        return None if source is None or isinstance(source,
+                                                    OnlineTeacher) else source
 
     @property
     def tasks(self) -> List[str]:
@@ -190,15 +200,22 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
         """
         return {task: self.heads[task](feats) for task in tasks}
 
-    def outputs_from_raw(self, raw: Dict[str, Tensor], tasks: Sequence[str],
-                         size) -> Dict[str, Tensor]:
+    def outputs_from_raw(self,
+                         raw: Dict[str, Tensor],
+                         tasks: Sequence[str],
+                         size,
+                         zoom: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Task outputs at ``size`` from raw head outputs.
 
         Args:
-            raw (dict[str, Tensor]): Outputs of :meth:`raw_head_outputs`.
+            raw (dict[str, Tensor]): Outputs of :meth:`raw_head_outputs`
+                (pre-activation, decode resolution).
             tasks (Sequence[str]): Tasks to convert.
             size (tuple[int, int]): Output ``(H, W)``, the padded input
                 size.
+            zoom (Tensor, optional): ``B`` factors dividing the outputs of
+                a ``zoom_divides`` task (depth), as a scale-crop divides its
+                labels (a :class:`~had_mm.models.distill.TeacherRaw`'s).
 
         Returns:
             dict[str, Tensor]: Semantic logits, depth in metres, unit
@@ -212,6 +229,8 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
             else:
                 outs[task] = resize_map(raw[task], size, 'bilinear',
                                         self.align_corners)
+            if zoom is not None and get_task(task).zoom_divides:
+                outs[task] = outs[task] / zoom.view(-1, 1, 1, 1)
         return outs
 
     def head_outputs(self, feats, tasks: Sequence[str],
@@ -262,23 +281,14 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
         feats,
         data_samples: Optional[List[SegDataSample]] = None
     ) -> Dict[str, Tensor]:
-        teacher = self.teacher
         loss_fns, weight = self._distill
         old = [t for t in self.tasks if t in loss_fns]
         size = inputs.shape[2:]
         # this model's heads turn the teacher's raw outputs into task
         # outputs (the same post-processing as a copy's own heads)
         with torch.no_grad():
-            if self._pseudo_label_cache is not None:
-                # the teacher's outputs of these images, from raw outputs
-                # computed once per phase (augmentations followed)
-                t_out = self._pseudo_label_cache.teacher_outputs(
-                    self, data_samples, old, tuple(size))
-            else:
-                # one teacher backbone pass serves every old head
-                raw = teacher.raw_head_outputs(
-                    teacher.extract_feat(inputs), old, size)
-                t_out = self.outputs_from_raw(raw, old, size)
+            t_raw = self._teacher_source.raw_outputs(inputs, data_samples, old)
+            t_out = self.outputs_from_raw(t_raw.raw, old, size, t_raw.zoom)
         s_out = self.head_outputs(feats, old, size)
         return {
             f'{t}.loss_distill': weight * loss_fns[t](s_out[t], t_out[t])
