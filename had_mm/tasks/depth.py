@@ -1,4 +1,4 @@
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -36,6 +36,11 @@ class DepthTask(TaskSpec):
     def valid_mask(self, label: np.ndarray) -> np.ndarray:
         """Positive depth is valid."""
         return label > 0
+
+    def output_problem(self, out: Tensor) -> Optional[str]:
+        """Depth is metres, never negative (a head's raw output is)."""
+        low = float(out.detach().nan_to_num(0.0).min())
+        return f'has negative values (min {low:.3g})' if low < 0 else None
 
     def pseudo_label(self, teacher_out: Tensor) -> Tensor:
         """The raw teacher depth (non-finite values stay, and are masked).

@@ -1,4 +1,4 @@
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -37,6 +37,15 @@ class NormalTask(TaskSpec):
     def valid_mask(self, label: np.ndarray) -> np.ndarray:
         """A non-zero vector is valid."""
         return np.any(label != 0, axis=-1)
+
+    def output_problem(self, out: Tensor) -> Optional[str]:
+        """Normals are unit vectors (or zero where invalid); the tolerance
+        allows half-precision outputs."""
+        norm = out.detach().float().norm(dim=1)
+        norm = norm[torch.isfinite(norm) & (norm > 0)]
+        worst = float((norm - 1).abs().max()) if norm.numel() else 0.0
+        return None if worst <= 0.05 else (
+            f'is not unit vectors (|norm - 1| up to {worst:.3g})')
 
     def renormalize(self, out: Tensor) -> Tensor:
         """Unit vectors again after a bilinear resize."""

@@ -126,6 +126,20 @@ class TaskSpec:
     missing_hint: str = ''
     unit: str = ''
 
+    def output_problem(self, out: Tensor) -> Optional[str]:
+        """What is wrong with ``out`` as this task's *task output*
+        (activated, e.g. depth in metres), or None. A distillation loss
+        asks, so that a raw pre-activation output is refused, not read.
+
+        Args:
+            out (Tensor): ``B x C x H x W`` output.
+
+        Returns:
+            str | None: e.g. ``'has negative values'``; None if it fits
+            (default: anything fits).
+        """
+        return None
+
     def channels(self, num_classes: Optional[int] = None) -> int:
         """Raw output channels of the task's head.
 

@@ -4,8 +4,8 @@ from typing import Optional
 import torch.nn as nn
 from torch import Tensor
 
-from .distill_utils import (check_task, pixel_distill_loss_map,
-                            teacher_pseudo_label)
+from .distill_utils import (check_task, check_task_outputs,
+                            pixel_distill_loss_map, teacher_pseudo_label)
 from .mmseg_compat import (DISTILLERS, MMSEG_LOSS_ARGS, check_mmseg_loss_args,
                            own_args, refuse_decode_head_call,
                            refuse_in_decode_head)
@@ -59,6 +59,10 @@ class BaseDistillLoss(nn.Module):
         self.task = check_task(task)
         self.loss_weight = loss_weight
         self._loss_name = loss_name or self.default_loss_name
+        # the output contract is checked on the first call: a wiring
+        # mistake (raw head outputs) shows there, and later calls skip
+        # the device sync the check costs
+        self._outputs_checked = False
 
     @property
     def loss_name(self) -> str:
@@ -77,7 +81,7 @@ class BaseDistillLoss(nn.Module):
             loss_map (Tensor): ``B x H x W`` per-pixel loss (0 where
                 invalid).
             valid (Tensor): ``B x H x W`` bool mask of valid pixels.
-            student_out (Tensor, optional): Raw student head output, for
+            student_out (Tensor, optional): The student's task output, for
                 reductions that group pixels by the prediction.
             pseudo (Tensor, optional): The teacher's pseudo-label.
 
@@ -91,16 +95,26 @@ class BaseDistillLoss(nn.Module):
         """Forward function.
 
         Args:
-            student_out (Tensor): Raw student head output.
-            teacher_out (Tensor): Raw teacher head output (detached here).
+            student_out (Tensor): The student's task output of the old task
+                (activated, at the label's size).
+            teacher_out (Tensor): The teacher's task output (detached
+                here).
             **kwargs: Ignored (``ignore_index``, which only mmseg decode
             heads pass, is refused).
 
         Returns:
             Tensor: Weighted scalar loss.
+
+        Raises:
+            ValueError: On the first call, for an output that is not a task
+                output (negative depth, normals that are not unit vectors).
         """
         refuse_decode_head_call(
             type(self).__name__, kwargs, NEEDS_TEACHER, DISTILLERS)
+        if not self._outputs_checked:
+            check_task_outputs(f'{type(self).__name__}(task={self.task!r})',
+                               self.task, student_out, teacher_out)
+            self._outputs_checked = True
         pseudo = teacher_pseudo_label(self.task, teacher_out)
         loss_map, valid = pixel_distill_loss_map(self.task, student_out,
                                                  pseudo)

@@ -217,7 +217,7 @@ class DBHADLoss(BaseDistillLoss):
             loss_map (Tensor): ``B x H x W`` per-pixel loss (0 where
                 invalid).
             valid (Tensor): ``B x H x W`` bool mask of valid pixels.
-            student_out (Tensor): Raw student head output.
+            student_out (Tensor): The student's task output.
             pseudo (Tensor): Teacher pseudo-label of
                 :func:`~had_mm.models.losses.distill_utils.
                 teacher_pseudo_label`.

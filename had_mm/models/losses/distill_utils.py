@@ -26,7 +26,7 @@ from torch import Tensor
 from had_mm.tasks import PSEUDO_IGNORE_INDEX, get_task, upcast_half
 
 __all__ = [
-    'PSEUDO_IGNORE_INDEX', 'check_task', 'masked_mean',
+    'PSEUDO_IGNORE_INDEX', 'check_task', 'check_task_outputs', 'masked_mean',
     'pixel_distill_loss_map', 'sobel_magnitude', 'teacher_pseudo_label',
     'upcast_half'
 ]
@@ -142,3 +142,33 @@ def sobel_magnitude(x: Tensor) -> Tensor:
     cols = pad[:, :, :-2] + 2 * pad[:, :, 1:-1] + pad[:, :, 2:]
     grad_y = cols[:, 2:] - cols[:, :-2]
     return (grad_x * grad_x + grad_y * grad_y).sqrt()
+
+
+def check_task_outputs(owner: str, task: str, student_out: Tensor,
+                       teacher_out: Tensor) -> None:
+    """Refuse outputs that are not ``task``'s task outputs, in one line.
+
+    A distillation loss takes *task outputs*: activated, at the label's
+    size (semantic logits, depth in metres, unit normals...). A head's raw
+    pre-activation output given instead would be read as one (a
+    ``DepthHead``'s raw output as metres); the task's spec says what it
+    can check (:meth:`~had_mm.tasks.TaskSpec.output_problem`).
+
+    Args:
+        owner (str): The loss, for the message (``HADLoss(task='depth')``).
+        task (str): The task.
+        student_out (Tensor): The student's output.
+        teacher_out (Tensor): The teacher's output.
+
+    Raises:
+        ValueError: Naming the output, what is wrong and what is expected.
+    """
+    spec = get_task(task)
+    for who, out in (('student', student_out), ('teacher', teacher_out)):
+        problem = spec.output_problem(out)
+        if problem:
+            raise ValueError(
+                f'{owner}: the {who} output {problem}; it takes {task} task '
+                f'outputs (activated, at the label\'s size, as a head\'s '
+                f'predict_by_feat gives), not a head\'s raw pre-activation '
+                f'output')

@@ -11,8 +11,8 @@ from had_mm.registry import MODELS
 from had_mm.tasks import get_task
 from .base_distill_loss import NEEDS_TEACHER, check_distill_loss_args
 from .db_had_loss import DBHADLoss
-from .distill_utils import (check_task, pixel_distill_loss_map,
-                            teacher_pseudo_label)
+from .distill_utils import (check_task, check_task_outputs,
+                            pixel_distill_loss_map, teacher_pseudo_label)
 from .had_reference import (reference_depth, reference_normal,
                             reference_saliency, reference_semantic)
 from .mmseg_compat import DISTILLERS, MMSEG_LOSS_ARGS, refuse_decode_head_call
@@ -144,6 +144,8 @@ class HADLoss(nn.Module):
         self.tau = tau
         self.loss_weight = loss_weight
         self._loss_name = loss_name
+        # checked on the first call only (see BaseDistillLoss)
+        self._outputs_checked = False
 
     @property
     def loss_name(self) -> str:
@@ -156,16 +158,26 @@ class HADLoss(nn.Module):
         """Forward function.
 
         Args:
-            student_out (Tensor): Raw student head output of the old task.
-            teacher_out (Tensor): Raw frozen-teacher head output of the
+            student_out (Tensor): The student's task output of the old task
+                (activated, at the label's size: logits, depth in metres,
+                unit normals).
+            teacher_out (Tensor): The frozen teacher's task output of the
                 same task (detached here).
             **kwargs: Ignored (``ignore_index``, which only mmseg decode
                 heads pass, is refused).
 
         Returns:
             Tensor: Weighted scalar loss.
+
+        Raises:
+            ValueError: On the first call, for an output that is not a task
+                output (negative depth, normals that are not unit vectors).
         """
         refuse_decode_head_call('HADLoss', kwargs, NEEDS_TEACHER, DISTILLERS)
+        if not self._outputs_checked:
+            check_task_outputs(f'HADLoss(task={self.task!r})', self.task,
+                               student_out, teacher_out)
+            self._outputs_checked = True
         if self.preset == 'reference':
             return self.loss_weight * self._reference(student_out, teacher_out)
         pseudo = teacher_pseudo_label(self.task, teacher_out)

@@ -198,3 +198,17 @@ def ref():
         group_values=ref_group_values,
         db=ref_db,
         plain=ref_plain)
+
+
+@pytest.fixture(autouse=True)
+def _arbitrary_tensors(request, monkeypatch):
+    """The math tests of this folder feed arbitrary tensors (negative
+    depth, normals of any length), on which every formula is defined; the
+    task-output contract that refuses them in training has its own tests
+    (marked ``output_contract``), where it stays on."""
+    if request.node.get_closest_marker('output_contract'):
+        return
+    from had_mm.models.losses import base_distill_loss, had_loss
+    for module in (base_distill_loss, had_loss):
+        monkeypatch.setattr(module, 'check_task_outputs',
+                            lambda *args, **kwargs: None)
