@@ -19,6 +19,11 @@ LABELS = torch.tensor([3, 2])
 TASK = (1, 4)
 
 
+def _inputs(**kwargs):
+    """The distillation inputs of STUDENT on LABELS in TASK."""
+    return DistillInputs(STUDENT, LABELS, TASK, **kwargs)
+
+
 def _ce_by_hand(logits, labels, start, end):
     total = 0.
     for row, label in zip(logits.tolist(), labels.tolist()):
@@ -43,9 +48,7 @@ def _kl_by_hand(student, teacher, temp, start, end):
 def test_kdp_loss_by_hand():
     kdp = KDPDistill(embed_dims=8, num_classes=5, num_layers=4)
     assert (kdp.alpha, kdp.temperature) == (0.5, 2.0)
-    losses = kdp.loss(
-        DistillInputs(
-            STUDENT, LABELS, TASK, token_logits=TOKEN, teacher_logits=TEACHER))
+    losses = kdp.loss(_inputs(token_logits=TOKEN, teacher_logits=TEACHER))
     ce = _ce_by_hand(STUDENT, LABELS, *TASK)
     kl = _kl_by_hand(TOKEN, TEACHER, 2.0, *TASK)
     assert losses['loss_ce'].item() == pytest.approx(0.5 * ce, rel=1e-5)
@@ -55,13 +58,8 @@ def test_kdp_loss_by_hand():
     other[:, 0] = -50
     other[:, 4] = 50
     torch.testing.assert_close(
-        kdp.loss(
-            DistillInputs(
-                STUDENT,
-                LABELS,
-                TASK,
-                token_logits=TOKEN,
-                teacher_logits=other))['loss_kd'], losses['loss_kd'])
+        kdp.loss(_inputs(token_logits=TOKEN, teacher_logits=other))['loss_kd'],
+        losses['loss_kd'])
 
 
 def test_kdp_inference_rule():
@@ -72,8 +70,7 @@ def test_kdp_inference_rule():
 
 def test_logit_kd_by_hand():
     kd = LogitKD(embed_dims=8, num_classes=5, alpha=0.5, temperature=4.0)
-    losses = kd.loss(
-        DistillInputs(STUDENT, LABELS, TASK, teacher_logits=TEACHER))
+    losses = kd.loss(_inputs(teacher_logits=TEACHER))
     assert losses['loss_ce'].item() == pytest.approx(
         0.5 * _ce_by_hand(STUDENT, LABELS, *TASK), rel=1e-5)
     assert losses['loss_kd'].item() == pytest.approx(
@@ -83,9 +80,7 @@ def test_logit_kd_by_hand():
 
 def test_dist_token_by_hand():
     deit = DistTokenKD(embed_dims=8, num_classes=5)
-    losses = deit.loss(
-        DistillInputs(
-            STUDENT, LABELS, TASK, token_logits=TOKEN, teacher_logits=TEACHER))
+    losses = deit.loss(_inputs(token_logits=TOKEN, teacher_logits=TEACHER))
     # teacher's hard labels inside the slice [1, 4): 1 and 2
     hard = torch.tensor([1, 2])
     assert losses['loss_kd'].item() == pytest.approx(

@@ -21,6 +21,11 @@ LABELS = torch.tensor([3, 2])
 TASK = (1, 4)
 
 
+def _inputs(**kwargs):
+    """The distillation inputs of STUDENT on LABELS in TASK."""
+    return DistillInputs(STUDENT, LABELS, TASK, **kwargs)
+
+
 def _softmax(row, temp=1.0):
     exps = [math.exp(v / temp) for v in row]
     return [e / sum(exps) for e in exps]
@@ -48,8 +53,7 @@ def test_dkd_mode_by_hand():
     dkd = DKDDistill(embed_dims=8, num_classes=5)
     assert (dkd.kd_weight, dkd.alpha, dkd.beta, dkd.temperature) == (0.5, 1.0,
                                                                      4.0, 4.0)
-    losses = dkd.loss(
-        DistillInputs(STUDENT, LABELS, TASK, teacher_logits=TEACHER))
+    losses = dkd.loss(_inputs(teacher_logits=TEACHER))
     assert set(losses) == {'loss_ce', 'loss_tckd', 'loss_nckd'}
     tckd = nckd = 0.
     for s_row, t_row, y in zip(STUDENT.tolist(), TEACHER.tolist(),
@@ -118,10 +122,7 @@ def test_fitnets_mode_by_hand():
         fit.regressor.bias.copy_(torch.tensor(bias))
     fs, ft = _tokens(2, 5, 2, 0), _tokens(2, 5, 3, 1)
     losses = fit.loss(
-        DistillInputs(
-            STUDENT,
-            LABELS,
-            TASK,
+        _inputs(
             teacher_logits=TEACHER,
             student_feats={3: fs},
             teacher_feats={7: ft}))
@@ -144,22 +145,13 @@ def test_fitnets_mode_by_hand():
         embed_dims=2, num_classes=5, num_layers=4, alpha=0., student_layer=1)
     assert (plain.student_layer, plain.teacher_layer) == (1, 1)
     losses = plain.loss(
-        DistillInputs(
-            STUDENT,
-            LABELS,
-            TASK,
+        _inputs(
             teacher_logits=TEACHER,
             student_feats={1: fs},
             teacher_feats={1: fs}))
     assert set(losses) == {'loss_ce', 'loss_hint'}
     with pytest.raises(ValueError, match='teacher features of layers'):
-        plain.loss(
-            DistillInputs(
-                STUDENT,
-                LABELS,
-                TASK,
-                teacher_logits=TEACHER,
-                student_feats={1: fs}))
+        plain.loss(_inputs(teacher_logits=TEACHER, student_feats={1: fs}))
     with pytest.raises(ValueError, match='student_layer=4 lies beyond'):
         FitNetsDistill(
             embed_dims=2, num_classes=5, num_layers=4, student_layer=4)
