@@ -289,8 +289,13 @@ def _loss_variants(args, device, num_classes):
         had = MODELS.build(dict(type='HADLoss', task=task))
         plain = MODELS.build(dict(type='PixelDistillLoss', task=task))
 
+        if task == 'normal':  # task outputs: unit vectors
+            t_map = F.normalize(t_map, dim=1)
+
         def run_loss(fn, s_map=s_map, t_map=t_map, task=task):
             src = s_map.abs() + 0.5 if task == 'depth' else s_map
+            if task == 'normal':
+                src = F.normalize(src, dim=1)
             fn(src, t_map).backward()
 
         variants[f'D_{name}'] = (lambda f=had, r=run_loss: r(f))

@@ -60,11 +60,12 @@ def depth_against_labels(model, cache, dataset, batch_size, seed=0):
             pseudo_collate(items[start:start + batch_size]), True)
         inputs, samples = data['inputs'], data['data_samples']
         size = tuple(inputs.shape[2:])
+        cached = cache.raw_outputs(inputs, samples, ['depth'])
         outs = dict(
             online=model.head_outputs(
                 model.extract_feat(inputs), ['depth'], size)['depth'],
-            cached=cache.teacher_outputs(model, samples, ['depth'],
-                                         size)['depth'],
+            cached=model.outputs_from_raw(cached.raw, ['depth'], size,
+                                          cached.zoom)['depth'],
             cached_undivided=model.outputs_from_raw(
                 cache.lookup(samples, ['depth'], size), ['depth'],
                 size)['depth'])

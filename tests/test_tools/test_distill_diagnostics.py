@@ -223,6 +223,8 @@ def test_csv_holds_the_json_numbers(report):
 
 def test_stats_helpers_match_db_had_loss():
     """The tool's recomputed groups give back DBHADLoss's value."""
+    import torch.nn.functional as F
+
     from had_mm.models.losses import DBHADLoss
     from had_mm.models.losses.distill_utils import (pixel_distill_loss_map,
                                                     teacher_pseudo_label)
@@ -233,6 +235,9 @@ def test_stats_helpers_match_db_had_loss():
         t = torch.randn(2, c, 8, 10)
         if task == 'depth':
             s, t = s.abs() * 0.6, t.abs() * 0.6  # both sides of tau
+        if task == 'normal':  # unit vectors, some with channel mean > tau
+            s[:, :, :3] = 1.0
+            s, t = F.normalize(s, dim=1), F.normalize(t, dim=1)
         pseudo = teacher_pseudo_label(task, t)
         loss_map, valid = pixel_distill_loss_map(task, s, pseudo)
         expected = float(DBHADLoss(task)(s, t))

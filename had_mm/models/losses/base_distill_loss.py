@@ -25,6 +25,27 @@ def check_distill_loss_args(loss: nn.Module, extra: dict) -> None:
         'a teacher-student term on task outputs, no class labels')
 
 
+def check_distill_call(loss: nn.Module, kwargs: dict, student_out: Tensor,
+                       teacher_out: Tensor) -> None:
+    """The checks of a distillation term's call: no decode-head arguments
+    and, on the first call only, the task-output contract (a wiring
+    mistake shows there; later calls skip the device sync it costs).
+
+    Args:
+        loss (nn.Module): The term (with ``task`` and
+            ``_outputs_checked``).
+        kwargs (dict): The call's extra keyword arguments.
+        student_out (Tensor): The student's output.
+        teacher_out (Tensor): The teacher's output.
+    """
+    name = type(loss).__name__
+    refuse_decode_head_call(name, kwargs, NEEDS_TEACHER, DISTILLERS)
+    if not loss._outputs_checked:
+        check_task_outputs(f'{name}(task={loss.task!r})', loss.task,
+                           student_out, teacher_out)
+        loss._outputs_checked = True
+
+
 class BaseDistillLoss(nn.Module):
     """One old task's distillation term: the teacher's pseudo-label and the
     task's per-pixel distillation map come from the task table; a subclass
@@ -59,10 +80,7 @@ class BaseDistillLoss(nn.Module):
         self.task = check_task(task)
         self.loss_weight = loss_weight
         self._loss_name = loss_name or self.default_loss_name
-        # the output contract is checked on the first call: a wiring
-        # mistake (raw head outputs) shows there, and later calls skip
-        # the device sync the check costs
-        self._outputs_checked = False
+        self._outputs_checked = False  # see check_distill_call
 
     @property
     def loss_name(self) -> str:
@@ -109,12 +127,7 @@ class BaseDistillLoss(nn.Module):
             ValueError: On the first call, for an output that is not a task
                 output (negative depth, normals that are not unit vectors).
         """
-        refuse_decode_head_call(
-            type(self).__name__, kwargs, NEEDS_TEACHER, DISTILLERS)
-        if not self._outputs_checked:
-            check_task_outputs(f'{type(self).__name__}(task={self.task!r})',
-                               self.task, student_out, teacher_out)
-            self._outputs_checked = True
+        check_distill_call(self, kwargs, student_out, teacher_out)
         pseudo = teacher_pseudo_label(self.task, teacher_out)
         loss_map, valid = pixel_distill_loss_map(self.task, student_out,
                                                  pseudo)

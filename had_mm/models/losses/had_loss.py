@@ -9,13 +9,13 @@ from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks import get_task
-from .base_distill_loss import NEEDS_TEACHER, check_distill_loss_args
+from .base_distill_loss import check_distill_call, check_distill_loss_args
 from .db_had_loss import DBHADLoss
-from .distill_utils import (check_task, check_task_outputs,
-                            pixel_distill_loss_map, teacher_pseudo_label)
+from .distill_utils import (check_task, pixel_distill_loss_map,
+                            teacher_pseudo_label)
 from .had_reference import (reference_depth, reference_normal,
                             reference_saliency, reference_semantic)
-from .mmseg_compat import DISTILLERS, MMSEG_LOSS_ARGS, refuse_decode_head_call
+from .mmseg_compat import MMSEG_LOSS_ARGS
 from .pixel_distill_loss import PixelDistillLoss
 from .sg_had_loss import SGHADLoss
 
@@ -144,8 +144,7 @@ class HADLoss(nn.Module):
         self.tau = tau
         self.loss_weight = loss_weight
         self._loss_name = loss_name
-        # checked on the first call only (see BaseDistillLoss)
-        self._outputs_checked = False
+        self._outputs_checked = False  # see check_distill_call
 
     @property
     def loss_name(self) -> str:
@@ -173,11 +172,7 @@ class HADLoss(nn.Module):
             ValueError: On the first call, for an output that is not a task
                 output (negative depth, normals that are not unit vectors).
         """
-        refuse_decode_head_call('HADLoss', kwargs, NEEDS_TEACHER, DISTILLERS)
-        if not self._outputs_checked:
-            check_task_outputs(f'HADLoss(task={self.task!r})', self.task,
-                               student_out, teacher_out)
-            self._outputs_checked = True
+        check_distill_call(self, kwargs, student_out, teacher_out)
         if self.preset == 'reference':
             return self.loss_weight * self._reference(student_out, teacher_out)
         pseudo = teacher_pseudo_label(self.task, teacher_out)
