@@ -20,37 +20,27 @@ class BaseFeatureDistill(BaseDistill):
     feature term only. Inference uses ``last(CLS)``.
 
     Args:
-        embed_dims (int): The student ViT's embedding dimension.
-        num_classes (int): Number of classes.
-        num_layers (int): The student ViT's depth.
-        alpha (float): Weight ``a`` of the logit KD term. Defaults to 0.5.
-        temperature (float): Temperature ``T``. Defaults to 2.0.
         teacher_dims (int, optional): The teacher ViT's width. Defaults to
             None: ``embed_dims``.
         teacher_num_layers (int, optional): The teacher ViT's depth.
             Defaults to None: ``num_layers``.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: :class:`BaseDistill`'s ``embed_dims``, ``num_classes``,
+            ``num_layers`` (required here), ``alpha`` (weight ``a`` of the
+            logit KD term), ``temperature``, ``init_cfg``.
     """
 
     needs_teacher_shape = True
 
     def __init__(self,
-                 embed_dims: int,
-                 num_classes: int,
-                 num_layers: Optional[int] = None,
-                 alpha: float = 0.5,
-                 temperature: float = 2.0,
                  teacher_dims: Optional[int] = None,
                  teacher_num_layers: Optional[int] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(embed_dims, num_classes, num_layers, alpha,
-                         temperature, init_cfg)
-        name = type(self).__name__
-        if num_layers is None:
-            raise ValueError(f'{name}: needs num_layers (the student depth; '
-                             f'the classifier fills it in)')
-        self.teacher_dims = int(teacher_dims or embed_dims)
-        self.teacher_num_layers = int(teacher_num_layers or num_layers)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        if self.num_layers is None:
+            raise ValueError(f'{type(self).__name__}: needs num_layers (the '
+                             f'student depth; the classifier fills it in)')
+        self.teacher_dims = int(teacher_dims or self.embed_dims)
+        self.teacher_num_layers = int(teacher_num_layers or self.num_layers)
 
     def resolve_layer(self, layer: int, depth: int, name: str) -> int:
         """A layer index in ``[0, depth)`` (negative ones count from the

@@ -1,4 +1,4 @@
-from typing import Dict, Optional, Tuple
+from typing import Dict, Tuple
 
 import torch
 import torch.nn as nn
@@ -24,30 +24,20 @@ class DistTokenKD(BaseDistill):
     - Inference: ``(last(CLS) + dist_last(DIST)) / 2``, as in DeiT.
 
     Args:
-        embed_dims (int): The student ViT's embedding dimension.
-        num_classes (int): Number of classes.
-        num_layers (int, optional): The student ViT's depth. Defaults to
-            None.
         alpha (float): Weight ``a``. Defaults to 0.5.
         temperature (float): Unused (hard labels); kept for a uniform
             config. Defaults to 2.0.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: :class:`BaseDistill`'s ``embed_dims``, ``num_classes``,
+            ``num_layers``, ``alpha``, ``temperature``, ``init_cfg``.
     """
 
     num_tokens = 1
 
-    def __init__(self,
-                 embed_dims: int,
-                 num_classes: int,
-                 num_layers: Optional[int] = None,
-                 alpha: float = 0.5,
-                 temperature: float = 2.0,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(embed_dims, num_classes, num_layers, alpha,
-                         temperature, init_cfg)
-        self.dist_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
         trunc_normal_(self.dist_token, std=0.02)
-        self.dist_last = nn.Linear(embed_dims, num_classes)
+        self.dist_last = nn.Linear(self.embed_dims, self.num_classes)
 
     def prompts(self, batch_size: int) -> Tuple[Prefixes, Tensor]:
         """No prefixes; the distillation token.

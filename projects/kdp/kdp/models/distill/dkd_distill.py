@@ -1,4 +1,4 @@
-from typing import Dict, Optional
+from typing import Dict
 
 from torch import Tensor
 
@@ -24,31 +24,24 @@ class DKDDistill(BaseDistill):
     ``kd_weight``).
 
     Args:
-        embed_dims (int): The student ViT's embedding dimension.
-        num_classes (int): Number of classes.
-        num_layers (int, optional): The student ViT's depth. Defaults to
-            None.
         kd_weight (float): Weight ``w`` of the DKD term, in ``[0, 1]``; CE
             has ``1 - w``. Defaults to 0.5.
         alpha (float): TCKD weight. Defaults to 1.0.
         beta (float): NCKD weight. Defaults to 4.0.
         temperature (float): Temperature ``T``. Defaults to 4.0.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: :class:`BaseDistill`'s ``embed_dims``, ``num_classes``,
+            ``num_layers``, ``init_cfg``.
     """
 
     alpha_is_mix = False
 
     def __init__(self,
-                 embed_dims: int,
-                 num_classes: int,
-                 num_layers: Optional[int] = None,
                  kd_weight: float = 0.5,
                  alpha: float = 1.0,
                  beta: float = 4.0,
                  temperature: float = 4.0,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(embed_dims, num_classes, num_layers, alpha,
-                         temperature, init_cfg)
+                 **kwargs) -> None:
+        super().__init__(alpha=alpha, temperature=temperature, **kwargs)
         if not 0 <= kd_weight <= 1:
             raise ValueError(f'DKDDistill: kd_weight={kd_weight} must be in '
                              f'[0, 1]')

@@ -29,9 +29,6 @@ class FitNetsDistill(BaseFeatureDistill):
     = 0.1``, ``a = 0.5``, ``T = 2``.
 
     Args:
-        embed_dims (int): The student ViT's embedding dimension.
-        num_classes (int): Number of classes.
-        num_layers (int): The student ViT's depth.
         alpha (float): Weight ``a`` of the logit KD term. Defaults to 0.5.
         temperature (float): Temperature ``T``. Defaults to 2.0.
         student_layer (int): The hinted student layer (negative: from the
@@ -40,33 +37,23 @@ class FitNetsDistill(BaseFeatureDistill):
             Defaults to None: the same relative depth as ``student_layer``
             (:meth:`map_layer`).
         hint_weight (float): Weight of the hint. Defaults to 0.1.
-        teacher_dims (int, optional): The teacher ViT's width. Defaults to
-            None: ``embed_dims``.
-        teacher_num_layers (int, optional): The teacher ViT's depth.
-            Defaults to None: ``num_layers``.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: :class:`BaseFeatureDistill`'s ``teacher_dims``,
+            ``teacher_num_layers`` and :class:`BaseDistill`'s
+            ``embed_dims``, ``num_classes``, ``num_layers``, ``alpha``,
+            ``temperature``, ``init_cfg``.
     """
 
     def __init__(self,
-                 embed_dims: int,
-                 num_classes: int,
-                 num_layers: Optional[int] = None,
-                 alpha: float = 0.5,
-                 temperature: float = 2.0,
                  student_layer: int = -1,
                  teacher_layer: Optional[int] = None,
                  hint_weight: float = 0.1,
-                 teacher_dims: Optional[int] = None,
-                 teacher_num_layers: Optional[int] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(embed_dims, num_classes, num_layers, alpha,
-                         temperature, teacher_dims, teacher_num_layers,
-                         init_cfg)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         student, teacher = self.resolve_layers(
             (student_layer, ), None if teacher_layer is None else
             (teacher_layer, ), ('student_layer', 'teacher_layer'))
         self.student_layer, self.teacher_layer = student[0], teacher[0]
-        self.regressor = nn.Linear(embed_dims, self.teacher_dims)
+        self.regressor = nn.Linear(self.embed_dims, self.teacher_dims)
         self.hint = HintLoss(loss_weight=hint_weight)
 
     @property

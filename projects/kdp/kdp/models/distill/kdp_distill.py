@@ -25,37 +25,28 @@ class KDPDistill(BaseDistill):
     - Inference: ``(1 - a) last(CLS) + a kd_last(KD)``.
 
     Args:
-        embed_dims (int): The student ViT's embedding dimension.
-        num_classes (int): Number of classes.
-        num_layers (int, optional): The student ViT's depth (needed when
-            ``prompt_layers`` is None). Defaults to None.
         alpha (float): Weight ``a``. Defaults to 0.5.
         temperature (float): Temperature ``T``. Defaults to 2.0.
         prompt_length (int): KD prefix prompt length (even). Defaults to 6.
         prompt_layers (Sequence[int], optional): KD-prompted layers.
             Defaults to None: ``1 .. num_layers - 1``.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: :class:`BaseDistill`'s ``embed_dims``, ``num_classes``,
+            ``num_layers``, ``alpha``, ``temperature``, ``init_cfg``.
     """
 
     num_tokens = 1
 
     def __init__(self,
-                 embed_dims: int,
-                 num_classes: int,
-                 num_layers: Optional[int] = None,
-                 alpha: float = 0.5,
-                 temperature: float = 2.0,
                  prompt_length: int = 6,
                  prompt_layers: Optional[Sequence[int]] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(embed_dims, num_classes, num_layers, alpha,
-                         temperature, init_cfg)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         self.kd_prompt = KDPPrompt(
-            embed_dims=embed_dims,
-            num_layers=num_layers,
+            embed_dims=self.embed_dims,
+            num_layers=self.num_layers,
             length=prompt_length,
             layers=prompt_layers)
-        self.kd_last = nn.Linear(embed_dims, num_classes)
+        self.kd_last = nn.Linear(self.embed_dims, self.num_classes)
 
     def check_depth(self, num_layers: int) -> None:
         """Check the KD prompt layers against the backbone depth.

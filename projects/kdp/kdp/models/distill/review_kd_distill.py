@@ -111,9 +111,6 @@ class ReviewKDDistill(BaseFeatureDistill):
     inference (``last(CLS)``).
 
     Args:
-        embed_dims (int): The student ViT's embedding dimension.
-        num_classes (int): Number of classes.
-        num_layers (int): The student ViT's depth.
         alpha (float): Weight ``a`` of the logit KD term. Defaults to 0.5.
         temperature (float): Temperature ``T``. Defaults to 2.0.
         student_layers (Sequence[int], optional): The student layers,
@@ -128,36 +125,27 @@ class ReviewKDDistill(BaseFeatureDistill):
             None: ``min(512, embed_dims)`` (ReviewKD's choice).
         pyramid (Sequence[int]): HCL's pooled sizes. Defaults to (4, 2, 1).
         loss_weight (float): Weight of the HCL term. Defaults to 1.0.
-        teacher_dims (int, optional): The teacher ViT's width. Defaults to
-            None: ``embed_dims``.
-        teacher_num_layers (int, optional): The teacher ViT's depth.
-            Defaults to None: ``num_layers``.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+        **kwargs: :class:`BaseFeatureDistill`'s ``teacher_dims``,
+            ``teacher_num_layers`` and :class:`BaseDistill`'s
+            ``embed_dims``, ``num_classes``, ``num_layers``, ``alpha``,
+            ``temperature``, ``init_cfg``.
     """
 
     def __init__(self,
-                 embed_dims: int,
-                 num_classes: int,
-                 num_layers: Optional[int] = None,
-                 alpha: float = 0.5,
-                 temperature: float = 2.0,
                  student_layers: Optional[Sequence[int]] = None,
                  teacher_layers: Optional[Sequence[int]] = None,
                  with_cls: bool = True,
                  mid_channels: Optional[int] = None,
                  pyramid: Sequence[int] = (4, 2, 1),
                  loss_weight: float = 1.0,
-                 teacher_dims: Optional[int] = None,
-                 teacher_num_layers: Optional[int] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(embed_dims, num_classes, num_layers, alpha,
-                         temperature, teacher_dims, teacher_num_layers,
-                         init_cfg)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if student_layers is None:
-            levels = min(4, num_layers)
-            step = num_layers // levels
+            levels = min(4, self.num_layers)
+            step = self.num_layers // levels
             student_layers = [
-                num_layers - 1 - k * step for k in reversed(range(levels))
+                self.num_layers - 1 - k * step
+                for k in reversed(range(levels))
             ]
         student, teacher = self.resolve_layers(
             student_layers, teacher_layers,
@@ -168,12 +156,12 @@ class ReviewKDDistill(BaseFeatureDistill):
                              f'to deep, and not empty')
         self._student_layers, self._teacher_layers = student, teacher
         self.with_cls = bool(with_cls)
-        self.mid_channels = int(mid_channels or min(512, embed_dims))
+        self.mid_channels = int(mid_channels or min(512, self.embed_dims))
         num_levels = len(student) + int(self.with_cls)
         # shallow to deep; the deepest fuses nothing in
         self.fusions = nn.ModuleList([
             AttentionFusion(
-                embed_dims,
+                self.embed_dims,
                 self.mid_channels,
                 self.teacher_dims,
                 fuse=k < num_levels - 1) for k in range(num_levels)
