@@ -230,7 +230,8 @@ class HeterogeneousDensePredictor(FrozenTeacherMixin, BaseSegmentor):
                 outs[task] = resize_map(raw[task], size, 'bilinear',
                                         self.align_corners)
             if zoom is not None and get_task(task).zoom_divides:
-                outs[task] = outs[task] / zoom.view(-1, 1, 1, 1)
+                # in the output's dtype: a bf16 output stays bf16 under AMP
+                outs[task] = outs[task] / zoom.to(outs[task]).view(-1, 1, 1, 1)
         return outs
 
     def head_outputs(self, feats, tasks: Sequence[str],
