@@ -244,15 +244,14 @@ class MultiTaskLocalVisualizer(SegLocalVisualizer):
                     titled.add(c)
                 if c == 0 or r > 0 and c == 1:
                     ax.set_ylabel(row_name, fontsize=9)
-        for c, (task, gt, pred, vmax) in enumerate(tasks, start=1):
-            self._draw_key(fig, fig.add_subplot(grid[-1, c]), task,
-                           [p for p in (gt, pred) if p is not None], vmax,
+        for c, (task, _, _, vmax) in enumerate(tasks, start=1):
+            self._draw_key(fig, fig.add_subplot(grid[-1, c]), task, vmax,
                            data_sample)
         fig.add_subplot(grid[-1, 0]).set_axis_off()
         return fig
 
-    def _draw_key(self, fig, ax, task: str, panels: List[np.ndarray],
-                  vmax: float, data_sample: SegDataSample) -> None:
+    def _draw_key(self, fig, ax, task: str, vmax: float,
+                  data_sample: SegDataSample) -> None:
         """Draw ``task``'s key into the key-row axes ``ax``."""
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
