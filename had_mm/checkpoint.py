@@ -233,8 +233,8 @@ def state_dict_of(
 ) -> Dict[str, torch.Tensor]:
     """The weights of a checkpoint, with ``revise_keys`` applied.
 
-    The same rewrite as mmengine's ``_load_checkpoint_to_model``, for
-    checking the weights against a model before loading them.
+    The same rewrite as mmengine's loader; the state dict's version
+    metadata is kept, which old BatchNorm layers need on loading.
 
     Args:
         checkpoint (dict): A checkpoint (or a bare state dict).
@@ -246,10 +246,30 @@ def state_dict_of(
     """
     state = checkpoint.get('state_dict', checkpoint) if isinstance(
         checkpoint, dict) else checkpoint
+    metadata = getattr(state, '_metadata', None)
+    state = OrderedDict(state)
     for pattern, repl in revise_keys:
         state = OrderedDict(
             (re.sub(pattern, repl, k), v) for k, v in state.items())
+    if metadata is not None:
+        state._metadata = metadata
     return state
+
+
+def load_into_model(
+        model: torch.nn.Module,
+        checkpoint: dict,
+        revise_keys: Sequence[Tuple[str, str]] = DDP_PREFIX) -> None:
+    """Load a checkpoint's weights into ``model``, not strictly: mmengine
+    logs a warning naming the keys that do not fit.
+
+    Args:
+        model (nn.Module): The model (not a wrapper).
+        checkpoint (dict): A checkpoint (or a bare state dict).
+        revise_keys (Sequence[tuple]): See :func:`state_dict_of`.
+    """
+    from mmengine.runner import load_state_dict
+    load_state_dict(model, state_dict_of(checkpoint, revise_keys))
 
 
 def strip_prefix(state: Dict[str, Any], prefix: str) -> Dict[str, Any]:
@@ -404,7 +424,6 @@ def load_model_checkpoint(model: nn.Module,
             ``strict`` if its weights do not fit the model.
     """
     from mmengine.model import BaseTTAModel, is_model_wrapper
-    from mmengine.runner.checkpoint import _load_checkpoint_to_model
     if checkpoint is None:
         checkpoint = read_checkpoint(path, map_location, what)
     target = model
@@ -425,8 +444,7 @@ def load_model_checkpoint(model: nn.Module,
             logger='current',
             level=logging.WARNING)
         warnings.warn(f'partial load of "{path}": {problems}')
-    _load_checkpoint_to_model(
-        target, checkpoint, strict=False, revise_keys=list(revise_keys))
+    load_into_model(target, checkpoint, revise_keys)
     return checkpoint
 
 

@@ -393,8 +393,9 @@ def build_runner(cfg: Config,
                          f'HADRunner or a registered Runner.')
     runner = runner_cls.from_cfg(cfg)
     if for_training:
-        # mmengine would build it in runner.train() and keeps a built loop
-        runner._train_loop = runner.build_train_loop(runner._train_loop)
+        # built now, so that its config and data checks come before any
+        # weight is initialised; runner.train() keeps the built loop
+        runner.train_loop
         if not (load_from or cfg.get('resume')):
             # after the data checks, before any weight is initialised; one
             # process per machine fetches, mmengine's loader then finds the

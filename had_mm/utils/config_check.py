@@ -83,6 +83,12 @@ def find_unknown_types(cfg: Config) -> List[str]:
     return problems
 
 
+def is_positive_int(value) -> bool:
+    """Whether ``value`` is an integer > 0 (``True`` is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and \
+        value > 0
+
+
 def unknown_kwargs(target: Callable,
                    cfg: dict,
                    where: str,

@@ -1,5 +1,4 @@
 """The data set of each lifelong phase: its chunk, and its own pipeline."""
-import copy
 import os.path as osp
 
 from mmengine.config import Config
@@ -19,7 +18,7 @@ def _loop(root, tasks=('semantic', 'depth', 'normal')):
     cfg['dataset']['data_root'] = root
     loop = object.__new__(LifelongTrainLoop)
     loop.dataloader_cfg = cfg
-    loop.tasks = list(tasks)
+    loop.phase_names = list(tasks)
     loop.phases = [dict(max_iters=1) for _ in tasks]
     loop.split, loop.num_chunks = 'contiguous', len(tasks)
     return loop
@@ -32,8 +31,7 @@ def _image_paths(dataset):
 def test_phases_take_disjoint_contiguous_chunks(synthetic_rooms_root):
     init_default_scope('had_mm')
     loop = _loop(synthetic_rooms_root)
-    full = loop._build_dataset(
-        dict(copy.deepcopy(loop.dataloader_cfg['dataset']), tasks=['depth']))
+    full = loop._build_dataset(1, loop._phase_dataset_cfg(1))
     names = _image_paths(full)
     n = len(names)
     assert n == 24
@@ -58,8 +56,8 @@ def test_phase_dataset_keeps_its_own_transforms(synthetic_rooms_root,
     stale, build = object(), loop._build_dataset
     poisoned = []
 
-    def build_and_poison(cfg):
-        dataset = build(cfg)
+    def build_and_poison(t, cfg):
+        dataset = build(t, cfg)
         for obj in [dataset.pipeline, *dataset.pipeline.transforms]:
             if id(obj) not in memo:
                 memo[id(obj)] = stale

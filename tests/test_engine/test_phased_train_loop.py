@@ -14,11 +14,11 @@ class _Loop(PhasedTrainLoop):
 
     def __init__(self, runner, dataloader):
         super().__init__(runner, dataloader)
-        self.tasks = ['a', 'b']
+        self.phase_names = ['a', 'b']
         self._set_schedule([[2, 3], [4]])
 
     def _metric_key(self, j: int) -> str:
-        return f'acc_{self.tasks[j]}'
+        return f'acc_{self.phase_names[j]}'
 
 
 def _loop(seed=3):

@@ -45,7 +45,7 @@ def test_missing_nyuv2_points_to_its_preparation(tmp_path, capsys):
     assert f'"{missing}" does not exist' in line
     assert 'docs/en/user_guides/nyuv2_8gpus.md' in line
     assert 'synthetic' not in line.lower()
-    assert 'needed by phase task' not in line  # not a missing label
+    assert 'needed by phase' not in line  # not a missing label
 
 
 def _nyud(root, ids=('0', '1', '2', '3')) -> str:

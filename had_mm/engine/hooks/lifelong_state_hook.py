@@ -36,6 +36,7 @@ class LifelongStateHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state: Optional[dict] = checkpoint.get('lifelong')
+        # private: mmengine's Runner has no public flag for --resume
         if not runner._resume:
             return  # load_from: weights only, a fresh lifelong run
         if state is None:
@@ -43,10 +44,10 @@ class LifelongStateHook(Hook):
                 f'the resume checkpoint was not written by '
                 f'{type(self.loop).__name__} (no lifelong state); use '
                 f'load_from to start from its weights instead')
-        if list(state['tasks']) != list(self.loop.tasks):
+        if list(state['tasks']) != list(self.loop.phase_names):
             raise CheckpointLoadError(
                 f'the resume checkpoint is from another task sequence '
-                f'{state["tasks"]}; this config runs {self.loop.tasks}. '
+                f'{state["tasks"]}; this config runs {self.loop.phase_names}. '
                 f'Resume with the config that wrote it, or use another '
                 f'work_dir.')
         self._check_schedule(state, int(checkpoint['meta']['iter']),
@@ -78,8 +79,9 @@ class LifelongStateHook(Hook):
         for t, (old, new) in enumerate(zip(saved, current)):
             if old == new:
                 continue
-            what = (f'{loop.PHASE_WORD} {t + 1} ({loop.tasks[t]}): {old} '
-                    f'-> {new} iterations')
+            what = (
+                f'{loop.PHASE_WORD} {t + 1} ({loop.phase_names[t]}): {old} '
+                f'-> {new} iterations')
             (changes if starts[t] < done else later).append(what)
         if not changes:
             print_log(
@@ -89,7 +91,8 @@ class LifelongStateHook(Hook):
             return
         hint = ('resume with the config that wrote it, or train the new '
                 'schedule in another work_dir.')
-        if len(state['matrix']) == len(loop.tasks) and done == starts[-1]:
+        if len(state['matrix']) == len(
+                loop.phase_names) and done == starts[-1]:
             raise CheckpointLoadError(
                 f'--resume: the run in {work_dir} is complete '
                 f'({len(saved)} phases, {done} iterations), and this config '

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from had_mm.datasets.dataset_check import check_dataset, check_valid_pixels
 from had_mm.registry import LOOPS, MODELS
 from had_mm.tasks import check_tasks, get_task
-from had_mm.utils.config_check import unknown_kwargs
+from had_mm.utils.config_check import is_positive_int, unknown_kwargs
 from had_mm.utils.cpu_features import channels_last_refusal
 from had_mm.utils.dist_env import run_on_rank0
 from had_mm.utils.dist_sync import broadcast_module_states
@@ -26,9 +26,44 @@ SPLIT_RULES = ('contiguous', 'all')
 CHECK_DATA_MAX_IMAGES = 2000
 
 
-def _is_positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and \
-        value > 0
+def _check_loop_options(cfg: dict) -> List[str]:
+    """The problems of the loop's scalar options (absent keys take the
+    defaults)."""
+    problems = []
+    weight = cfg.get('distill_weight', 3.0)
+    if isinstance(weight, bool) or not isinstance(
+            weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+        problems.append(f'train_cfg.distill_weight must be a number >= 0 '
+                        f'(0 = fine-tuning), got {weight!r}')
+    split = cfg.get('split', 'contiguous')
+    if split not in SPLIT_RULES:
+        problems.append(f'train_cfg.split must be one of '
+                        f'{", ".join(SPLIT_RULES)}, got {split!r}')
+    num_chunks = cfg.get('num_chunks')
+    if num_chunks is not None and not is_positive_int(num_chunks):
+        problems.append(f'train_cfg.num_chunks must be a positive integer, '
+                        f'got {num_chunks!r}')
+    if cfg.get('check_data', 'auto') not in (True, False, 'auto'):
+        problems.append(f'train_cfg.check_data must be True, False or '
+                        f"'auto', got {cfg['check_data']!r}")
+    return problems
+
+
+def _check_component_cfg(sub, where: str) -> List[str]:
+    """The problems of an optional component config (``distill``,
+    ``teacher``): a dict with a type, whose other keys are arguments of
+    the registered class."""
+    if sub is None:
+        return []
+    if not isinstance(sub, dict) or 'type' not in sub:
+        return [
+            f'{where} must be None or a config dict with a type, got {sub!r}'
+        ]
+    try:
+        target = MODELS.get(sub['type'])
+    except (KeyError, ImportError):
+        return []  # an unknown type is named by the config's type check
+    return [] if target is None else unknown_kwargs(target, sub, where)
 
 
 def _dry_run_distill_loss(model, task: str, loss: torch.nn.Module) -> None:
@@ -158,21 +193,16 @@ class LifelongTrainLoop(PhasedTrainLoop):
             dataloader,
             reseed_every_iter=reseed_every_iter,
             progress_bar=progress_bar)
-        # the same checks as the tools run on the config, for a loop built
-        # any other way
-        problems = self.check_cfg(
-            dict(
-                phases=phases,
-                distill=distill,
-                distill_weight=distill_weight,
-                split=split,
-                num_chunks=num_chunks,
-                teacher=teacher,
-                check_data=check_data))
-        if problems:
-            raise ValueError('; '.join(problems))
+        self._refuse_bad_cfg(
+            phases=phases,
+            distill=distill,
+            distill_weight=distill_weight,
+            split=split,
+            num_chunks=num_chunks,
+            teacher=teacher,
+            check_data=check_data)
         self.phases = [dict(p) for p in phases]
-        self.tasks = self._phase_names()
+        self.phase_names = self._phase_names()
         self.distill_cfg = distill
         self.distill_weight = distill_weight
         self.split = split
@@ -200,6 +230,11 @@ class LifelongTrainLoop(PhasedTrainLoop):
         self._register_state_hook()
         self._check_pseudo_label_cache()
         run_on_rank0(self._check_data_files)
+
+    @property
+    def tasks(self) -> List[str]:
+        """list[str]: The task each phase learns (the phase names)."""
+        return self.phase_names
 
     # ------------------------------------------------------------ set-up
     def _phase_names(self) -> List[str]:
@@ -247,7 +282,6 @@ class LifelongTrainLoop(PhasedTrainLoop):
         Returns:
             list[str]: One line per problem.
         """
-        problems = []
         phases = cfg.get('phases')
         if not isinstance(phases, (list, tuple)) or not phases:
             return [
@@ -255,63 +289,39 @@ class LifelongTrainLoop(PhasedTrainLoop):
                 "per phase, e.g. dict(task='semantic', max_iters=100); got "
                 f'{phases!r}'
             ]
+        problems = []
         for t, phase in enumerate(phases):
-            where = f'train_cfg.phases[{t}]'
-            if not isinstance(phase, dict):
-                problems.append(f'{where} must be a dict, got {phase!r}')
-                continue
-            for key in phase:
-                if key not in cls.PHASE_KEYS:
-                    close = difflib.get_close_matches(key, cls.PHASE_KEYS, 1)
-                    hint = f' Did you mean "{close[0]}"?' if close else ''
-                    problems.append(
-                        f'{where}: unknown key "{key}"; valid keys are '
-                        f'{", ".join(cls.PHASE_KEYS)}.{hint}')
-            length = [k for k in ('max_iters', 'max_epochs') if k in phase]
-            if len(length) != 1:
-                problems.append(f'{where} needs exactly one of max_iters or '
-                                f'max_epochs, got {dict(phase)}')
-            for key in length:
-                if not _is_positive_int(phase[key]):
-                    problems.append(
-                        f'{where}.{key} must be a positive integer, got '
-                        f'{phase[key]!r}')
-            chunk = phase.get('chunk', 0)
-            if isinstance(chunk, bool) or not isinstance(chunk, int) or \
-                    chunk < 0:
-                problems.append(f'{where}.chunk must be an integer >= 0, '
-                                f'got {chunk!r}')
-        weight = cfg.get('distill_weight', 3.0)
-        if isinstance(weight, bool) or not isinstance(
-                weight, (int, float)) or not math.isfinite(weight) or \
-                weight < 0:
-            problems.append(f'train_cfg.distill_weight must be a number >= '
-                            f'0 (0 = fine-tuning), got {weight!r}')
-        split = cfg.get('split', 'contiguous')
-        if split not in SPLIT_RULES:
-            problems.append(f'train_cfg.split must be one of '
-                            f'{", ".join(SPLIT_RULES)}, got {split!r}')
-        num_chunks = cfg.get('num_chunks')
-        if num_chunks is not None and not _is_positive_int(num_chunks):
-            problems.append(f'train_cfg.num_chunks must be a positive '
-                            f'integer, got {num_chunks!r}')
-        if cfg.get('check_data', 'auto') not in (True, False, 'auto'):
-            problems.append(f'train_cfg.check_data must be True, False or '
-                            f"'auto', got {cfg['check_data']!r}")
+            problems += cls._check_phase_cfg(phase, f'train_cfg.phases[{t}]')
+        problems += _check_loop_options(cfg)
         for key in ('distill', 'teacher'):
-            sub = cfg.get(key)
-            if sub is None:
-                continue
-            if not isinstance(sub, dict) or 'type' not in sub:
-                problems.append(f'train_cfg.{key} must be None or a config '
-                                f'dict with a type, got {sub!r}')
-                continue
-            try:
-                target = MODELS.get(sub['type'])
-            except (KeyError, ImportError):
-                target = None
-            if target is not None:
-                problems += unknown_kwargs(target, sub, f'train_cfg.{key}')
+            problems += _check_component_cfg(cfg.get(key), f'train_cfg.{key}')
+        return problems
+
+    @classmethod
+    def _check_phase_cfg(cls, phase, where: str) -> List[str]:
+        """The problems of one phase dict: its keys (:attr:`PHASE_KEYS`),
+        its schedule and its chunk."""
+        if not isinstance(phase, dict):
+            return [f'{where} must be a dict, got {phase!r}']
+        problems = []
+        for key in phase:
+            if key not in cls.PHASE_KEYS:
+                close = difflib.get_close_matches(key, cls.PHASE_KEYS, 1)
+                hint = f' Did you mean "{close[0]}"?' if close else ''
+                problems.append(f'{where}: unknown key "{key}"; valid keys '
+                                f'are {", ".join(cls.PHASE_KEYS)}.{hint}')
+        length = [k for k in ('max_iters', 'max_epochs') if k in phase]
+        if len(length) != 1:
+            problems.append(f'{where} needs exactly one of max_iters or '
+                            f'max_epochs, got {dict(phase)}')
+        for key in length:
+            if not is_positive_int(phase[key]):
+                problems.append(f'{where}.{key} must be a positive integer, '
+                                f'got {phase[key]!r}')
+        chunk = phase.get('chunk', 0)
+        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 0:
+            problems.append(f'{where}.chunk must be an integer >= 0, got '
+                            f'{chunk!r}')
         return problems
 
     def _check_data_files(self) -> None:
@@ -374,9 +384,7 @@ class LifelongTrainLoop(PhasedTrainLoop):
         return losses
 
     def _phase_dataset(self, t: int):
-        cfg = copy.deepcopy(self.dataloader_cfg['dataset'])
-        cfg['tasks'] = [self.tasks[t]]
-        dataset = self._build_dataset(cfg)
+        dataset = self._build_dataset(t, self._phase_dataset_cfg(t))
         n = len(dataset)
         if self.split == 'contiguous':
             # T equal, disjoint, contiguous chunks (the HAD reference rule)
@@ -390,12 +398,21 @@ class LifelongTrainLoop(PhasedTrainLoop):
             dataset.get_subset_(list(range(lo, hi)))
         if len(dataset) == 0:
             raise ValueError(
-                f'phase {t + 1} ({self.tasks[t]}) has no training images: '
-                f'{n} images split into {self.num_chunks} chunks; use more '
-                f'data or fewer phases')
+                f'phase {t + 1} ({self.phase_names[t]}) has no training '
+                f'images: {n} images split into {self.num_chunks} chunks; use '
+                f'more data or fewer phases')
         return dataset
 
-    def _build_dataset(self, cfg: dict):
+    def _phase_dataset_cfg(self, t: int) -> dict:
+        """The data set config of phase ``t``: the train data set with the
+        labels of the phase's task only."""
+        return dict(
+            copy.deepcopy(self.dataloader_cfg['dataset']),
+            tasks=[self.tasks[t]])
+
+    def _build_dataset(self, t: int, cfg: dict):
+        """Build phase ``t``'s data set from ``cfg``; a label the data set
+        does not provide is named with the phase that needs it."""
         from had_mm.registry import DATASETS
         try:
             return DATASETS.build(cfg)
@@ -404,8 +421,8 @@ class LifelongTrainLoop(PhasedTrainLoop):
             if isinstance(root, str) and not osp.isdir(root):
                 raise  # no data at all: the data set's message says why
             raise FileNotFoundError(
-                f'{err} (needed by phase task {cfg["tasks"][0]}: the '
-                f'dataset does not provide it)') from None
+                f'{err} (needed by phase {t + 1} ({self.phase_names[t]}): '
+                f'the dataset does not provide it)') from None
 
     def _num_iters(self, t: int) -> int:
         phase = self.phases[t]

@@ -59,7 +59,7 @@ class PhasedTrainLoop(BaseLoop):
     ``stop_training`` (mmengine's ``EarlyStoppingHook``, after a phase's
     evaluation) ends the run before the next phase.
 
-    A subclass calls ``super().__init__`` first, then sets :attr:`tasks`
+    A subclass calls ``super().__init__`` first, then sets :attr:`phase_names`
     and calls :meth:`_set_schedule` and :meth:`_register_state_hook`, and
     implements :meth:`_stage_dataloader`, :meth:`_metric_key` and
     :meth:`_validate`; the ``_start_*`` / ``_end_*`` methods are where it
@@ -101,8 +101,9 @@ class PhasedTrainLoop(BaseLoop):
         self.progress_bar = progress_bar
         self._epoch = 0  # finished phases
         self._iter = 0  # finished iterations over all phases and stages
-        #: Column names of the matrix, one per phase (set by subclasses).
-        self.tasks: List[str] = []
+        #: The name of each phase: a column of the matrix, a checkpoint
+        #: name (set by subclasses; a task, a class group, ``task_<t>``).
+        self.phase_names: List[str] = []
         self.matrix: Matrix = []
         self.final_metrics: List[Dict[str, float]] = []
         #: The lifelong state of the resume checkpoint (None otherwise).
@@ -110,6 +111,31 @@ class PhasedTrainLoop(BaseLoop):
         self.report = None
         #: Set by a hook (EarlyStoppingHook): no further phase is trained.
         self.stop_training = False
+
+    @classmethod
+    def check_cfg(cls, cfg: dict) -> List[str]:
+        """Check a ``train_cfg`` of this loop before anything is built (run
+        by the tools through :func:`~had_mm.utils.check_train_cfg`).
+
+        Args:
+            cfg (dict): The ``train_cfg`` (keys absent take the defaults).
+
+        Returns:
+            list[str]: One line per problem (none here; subclasses check
+            their own arguments).
+        """
+        return []
+
+    def _refuse_bad_cfg(self, **cfg) -> None:
+        """Raise the problems :meth:`check_cfg` finds in the loop's own
+        arguments: a loop built without the tools gets the same checks.
+
+        Raises:
+            ValueError: The problems, one clause each.
+        """
+        problems = self.check_cfg(cfg)
+        if problems:
+            raise ValueError('; '.join(problems))
 
     # ---------------------------------------------------------- schedule
     def _set_schedule(self, stage_lengths: Sequence[Sequence[int]]) -> None:
@@ -172,6 +198,7 @@ class PhasedTrainLoop(BaseLoop):
         return int(self.phase_starts[t] + sum(self.stage_lengths[t][:s]))
 
     def _check_val_loop(self) -> None:
+        # private: the public val_loop property would build the loop now
         if self.runner._val_loop is None:
             raise ValueError(f'{type(self).__name__} evaluates after each '
                              f'{self.PHASE_WORD}: set val_dataloader, '
@@ -354,7 +381,7 @@ class PhasedTrainLoop(BaseLoop):
     def _stage_message(self, t: int, s: int, resumed: bool) -> str:
         """The log line at the start of a stage."""
         return (f'{self.PHASE_WORD} {t + 1}/{len(self.phase_iters)}: '
-                f'{self.tasks[t]}, stage {s + 1}, '
+                f'{self.phase_names[t]}, stage {s + 1}, '
                 f'{self.stage_lengths[t][s]} iterations' +
                 (f' (resumed at iteration {self._iter})' if resumed else ''))
 
@@ -382,7 +409,7 @@ class PhasedTrainLoop(BaseLoop):
 
     def _phase_checkpoint_name(self, t: int) -> Optional[str]:
         """File name of phase ``t``'s checkpoint; None saves none."""
-        return f'phase_{t + 1}_{self.tasks[t]}.pth'
+        return f'phase_{t + 1}_{self.phase_names[t]}.pth'
 
     def _save_phase_checkpoint(self, t: int, **kwargs) -> None:
         """Save phase ``t``'s checkpoint and name it in
@@ -415,8 +442,9 @@ class PhasedTrainLoop(BaseLoop):
             dict: Task list, schedule, matrix, metrics so far and what
             :meth:`_extra_state` adds.
         """
+        # 'tasks': the key of the checkpoints written so far
         state = dict(
-            tasks=list(self.tasks),
+            tasks=list(self.phase_names),
             phase_iters=[int(n) for n in self.phase_iters],
             matrix=[list(r) for r in self.matrix],
             final_metrics=list(self.final_metrics))
@@ -453,7 +481,7 @@ class PhasedTrainLoop(BaseLoop):
     @property
     def num_columns(self) -> int:
         """int: Columns of the matrix (default: one per phase)."""
-        return len(self.tasks)
+        return len(self.phase_names)
 
     def _metric_key(self, j: int) -> str:
         """The metric of column ``j`` of the matrix."""
@@ -511,7 +539,8 @@ class PhasedTrainLoop(BaseLoop):
         return report
 
     def _build_report(self):
-        return build_report(self.tasks, self.matrix, **self._report_kwargs())
+        return build_report(self.phase_names, self.matrix,
+                            **self._report_kwargs())
 
     def _report_kwargs(self) -> dict:
         """Arguments of :func:`build_report` besides tasks and matrix."""

@@ -9,10 +9,10 @@ from mmengine.device import get_device
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, find_latest_checkpoint
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from had_mm.checkpoint import (CheckpointLoadError, UnreadableCheckpointError,
-                               load_model_checkpoint, read_checkpoint)
+                               load_into_model, load_model_checkpoint,
+                               read_checkpoint)
 from had_mm.registry import RUNNERS
 from had_mm.utils.cpu_features import channels_last_refusal
 from had_mm.utils.dist_sync import revert_sync_bn_on_cpu
@@ -103,13 +103,14 @@ class HADRunner(Runner):
         else:  # mmengine's load_from: warns about what does not fit
             model = self.model.module if is_model_wrapper(
                 self.model) else self.model
-            _load_checkpoint_to_model(
-                model, checkpoint, strict, revise_keys=revise_keys)
+            load_into_model(model, checkpoint, revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
     def load_or_resume(self) -> None:
+        # _has_loaded, _resume, _load_from: the Runner's own state, which
+        # it exposes to no public API
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
         # auto resume: the latest checkpoint of the work dir, or the newest

@@ -1,10 +1,11 @@
+import copy
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from torch.utils.data import DataLoader
 
 from had_mm.engine.loops.lifelong_train_loop import LifelongTrainLoop
-from had_mm.registry import DATASETS, LOOPS, MODELS
+from had_mm.registry import LOOPS, MODELS
 
 
 @LOOPS.register_module()
@@ -107,9 +108,10 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
                                 f'with {name}() (IncrementalSegDistiller), '
                                 f'got {type(model).__name__}')
 
-    def _build_dataset(self, cfg: dict):
-        # called by LifelongTrainLoop._phase_dataset with tasks=[<name>]
-        t = self.tasks.index(cfg.pop('tasks')[0])
+    def _phase_dataset_cfg(self, t: int) -> dict:
+        """The train data set with :class:`SelectClasses` of phase ``t``'s
+        class group after its ``LoadAnnotations``."""
+        cfg = copy.deepcopy(self.dataloader_cfg['dataset'])
         pipeline = list(cfg.get('pipeline', []))
         # 'mmseg.LoadAnnotations' is LoadAnnotations too
         types = [str(p.get('type')).split('.')[-1] for p in pipeline]
@@ -125,7 +127,7 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
                              'LoadAnnotations nor PackSegInputs: cannot '
                              'insert SelectClasses')
         cfg['pipeline'] = pipeline
-        return DATASETS.build(cfg)
+        return cfg
 
     # ------------------------------------------------------ distillation
     def _check_distill(self) -> None:
@@ -166,18 +168,18 @@ class ClassIncrementalTrainLoop(LifelongTrainLoop):
 
     # -------------------------------------------------------- evaluation
     def _validate(self, t: int) -> Dict[str, float]:
-        groups = dict(zip(self.tasks, self.classes))
+        groups = dict(zip(self.phase_names, self.classes))
         for metric in self.runner.val_loop.evaluator.metrics:
             if hasattr(metric, 'set_class_groups'):
                 metric.set_class_groups(groups)
         return self.runner.val_loop.run()
 
     def _metric_key(self, j: int) -> str:
-        return f'mIoU_{self.tasks[j]}'
+        return f'mIoU_{self.phase_names[j]}'
 
     def _report_kwargs(self) -> dict:
         # mIoU of every group: higher is better
         return dict(
-            directions=[1] * len(self.tasks),
+            directions=[1] * len(self.phase_names),
             final_metrics=self.final_metrics[-1],
-            metric_names=['mIoU'] * len(self.tasks))
+            metric_names=['mIoU'] * len(self.phase_names))

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader
 from had_mm.checkpoint import CheckpointLoadError
 from had_mm.engine.loops.phased_train_loop import Matrix, PhasedTrainLoop
 from had_mm.registry import DATASETS, LOOPS, OPTIM_WRAPPERS, OPTIMIZERS
+from had_mm.utils.config_check import is_positive_int
 from ..evaluation.continual_metrics import (build_continual_report,
                                             format_continual_report,
                                             write_continual_report)
@@ -96,16 +97,11 @@ class ContinualDistillLoop(PhasedTrainLoop):
             dataloader,
             reseed_every_iter=reseed_every_iter,
             progress_bar=progress_bar)
-        # the same checks as the tools run on the config, for a loop built
-        # any other way
-        problems = self.check_cfg(
-            dict(
-                max_epochs=max_epochs,
-                max_iters=max_iters,
-                teacher_max_epochs=teacher_max_epochs,
-                teacher_max_iters=teacher_max_iters))
-        if problems:
-            raise ValueError('; '.join(problems))
+        self._refuse_bad_cfg(
+            max_epochs=max_epochs,
+            max_iters=max_iters,
+            teacher_max_epochs=teacher_max_epochs,
+            teacher_max_iters=teacher_max_iters)
         sampler = dict(self.dataloader_cfg.get('sampler') or {})
         sampler.setdefault('type', 'InfiniteSampler')
         sampler.setdefault('shuffle', True)
@@ -159,7 +155,7 @@ class ContinualDistillLoop(PhasedTrainLoop):
             s: self._num_iters(t, s)
             for s in self.stages
         } for t in range(self.tasks_to_run)]
-        self.tasks = [f'task_{t + 1}' for t in range(self.tasks_to_run)]
+        self.phase_names = [f'task_{t + 1}' for t in range(self.tasks_to_run)]
         self._set_schedule([[it[s] for s in self.stages]
                             for it in self.stage_iters])
         self._task_dataset = None
@@ -199,8 +195,7 @@ class ContinualDistillLoop(PhasedTrainLoop):
         for key in ('max_epochs', 'max_iters', 'teacher_max_epochs',
                     'teacher_max_iters'):
             value = cfg.get(key)
-            if value is not None and (isinstance(value, bool) or
-                                      not isinstance(value, int) or value < 1):
+            if value is not None and not is_positive_int(value):
                 problems.append(f'train_cfg.{key} must be a positive '
                                 f'integer, got {value!r}')
         return problems
