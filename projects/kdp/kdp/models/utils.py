@@ -22,6 +22,38 @@ CHECKPOINT_MAKERS = {
 }
 
 
+def check_non_negative(value: float, name: str, owner: str) -> float:
+    """Check a weight (a loss weight, ``alpha``): not negative.
+
+    Args:
+        value (float): The value.
+        name (str): The argument's name, for the message.
+        owner (str): The class that takes the argument, for the message.
+
+    Returns:
+        float: ``value`` as a float.
+    """
+    if value < 0:
+        raise ValueError(f'{owner}: {name}={value} must be non-negative')
+    return float(value)
+
+
+def check_positive(value: float, name: str, owner: str) -> float:
+    """Check a temperature: positive.
+
+    Args:
+        value (float): The value.
+        name (str): The argument's name, for the message.
+        owner (str): The class that takes the argument, for the message.
+
+    Returns:
+        float: ``value`` as a float.
+    """
+    if value <= 0:
+        raise ValueError(f'{owner}: {name}={value} must be positive')
+    return float(value)
+
+
 def check_prompt_length(length: int, name: str, owner: str) -> int:
     """Check a prefix prompt length: a positive even number.
 

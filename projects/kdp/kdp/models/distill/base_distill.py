@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..utils import Prefixes
+from ..utils import Prefixes, check_non_negative, check_positive
 from .distill_inputs import DistillInputs
 
 
@@ -78,17 +78,12 @@ class BaseDistill(BaseModule):
         if self.alpha_is_mix and not 0 <= alpha <= 1:
             raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
                              f'in [0, 1]')
-        if alpha < 0:
-            raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
-                             f'non-negative')
-        if temperature <= 0:
-            raise ValueError(f'{type(self).__name__}: temperature='
-                             f'{temperature} must be positive')
+        self.alpha = check_non_negative(alpha, 'alpha', type(self).__name__)
+        self.temperature = check_positive(temperature, 'temperature',
+                                          type(self).__name__)
         self.embed_dims = embed_dims
         self.num_classes = num_classes
         self.num_layers = num_layers
-        self.alpha = float(alpha)
-        self.temperature = float(temperature)
 
     @property
     def student_layers(self) -> Tuple[int, ...]:
