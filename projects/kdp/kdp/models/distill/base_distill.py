@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..utils import Prefixes, check_non_negative, check_positive
+from ..utils import Prefixes, check_non_negative
 from .distill_inputs import DistillInputs
 
 
@@ -79,8 +79,8 @@ class BaseDistill(BaseModule):
             raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
                              f'in [0, 1]')
         self.alpha = check_non_negative(alpha, 'alpha', type(self).__name__)
-        self.temperature = check_positive(temperature, 'temperature',
-                                          type(self).__name__)
+        self.temperature = check_non_negative(
+            temperature, 'temperature', type(self).__name__, strict=True)
         self.embed_dims = embed_dims
         self.num_classes = num_classes
         self.num_layers = num_layers

@@ -5,7 +5,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from ..utils import check_non_negative, check_positive
+from ..utils import check_non_negative
 
 
 def _kl_rows(log_p: Tensor, log_q: Tensor) -> Tensor:
@@ -49,8 +49,8 @@ class DKDLoss(nn.Module):
         self.beta = check_non_negative(beta, 'beta', 'DKDLoss')
         self.loss_weight = check_non_negative(loss_weight, 'loss_weight',
                                               'DKDLoss')
-        self.temperature = check_positive(temperature, 'temperature',
-                                          'DKDLoss')
+        self.temperature = check_non_negative(
+            temperature, 'temperature', 'DKDLoss', strict=True)
 
     def decoupled(self, student_logits: Tensor, teacher_logits: Tensor,
                   target: Tensor) -> Tuple[Tensor, Tensor]:
