@@ -119,7 +119,7 @@ class HADLoss(BaseDistillLoss):
         self.preset = preset
         self.use_db = use_db
         self.use_sg = use_sg
-        # Parts are unweighted; loss_weight is applied once, here. The
+        # Parts are unweighted; loss_weight is applied once, in forward. The
         # reference preset computes both terms and keeps those asked for.
         self.db_loss = DBHADLoss(
             task,
@@ -138,24 +138,9 @@ class HADLoss(BaseDistillLoss):
 
     def forward(self, student_out: Tensor, teacher_out: Tensor,
                 **kwargs) -> Tensor:
-        """Forward function.
-
-        Args:
-            student_out (Tensor): The student's task output of the old task
-                (activated, at the label's size: logits, depth in metres,
-                unit normals).
-            teacher_out (Tensor): The frozen teacher's task output of the
-                same task (detached here).
-            **kwargs: Ignored (``ignore_index``, which only mmseg decode
-                heads pass, is refused).
-
-        Returns:
-            Tensor: Weighted scalar loss.
-
-        Raises:
-            ValueError: On the first call, for an output that is not a task
-                output (negative depth, normals that are not unit vectors).
-        """
+        """Forward function: :meth:`BaseDistillLoss.forward` (arguments,
+        return value and checks as there), with the 'reference' preset's
+        own reduction of the outputs."""
         if self.preset != 'reference':
             return super().forward(student_out, teacher_out, **kwargs)
         check_distill_call(self, kwargs, student_out, teacher_out)
