@@ -162,3 +162,25 @@ class BaseDistill(BaseModule):
             dict[str, Tensor]: The loss terms (``loss_ce``, ...).
         """
         raise NotImplementedError
+
+    def ce_and_soft_kd(self, inputs: DistillInputs,
+                       kd_logits: Tensor) -> Dict[str, Tensor]:
+        """The mix of the logit modes: ``loss_ce`` on the CLS head
+        (weighted by ``1 - a``) and ``loss_kd``, ``a T^2 KL(softmax(z_T /
+        T) || softmax(kd_logits / T))``, both over the current task's
+        classes.
+
+        Args:
+            inputs (DistillInputs): As in :meth:`loss`.
+            kd_logits (Tensor): The student logits that learn from the
+                teacher's, ``B x num_classes``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_ce`` and ``loss_kd``.
+        """
+        kd = soft_kl(
+            inputs.task_logits(kd_logits),
+            inputs.task_logits(inputs.teacher_logits), self.temperature)
+        return dict(
+            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
+            loss_kd=self.alpha * kd)
