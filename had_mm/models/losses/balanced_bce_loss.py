@@ -5,18 +5,17 @@ See docs/en/methods/had.md, section 2.
 from typing import Optional, Tuple
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from .base_task_loss import BaseTaskLoss
 from .distill_utils import upcast_half
-from .mmseg_compat import (MMSEG_LOSS_ARGS, building_decode_head,
-                           check_mmseg_loss_args, own_args)
+from .mmseg_compat import building_decode_head
 
 
 @MODELS.register_module()
-class BalancedBCELoss(nn.Module):
+class BalancedBCELoss(BaseTaskLoss):
     """Class-balanced BCE on logits, over the valid pixels of the batch.
 
     With ``P`` / ``N`` the numbers of valid positive / negative pixels and
@@ -50,15 +49,22 @@ class BalancedBCELoss(nn.Module):
             refused by name, in one line.
     """
 
-    #: taken through ``**kwargs``, accepted or refused by name
-    mmseg_loss_args = MMSEG_LOSS_ARGS
+    accepted_mmseg_args = dict(
+        use_sigmoid=(True, ), avg_non_ignore=(True, ), reduction=('mean', ))
+    computes = ('it is a class-balanced sigmoid BCE on one logit, averaged '
+                'over the valid pixels')
 
     def __init__(self,
                  ignore_index: int = 255,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_saliency',
                  **kwargs) -> None:
-        super().__init__()
+        super().__init__(loss_weight, loss_name, **kwargs)
+        self.ignore_index = ignore_index
+
+    def check_decode_head(self) -> None:
+        """A binary stock decode head may build it; one with more than one
+        output channel is refused."""
         head = building_decode_head(self)
         if head is not None and head.out_channels != 1:
             raise ValueError(
@@ -67,17 +73,6 @@ class BalancedBCELoss(nn.Module):
                 f'{head.out_channels}: for binary segmentation set '
                 f'num_classes=2, out_channels=1 (labels 0 / 1) in the '
                 f'decode head, or use CrossEntropyLoss.')
-        check_mmseg_loss_args(
-            type(self).__name__, kwargs,
-            dict(
-                use_sigmoid=(True, ),
-                avg_non_ignore=(True, ),
-                reduction=('mean', )), own_args(self),
-            'it is a class-balanced sigmoid BCE on one logit, averaged '
-            'over the valid pixels')
-        self.ignore_index = ignore_index
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self, pred: Tensor, target: Tensor, **kwargs) -> Tensor:
         """Forward function.
@@ -140,9 +135,3 @@ class BalancedBCELoss(nn.Module):
         loss_pos = (bce * pos).sum() * (num_neg / num_valid)
         loss_neg = (bce * neg).sum() * (num_pos / num_valid)
         return (loss_pos + loss_neg) / num_valid
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name

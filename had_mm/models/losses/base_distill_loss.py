@@ -114,11 +114,12 @@ class BaseDistillLoss(nn.Module):
 
         Args:
             student_out (Tensor): The student's task output of the old task
-                (activated, at the label's size).
-            teacher_out (Tensor): The teacher's task output (detached
-                here).
+                (activated, at the label's size: logits, depth in metres,
+                unit normals).
+            teacher_out (Tensor): The frozen teacher's task output of the
+                same task (detached here).
             **kwargs: Ignored (``ignore_index``, which only mmseg decode
-            heads pass, is refused).
+                heads pass, is refused).
 
         Returns:
             Tensor: Weighted scalar loss.

@@ -1,23 +1,15 @@
 """Cosine loss for surface normals (docs/en/methods/had.md, section 2)."""
 import torch
-import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks.unit_vectors import unit_cosine
-from .distill_utils import masked_mean, upcast_half
-from .mmseg_compat import (MMSEG_LOSS_ARGS, check_mmseg_loss_args, own_args,
-                           refuse_decode_head_call, refuse_in_decode_head)
-
-#: What the loss needs that a stock mmseg decode head does not give, and
-#: where it goes instead.
-NEEDS = 'regresses normal maps (gt_normal), not class labels'
-INSTEAD = ("had_mm.NormalHead, which takes this decode head as its body "
-           "(body=dict(type=...)), in had_mm.HeterogeneousDensePredictor")
+from .base_task_loss import BaseTaskLoss
+from .distill_utils import masked_mean
 
 
 @MODELS.register_module()
-class CosineNormalLoss(nn.Module):
+class CosineNormalLoss(BaseTaskLoss):
     """``1 - mean_valid <n, n*>`` with both vectors unit-normalised.
 
     A pixel is valid where the ground-truth normal is finite and not the
@@ -36,24 +28,17 @@ class CosineNormalLoss(nn.Module):
             ``had_mm.NormalHead`` with that head as its body.
     """
 
-    #: taken through ``**kwargs``, accepted or refused by name
-    mmseg_loss_args = MMSEG_LOSS_ARGS
+    #: What the loss needs that a stock mmseg decode head does not give,
+    #: and where it goes instead.
+    needs = 'regresses normal maps (gt_normal), not class labels'
+    instead = ("had_mm.NormalHead, which takes this decode head as its body "
+               "(body=dict(type=...)), in had_mm.HeterogeneousDensePredictor")
 
     def __init__(self,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_normal',
                  **kwargs) -> None:
-        super().__init__()
-        refuse_in_decode_head(self, NEEDS, INSTEAD)
-        check_mmseg_loss_args(
-            type(self).__name__, kwargs,
-            dict(
-                use_sigmoid=(False, ),
-                avg_non_ignore=(True, ),
-                reduction=('mean', )), own_args(self),
-            'it averages over the valid pixels, without a sigmoid')
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
+        super().__init__(loss_weight, loss_name, **kwargs)
 
     def forward(self, pred: Tensor, target: Tensor, **kwargs) -> Tensor:
         """Forward function.
@@ -69,11 +54,7 @@ class CosineNormalLoss(nn.Module):
         Returns:
             Tensor: Weighted scalar loss.
         """
-        if not target.is_floating_point():
-            refuse_decode_head_call(
-                type(self).__name__, kwargs, NEEDS, INSTEAD)
-        pred = upcast_half(pred)
-        target = target.detach().to(pred.dtype)
+        pred, target = self.float_inputs(pred, target, kwargs)
         valid = (
             torch.isfinite(target).all(dim=1)
             & (target.abs().sum(dim=1) > 0))
@@ -82,9 +63,3 @@ class CosineNormalLoss(nn.Module):
         cos = unit_cosine(pred, target)
         loss = masked_mean(1 - cos, valid)
         return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name

@@ -4,18 +4,14 @@ See docs/en/methods/had.md, sections 5-7.
 """
 from typing import Optional, Sequence, Union
 
-import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
 from had_mm.tasks import get_task
-from .base_distill_loss import check_distill_call, check_distill_loss_args
+from .base_distill_loss import BaseDistillLoss, check_distill_call
 from .db_had_loss import DBHADLoss
-from .distill_utils import (check_task, pixel_distill_loss_map,
-                            teacher_pseudo_label)
 from .had_reference import (reference_depth, reference_normal,
                             reference_saliency, reference_semantic)
-from .mmseg_compat import MMSEG_LOSS_ARGS
 from .pixel_distill_loss import PixelDistillLoss
 from .sg_had_loss import SGHADLoss
 
@@ -23,7 +19,7 @@ PRESETS = ('default', 'reference')
 
 
 @MODELS.register_module()
-class HADLoss(nn.Module):
+class HADLoss(BaseDistillLoss):
     """HAD distillation loss of one old task: ``(L_DB + L_SG) / 2``.
 
     With only one of DB / SG on, the loss is that one alone. With both
@@ -80,8 +76,7 @@ class HADLoss(nn.Module):
             ``avg_non_ignore``, ...) are refused by name, in one line.
     """
 
-    #: taken through ``**kwargs``, accepted or refused by name
-    mmseg_loss_args = MMSEG_LOSS_ARGS
+    default_loss_name = 'loss_had'
 
     def __init__(self,
                  task: str,
@@ -100,9 +95,7 @@ class HADLoss(nn.Module):
                  preset: str = 'default',
                  loss_name: str = 'loss_had',
                  **kwargs) -> None:
-        super().__init__()
-        check_distill_loss_args(self, kwargs)
-        self.task = check_task(task)
+        super().__init__(task, loss_weight, loss_name, **kwargs)
         if preset not in PRESETS:
             raise ValueError(f'HADLoss: unknown preset {preset!r}; valid '
                              f'choices are {", ".join(map(repr, PRESETS))}.')
@@ -126,7 +119,7 @@ class HADLoss(nn.Module):
         self.preset = preset
         self.use_db = use_db
         self.use_sg = use_sg
-        # Parts are unweighted; loss_weight is applied once, here. The
+        # Parts are unweighted; loss_weight is applied once, in forward. The
         # reference preset computes both terms and keeps those asked for.
         self.db_loss = DBHADLoss(
             task,
@@ -142,45 +135,24 @@ class HADLoss(nn.Module):
         self.plain_loss = (
             PixelDistillLoss(task) if not (use_db or use_sg) else None)
         self.tau = tau
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-        self._outputs_checked = False  # see check_distill_call
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name
 
     def forward(self, student_out: Tensor, teacher_out: Tensor,
                 **kwargs) -> Tensor:
-        """Forward function.
-
-        Args:
-            student_out (Tensor): The student's task output of the old task
-                (activated, at the label's size: logits, depth in metres,
-                unit normals).
-            teacher_out (Tensor): The frozen teacher's task output of the
-                same task (detached here).
-            **kwargs: Ignored (``ignore_index``, which only mmseg decode
-                heads pass, is refused).
-
-        Returns:
-            Tensor: Weighted scalar loss.
-
-        Raises:
-            ValueError: On the first call, for an output that is not a task
-                output (negative depth, normals that are not unit vectors).
-        """
+        """Forward function: :meth:`BaseDistillLoss.forward` (arguments,
+        return value and checks as there), with the 'reference' preset's
+        own reduction of the outputs."""
+        if self.preset != 'reference':
+            return super().forward(student_out, teacher_out, **kwargs)
         check_distill_call(self, kwargs, student_out, teacher_out)
-        if self.preset == 'reference':
-            return self.loss_weight * self._reference(student_out, teacher_out)
-        pseudo = teacher_pseudo_label(self.task, teacher_out)
-        loss_map, valid = pixel_distill_loss_map(self.task, student_out,
-                                                 pseudo)
+        return self.loss_weight * self._reference(student_out, teacher_out)
+
+    def loss_from_map(self, loss_map: Tensor, valid: Tensor,
+                      student_out: Tensor, pseudo: Tensor) -> Tensor:
+        """Unweighted loss of the 'default' preset: the DB and SG parts,
+        computed from one loss map, averaged (the plain masked mean with
+        both off)."""
         if self.plain_loss is not None:
-            loss = self.plain_loss.loss_from_map(loss_map, valid)
-            return self.loss_weight * loss
+            return self.plain_loss.loss_from_map(loss_map, valid)
         parts = []
         if self.db_loss is not None:
             parts.append(
@@ -188,7 +160,9 @@ class HADLoss(nn.Module):
                                            pseudo))
         if self.sg_loss is not None:
             parts.append(self.sg_loss.loss_from_map(loss_map, valid))
-        return self.loss_weight * sum(parts) / len(parts)
+        # len(parts) is 1 or 2: dividing before loss_weight is applied
+        # gives the same bits as dividing after.
+        return sum(parts) / len(parts)
 
     def _reference(self, student_out: Tensor, teacher_out: Tensor) -> Tensor:
         """Unweighted loss of the 'reference' preset."""

@@ -1,22 +1,14 @@
 """Masked L1 loss for depth regression (docs/en/methods/had.md, section 2)."""
 import torch
-import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from .distill_utils import masked_mean, upcast_half
-from .mmseg_compat import (MMSEG_LOSS_ARGS, check_mmseg_loss_args, own_args,
-                           refuse_decode_head_call, refuse_in_decode_head)
-
-#: What the loss needs that a stock mmseg decode head does not give, and
-#: where it goes instead.
-NEEDS = 'regresses depth maps (gt_depth_map), not class labels'
-INSTEAD = ("had_mm.DepthHead, which takes this decode head as its body "
-           "(body=dict(type=...)), in had_mm.HeterogeneousDensePredictor")
+from .base_task_loss import BaseTaskLoss
+from .distill_utils import masked_mean
 
 
 @MODELS.register_module()
-class MaskedL1Loss(nn.Module):
+class MaskedL1Loss(BaseTaskLoss):
     """``sum_valid |d - d*| / #valid`` over the whole batch.
 
     A pixel is valid where the ground truth is finite and positive (0 marks
@@ -34,24 +26,17 @@ class MaskedL1Loss(nn.Module):
             ``had_mm.DepthHead`` with that head as its body.
     """
 
-    #: taken through ``**kwargs``, accepted or refused by name
-    mmseg_loss_args = MMSEG_LOSS_ARGS
+    #: What the loss needs that a stock mmseg decode head does not give,
+    #: and where it goes instead.
+    needs = 'regresses depth maps (gt_depth_map), not class labels'
+    instead = ("had_mm.DepthHead, which takes this decode head as its body "
+               "(body=dict(type=...)), in had_mm.HeterogeneousDensePredictor")
 
     def __init__(self,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_depth',
                  **kwargs) -> None:
-        super().__init__()
-        refuse_in_decode_head(self, NEEDS, INSTEAD)
-        check_mmseg_loss_args(
-            type(self).__name__, kwargs,
-            dict(
-                use_sigmoid=(False, ),
-                avg_non_ignore=(True, ),
-                reduction=('mean', )), own_args(self),
-            'it averages over the valid pixels, without a sigmoid')
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
+        super().__init__(loss_weight, loss_name, **kwargs)
 
     def forward(self, pred: Tensor, target: Tensor, **kwargs) -> Tensor:
         """Forward function.
@@ -66,19 +51,10 @@ class MaskedL1Loss(nn.Module):
         Returns:
             Tensor: Weighted scalar loss.
         """
-        if not target.is_floating_point():
-            refuse_decode_head_call(
-                type(self).__name__, kwargs, NEEDS, INSTEAD)
-        pred = upcast_half(pred)
-        target = target.detach().to(pred.dtype).reshape(pred.shape)
+        pred, target = self.float_inputs(pred, target, kwargs)
+        target = target.reshape(pred.shape)
         valid = torch.isfinite(target) & (target > 0)
         # Sanitise first: |d - NaN| would put NaN in the backward pass.
         target = torch.where(valid, target, torch.zeros_like(target))
         loss = masked_mean((pred - target).abs(), valid)
         return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """str: Name of the loss item (``loss_`` prefix = back-propagated).
-        """
-        return self._loss_name

@@ -34,13 +34,6 @@ class PixelDistillLoss(BaseDistillLoss):
                       valid: Tensor,
                       student_out: Optional[Tensor] = None,
                       pseudo: Optional[Tensor] = None) -> Tensor:
-        """Unweighted loss from a precomputed loss map.
-
-        Args:
-            loss_map (Tensor): ``B x H x W`` per-pixel loss.
-            valid (Tensor): ``B x H x W`` bool mask of valid pixels.
-
-        Returns:
-            Tensor: Scalar loss (``loss_weight`` not applied).
-        """
+        """The masked mean of the loss map over the valid pixels (see
+        :meth:`BaseDistillLoss.loss_from_map`)."""
         return masked_mean(loss_map, valid)

@@ -97,15 +97,7 @@ class SGHADLoss(BaseDistillLoss):
                       valid: Tensor,
                       student_out: Optional[Tensor] = None,
                       pseudo: Optional[Tensor] = None) -> Tensor:
-        """Unweighted SG-HAD loss from a precomputed loss map.
-
-        Args:
-            loss_map (Tensor): ``B x H x W`` per-pixel loss (0 where
-                invalid).
-            valid (Tensor): ``B x H x W`` bool mask of valid pixels.
-
-        Returns:
-            Tensor: Scalar loss (``loss_weight`` not applied).
-        """
+        """The masked mean of the loss map over the salient, valid,
+        non-zero pixels (see :meth:`BaseDistillLoss.loss_from_map`)."""
         mask = self.salience_mask(loss_map) & valid & (loss_map != 0)
         return masked_mean(loss_map, mask)

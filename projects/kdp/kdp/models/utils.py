@@ -22,6 +22,28 @@ CHECKPOINT_MAKERS = {
 }
 
 
+def check_non_negative(value: float,
+                       name: str,
+                       owner: str,
+                       strict: bool = False) -> float:
+    """Check a weight (a loss weight, ``alpha``): not negative; with
+    ``strict``, a temperature: positive.
+
+    Args:
+        value (float): The value.
+        name (str): The argument's name, for the message.
+        owner (str): The class that takes the argument, for the message.
+        strict (bool): Refuse 0 too. Defaults to False.
+
+    Returns:
+        float: ``value`` as a float.
+    """
+    if value < 0 or strict and value == 0:
+        need = 'positive' if strict else 'non-negative'
+        raise ValueError(f'{owner}: {name}={value} must be {need}')
+    return float(value)
+
+
 def check_prompt_length(length: int, name: str, owner: str) -> int:
     """Check a prefix prompt length: a positive even number.
 

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..utils import Prefixes
+from ..utils import Prefixes, check_non_negative
 from .distill_inputs import DistillInputs
 
 
@@ -78,17 +78,12 @@ class BaseDistill(BaseModule):
         if self.alpha_is_mix and not 0 <= alpha <= 1:
             raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
                              f'in [0, 1]')
-        if alpha < 0:
-            raise ValueError(f'{type(self).__name__}: alpha={alpha} must be '
-                             f'non-negative')
-        if temperature <= 0:
-            raise ValueError(f'{type(self).__name__}: temperature='
-                             f'{temperature} must be positive')
+        self.alpha = check_non_negative(alpha, 'alpha', type(self).__name__)
+        self.temperature = check_non_negative(
+            temperature, 'temperature', type(self).__name__, strict=True)
         self.embed_dims = embed_dims
         self.num_classes = num_classes
         self.num_layers = num_layers
-        self.alpha = float(alpha)
-        self.temperature = float(temperature)
 
     @property
     def student_layers(self) -> Tuple[int, ...]:
@@ -167,3 +162,25 @@ class BaseDistill(BaseModule):
             dict[str, Tensor]: The loss terms (``loss_ce``, ...).
         """
         raise NotImplementedError
+
+    def ce_and_soft_kd(self, inputs: DistillInputs,
+                       kd_logits: Tensor) -> Dict[str, Tensor]:
+        """The mix of the logit modes: ``loss_ce`` on the CLS head
+        (weighted by ``1 - a``) and ``loss_kd``, ``a T^2 KL(softmax(z_T /
+        T) || softmax(kd_logits / T))``, both over the current task's
+        classes.
+
+        Args:
+            inputs (DistillInputs): As in :meth:`loss`.
+            kd_logits (Tensor): The student logits that learn from the
+                teacher's, ``B x num_classes``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_ce`` and ``loss_kd``.
+        """
+        kd = soft_kl(
+            inputs.task_logits(kd_logits),
+            inputs.task_logits(inputs.teacher_logits), self.temperature)
+        return dict(
+            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
+            loss_kd=self.alpha * kd)

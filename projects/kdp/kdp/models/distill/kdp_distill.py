@@ -6,7 +6,7 @@ from torch import Tensor
 from had_mm.registry import MODELS
 from ..prompts import KDPPrompt
 from ..utils import Prefixes
-from .base_distill import BaseDistill, soft_kl
+from .base_distill import BaseDistill
 from .distill_inputs import DistillInputs
 
 
@@ -95,9 +95,4 @@ class KDPDistill(BaseDistill):
         """``loss_ce`` on the CLS head (weighted by ``1 - a``) and
         ``loss_kd`` on the KD head ``kd_last(KD)`` (weighted by ``a``,
         times ``T^2``)."""
-        kd = soft_kl(
-            inputs.task_logits(inputs.token_logits),
-            inputs.task_logits(inputs.teacher_logits), self.temperature)
-        return dict(
-            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
-            loss_kd=self.alpha * kd)
+        return self.ce_and_soft_kd(inputs, inputs.token_logits)

@@ -3,7 +3,7 @@ from typing import Dict
 from torch import Tensor
 
 from had_mm.registry import MODELS
-from .base_distill import BaseDistill, soft_kl
+from .base_distill import BaseDistill
 from .distill_inputs import DistillInputs
 
 
@@ -28,9 +28,4 @@ class LogitKD(BaseDistill):
     def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
         """``loss_ce`` (weighted by ``1 - a``) and ``loss_kd`` (weighted by
         ``a``, times ``T^2``), see the class docstring."""
-        kd = soft_kl(
-            inputs.task_logits(inputs.cls_logits),
-            inputs.task_logits(inputs.teacher_logits), self.temperature)
-        return dict(
-            loss_ce=(1 - self.alpha) * inputs.ce(inputs.cls_logits),
-            loss_kd=self.alpha * kd)
+        return self.ce_and_soft_kd(inputs, inputs.cls_logits)

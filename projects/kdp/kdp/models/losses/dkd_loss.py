@@ -5,6 +5,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from ..utils import check_non_negative
 
 
 def _kl_rows(log_p: Tensor, log_q: Tensor) -> Tensor:
@@ -44,18 +45,12 @@ class DKDLoss(nn.Module):
                  temperature: float = 4.0,
                  loss_weight: float = 1.0) -> None:
         super().__init__()
-        for name, value in (('alpha', alpha), ('beta', beta), ('loss_weight',
-                                                               loss_weight)):
-            if value < 0:
-                raise ValueError(f'DKDLoss: {name}={value} must be '
-                                 f'non-negative')
-        if temperature <= 0:
-            raise ValueError(f'DKDLoss: temperature={temperature} must be '
-                             f'positive')
-        self.alpha = float(alpha)
-        self.beta = float(beta)
-        self.temperature = float(temperature)
-        self.loss_weight = float(loss_weight)
+        self.alpha = check_non_negative(alpha, 'alpha', 'DKDLoss')
+        self.beta = check_non_negative(beta, 'beta', 'DKDLoss')
+        self.loss_weight = check_non_negative(loss_weight, 'loss_weight',
+                                              'DKDLoss')
+        self.temperature = check_non_negative(
+            temperature, 'temperature', 'DKDLoss', strict=True)
 
     def decoupled(self, student_logits: Tensor, teacher_logits: Tensor,
                   target: Tensor) -> Tuple[Tensor, Tensor]:

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from ..utils import check_non_negative
 
 
 @MODELS.register_module()
@@ -35,10 +36,8 @@ class HCLLoss(nn.Module):
         if any(k < 1 for k in self.pyramid):
             raise ValueError(f'HCLLoss: pyramid={list(self.pyramid)} must '
                              f'hold positive sizes')
-        if loss_weight < 0:
-            raise ValueError(f'HCLLoss: loss_weight={loss_weight} must be '
-                             f'non-negative')
-        self.loss_weight = float(loss_weight)
+        self.loss_weight = check_non_negative(loss_weight, 'loss_weight',
+                                              'HCLLoss')
 
     def level_loss(self, fs: Tensor, ft: Tensor) -> Tensor:
         """The loss ``l`` of one level.

@@ -3,6 +3,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from had_mm.registry import MODELS
+from ..utils import check_non_negative
 
 
 @MODELS.register_module()
@@ -19,10 +20,8 @@ class HintLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 1.0) -> None:
         super().__init__()
-        if loss_weight < 0:
-            raise ValueError(f'HintLoss: loss_weight={loss_weight} must be '
-                             f'non-negative')
-        self.loss_weight = float(loss_weight)
+        self.loss_weight = check_non_negative(loss_weight, 'loss_weight',
+                                              'HintLoss')
 
     def forward(self, pred: Tensor, target: Tensor) -> Tensor:
         """Forward function.
