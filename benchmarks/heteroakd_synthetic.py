@@ -54,6 +54,7 @@ from typing import Dict, List, Optional
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
 from had_mm.utils.benchmark_grid import grid_command
 from had_mm.utils.benchmark_grid import run_jobs as run_job_pool
+from had_mm.utils.cli import add_grid_args, fill_grid_defaults, new_parser
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = 'configs/heteroakd'
@@ -582,7 +583,8 @@ def write_results(args: argparse.Namespace, runs: List[dict],
 
 # ------------------------------------------------------------------ main
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = new_parser(__doc__.splitlines()[0])
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -610,28 +612,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default='pretrained',
         choices=list(REGIMES) + list(SUPERSEDED),
         help='a superseded regime only with --report-only')
-    parser.add_argument('--jobs', type=int, default=1)
-    parser.add_argument(
-        '--threads', type=int, default=1, help='threads per training run')
-    parser.add_argument(
-        '--data-root', help='synthetic rooms root (default: the configs\')')
-    parser.add_argument('--work-dir', default='work_dirs/bench_heteroakd')
-    parser.add_argument(
-        '--results-dir',
-        help='default: benchmarks/results (the work dir with --quick)')
-    parser.add_argument(
-        '--report-only',
-        action='store_true',
-        help='tabulate the finished runs, train nothing')
+    add_grid_args(
+        parser,
+        work_dir='work_dirs/bench_heteroakd',
+        data_root_help='synthetic rooms root (default: the configs\')')
     args = parser.parse_args(argv)
-    defaults = QUICK if args.quick else PROTOCOL
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.results_dir is None:
-        args.results_dir = (
-            args.work_dir
-            if args.quick else osp.join(REPO, 'benchmarks', 'results'))
+    fill_grid_defaults(args, QUICK, PROTOCOL,
+                       osp.join(REPO, 'benchmarks', 'results'))
     if args.quick and args.data_root is None:
         args.data_root = osp.join(args.work_dir, 'data')
     args.work_dir = osp.abspath(args.work_dir)

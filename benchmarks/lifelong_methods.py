@@ -52,6 +52,7 @@ import numpy as np
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
 from had_mm.utils.benchmark_grid import grid_command, run_jobs, run_logged
+from had_mm.utils.cli import add_grid_args, fill_grid_defaults, new_parser
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semantic', 'depth', 'normal', 'saliency')
@@ -715,7 +716,8 @@ def write_results(args, runs: List[dict], command: str) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = new_parser(__doc__.splitlines()[0])
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -742,29 +744,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='the pilot of a regime: train only the single-task references '
         'and write lifelong_synthetic_pilot.{csv,md} (against the random '
         'regime\'s references and the trivial predictors)')
-    parser.add_argument('--jobs', type=int, default=1)
-    parser.add_argument(
-        '--threads', type=int, default=1, help='threads per training run')
-    parser.add_argument('--data-root', help='synthetic rooms root')
-    parser.add_argument('--work-dir', default='work_dirs/bench_lifelong')
-    parser.add_argument(
-        '--results-dir',
-        help='default: benchmarks/results '
-        '(the work dir with --quick)')
-    parser.add_argument(
-        '--report-only',
-        action='store_true',
-        help='tabulate the finished runs, train nothing')
+    add_grid_args(
+        parser,
+        work_dir='work_dirs/bench_lifelong',
+        data_root_help='synthetic rooms root')
     args = parser.parse_args(argv)
     args.methods += [m for m in args.add_methods if m not in args.methods]
-    defaults = QUICK if args.quick else PROTOCOL
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.results_dir is None:
-        args.results_dir = (
-            args.work_dir
-            if args.quick else osp.join(REPO, 'benchmarks', 'results'))
+    fill_grid_defaults(args, QUICK, PROTOCOL,
+                       osp.join(REPO, 'benchmarks', 'results'))
     args.work_dir = osp.abspath(args.work_dir)
     if args.data_root:
         args.data_root = osp.abspath(args.data_root)

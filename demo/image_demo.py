@@ -22,23 +22,18 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
+sys.path.insert(
+    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'tools', 'data'))
+from light_import import cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(
-        description='Run a had_mm model on images: panel PNG and '
-        'prediction files per image.')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser('Run a had_mm model on images: panel PNG and '
+                            'prediction files per image.')
     parser.add_argument('img', help='an image file or a folder of images')
-    parser.add_argument('config', help='config file of the model')
+    cli.add_config_args(
+        parser, config_help='config file of the model', cfg_options=False)
     parser.add_argument(
         'checkpoint',
         help='checkpoint file (e.g. a lifelong run\'s phase_<t>_<task>.pth)')
@@ -65,11 +60,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--no-pred',
         action='store_true',
         help='write only the panels, not the prediction files')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy)')
+    cli.add_cfg_options(parser)
     return parser.parse_args(argv)
 
 
@@ -79,9 +70,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     # before importing had_mm (seconds), for a quick clear answer
     for what, path in (('image', args.img), ('config file', args.config),
                        ('checkpoint', args.checkpoint)):
-        if not osp.exists(path):
-            print(f'error: {what} "{path}" does not exist', file=sys.stderr)
-            sys.exit(2)
+        cli.require_file(path, what, folder_ok=True)
     from had_mm.apis import MultiTaskInferencer, exit_on_bad_input
     with exit_on_bad_input():
         inferencer = MultiTaskInferencer(

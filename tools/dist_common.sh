@@ -1,4 +1,29 @@
-# Shared by tools/dist_train.sh and tools/dist_test.sh (sourced, not run).
+# Shared by tools/dist_train.sh and tools/dist_test.sh (sourced, not run);
+# check_usage and default_python serve tools/slurm_common.sh too.
+
+# check_usage MIN USAGE [ARGS...]: "usage: USAGE" and exit status 2 when
+# fewer than MIN ARGS are given.
+check_usage() {
+    local min=$1 usage=$2
+    shift 2
+    if [[ $# -lt $min ]]; then
+        echo "usage: $usage" >&2
+        exit 2
+    fi
+}
+
+# default_python ROOT: PYTHON, unless set, is the project's .venv when it
+# exists, else python.
+default_python() {
+    if [[ -z "${PYTHON:-}" ]]; then
+        if [[ -x "$1/.venv/bin/python" ]]; then
+            PYTHON="$1/.venv/bin/python"
+        else
+            PYTHON=python
+        fi
+    fi
+}
+
 # dist_preflight ROOT GPUS TOOL [TOOL ARGS...]: sets PYTHON (default: the
 # project's .venv when it exists, else python) and runs
 # tools/misc/check_launch.py, which refuses, in one line and once, a PYTHON
@@ -12,13 +37,7 @@ dist_preflight() {
         echo "error: GPUS must be a positive integer (the number of processes), got '$gpus'" >&2
         exit 2
     fi
-    if [[ -z "${PYTHON:-}" ]]; then
-        if [[ -x "$root/.venv/bin/python" ]]; then
-            PYTHON="$root/.venv/bin/python"
-        else
-            PYTHON=python
-        fi
-    fi
+    default_python "$root"
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
         echo "error: PYTHON='$PYTHON' is not an interpreter on this machine; set PYTHON to the python of the environment with had_mm (e.g. PYTHON=$root/.venv/bin/python, made by tools/setup_env.sh)" >&2
         exit 2

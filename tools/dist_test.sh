@@ -2,16 +2,13 @@
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
 # As tools/dist_train.sh (PYTHON, PORT, NNODES, NODE_RANK, MASTER_ADDR).
 set -euo pipefail
-if [[ $# -lt 3 ]]; then
-    echo "usage: $0 CONFIG CHECKPOINT GPUS [test.py args...]" >&2
-    exit 2
-fi
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/tools/dist_common.sh"
+check_usage 3 "$0 CONFIG CHECKPOINT GPUS [test.py args...]" "$@"
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-source "$ROOT/tools/dist_common.sh"
 dist_check_file 'config file' "$CONFIG"
 dist_check_file checkpoint "$CHECKPOINT"
 dist_preflight "$ROOT" "$GPUS" test "$CONFIG" "$CHECKPOINT" "$@"

@@ -5,15 +5,12 @@
 # MASTER_ADDR for multi-node runs. PYTHON defaults to the project's .venv
 # when it exists.
 set -euo pipefail
-if [[ $# -lt 2 ]]; then
-    echo "usage: $0 CONFIG GPUS [train.py args...]" >&2
-    exit 2
-fi
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/tools/dist_common.sh"
+check_usage 2 "$0 CONFIG GPUS [train.py args...]" "$@"
 CONFIG=$1
 GPUS=$2
 shift 2
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-source "$ROOT/tools/dist_common.sh"
 dist_check_file 'config file' "$CONFIG"
 dist_preflight "$ROOT" "$GPUS" train "$CONFIG" "$@"
 dist_run "$ROOT" "$GPUS" "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@"

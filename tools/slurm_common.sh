@@ -3,6 +3,7 @@
 # integers, defaults 4, 4 and 5 as in MMSegmentation), that srun is on the
 # PATH, and sets PYTHON (default: the project's .venv when it exists, else
 # python). Every refusal is one "error:" line and exit status 2.
+source "$(dirname "${BASH_SOURCE[0]}")/dist_common.sh"  # default_python
 slurm_setup() {
     local root=$1 name value
     GPUS=${GPUS:-4}
@@ -23,13 +24,7 @@ slurm_setup() {
         echo "error: srun is not on the PATH: $(basename "$0") submits through Slurm; on one machine use tools/dist_${SLURM_TOOL}.sh instead" >&2
         exit 2
     fi
-    if [[ -z "${PYTHON:-}" ]]; then
-        if [[ -x "$root/.venv/bin/python" ]]; then
-            PYTHON="$root/.venv/bin/python"
-        else
-            PYTHON=python
-        fi
-    fi
+    default_python "$root"
 }
 
 # slurm_check_file WHAT PATH: one line unless PATH is a file.
@@ -38,4 +33,23 @@ slurm_check_file() {
         echo "error: $1 '$2' does not exist (or is not a file)" >&2
         exit 2
     fi
+}
+
+# slurm_run ROOT PARTITION JOB_NAME [ARGS...]: exec srun (GPUS tasks,
+# GPUS_PER_NODE per node, one GPU each, SRUN_ARGS added) running
+# "$PYTHON" -u ARGS; exec, so that a kill of this shell reaches srun.
+slurm_run() {
+    local root=$1 partition=$2 job_name=$3 extra
+    shift 3
+    read -r -a extra <<< "${SRUN_ARGS:-}"
+    PYTHONPATH="$root:${PYTHONPATH:-}" \
+    exec srun -p "$partition" \
+        --job-name="$job_name" \
+        --gres=gpu:"$GPUS_PER_NODE" \
+        --ntasks="$GPUS" \
+        --ntasks-per-node="$GPUS_PER_NODE" \
+        --cpus-per-task="$CPUS_PER_TASK" \
+        --kill-on-bad-exit=1 \
+        ${extra[@]+"${extra[@]}"} \
+        "$PYTHON" -u "$@"
 }

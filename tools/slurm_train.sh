@@ -6,29 +6,16 @@
 # mmengine reads the rank and world size from Slurm's environment. SRUN_ARGS
 # are extra srun options (e.g. "--quotatype=auto"); PYTHON the interpreter.
 set -euo pipefail
-if [[ $# -lt 4 ]]; then
-    echo "usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args...]" >&2
-    exit 2
-fi
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SLURM_TOOL=train
+source "$ROOT/tools/slurm_common.sh"
+check_usage 4 "$0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args...]" "$@"
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
 WORK_DIR=$4
 shift 4
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SLURM_TOOL=train
-source "$ROOT/tools/slurm_common.sh"
 slurm_check_file 'config file' "$CONFIG"
 slurm_setup "$ROOT"
-read -r -a EXTRA_SRUN <<< "${SRUN_ARGS:-}"
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
-exec srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    ${EXTRA_SRUN[@]+"${EXTRA_SRUN[@]}"} \
-    "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
-    --launcher=slurm "$@"
+slurm_run "$ROOT" "$PARTITION" "$JOB_NAME" "$ROOT/tools/train.py" "$CONFIG" \
+    --work-dir="$WORK_DIR" --launcher=slurm "$@"

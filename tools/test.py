@@ -1,13 +1,17 @@
 """Test (evaluate) a checkpoint on a config's test set (CPU and GPU)."""
 import argparse
-import os
+import os.path as osp
+import sys
 
-from mmengine.config import DictAction
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), 'data'))
+from light_import import cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Test a had_mm model')
-    parser.add_argument('config', help='test config file path')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser('Test a had_mm model')
+    cli.add_config_args(
+        parser, config_help='test config file path', cfg_options=False)
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--work-dir', help='the dir to save logs and evaluation results')
@@ -36,23 +40,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='load only the checkpoint weights that fit the model and warn '
         'about the rest (default: refuse a checkpoint that does not fit)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
+    cli.add_cfg_options(parser)
+    cli.add_launcher_arg(parser)
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return cli.parse_launched(parser, argv)
 
 
 def main(argv=None) -> None:

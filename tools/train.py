@@ -1,13 +1,17 @@
 """Train a model from a config (MMSegmentation's flags; CPU and GPU)."""
 import argparse
-import os
+import os.path as osp
+import sys
 
-from mmengine.config import DictAction
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), 'data'))
+from light_import import cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a had_mm model')
-    parser.add_argument('config', help='train config file path')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser('Train a had_mm model')
+    cli.add_config_args(
+        parser, config_help='train config file path', cfg_options=False)
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
@@ -24,22 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         'GPUs that have it, else fp16 with dynamic loss scaling; on a CPU '
         'bfloat16 where it has AMX or avx512_bf16, else skipped. --amp '
         'bf16 / --amp fp16 choose explicitly')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    cli.add_cfg_options(parser)
+    cli.add_launcher_arg(parser)
+    return cli.parse_launched(parser, argv)
 
 
 def main(argv=None) -> None:

@@ -128,14 +128,42 @@ def _script_and_args(command):
     return None
 
 
+FLAG_RE = re.compile(r"""['"](--[\w-]+)['"]""")
+
+
+def _helper_flags():
+    """The --flags each function of had_mm/utils/cli.py adds (itself or
+    through the others it calls), by name."""
+    with open(osp.join(REPO, 'had_mm', 'utils', 'cli.py')) as f:
+        source = f.read()
+    bodies = {
+        node.name: ast.get_source_segment(source, node)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef)
+    }
+    flags = {}
+    for name, body in bodies.items():
+        called = [
+            other for callee, other in bodies.items()
+            if callee == name or re.search(rf'\b{callee}\(', body)
+        ]
+        flags[name] = set(FLAG_RE.findall(''.join(called)))
+    return flags
+
+
 def _flags_of(script):
-    """The --flags a script's argparse takes; a launcher: its tool's."""
+    """The --flags a script's argparse takes (its own, and those of the
+    had_mm.utils.cli functions it calls); a launcher: its tool's."""
     if script.endswith('.sh'):
         tool = 'test' if '_test' in script else 'train'
         script = f'tools/{tool}.py'
     with open(osp.join(REPO, script)) as f:
-        return set(re.findall(r"""['"](--[\w-]+)['"]""",
-                              f.read())) | {'--help'}
+        source = f.read()
+    flags = set(FLAG_RE.findall(source)) | {'--help'}
+    for name, added in _helper_flags().items():
+        if re.search(rf'\b{name}\(', source):
+            flags |= added
+    return flags
 
 
 def _cfg_option_keys(args):

@@ -29,6 +29,9 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'data'))
+from light_import import cli  # noqa: E402
+
 # Logged bookkeeping, not curves.
 NOT_CURVES = ('iter', 'step', 'epoch')
 
@@ -277,16 +280,9 @@ def _mark_phases(ax, phases: List[Tuple[int, int, str]], colour: str,
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(
-        description='Plot loss and metric curves from vis_data/scalars.json')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser(
+        'Plot loss and metric curves from vis_data/scalars.json')
     parser.add_argument(
         'runs',
         nargs='+',
@@ -336,8 +332,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             first if osp.isdir(first) else osp.dirname(first), 'curves.png')
         plot_runs(runs, keys, out, args.title)
     except (LogError, OSError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+        cli.exit_error(err)
     for label, train, _ in runs:
         phases = lifelong_phases(train)
         if phases:

@@ -22,23 +22,18 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
 from mmengine.logging import print_log
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'data'))
+from light_import import cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(
-        description='Browse a had_mm data set: write the pipeline output of '
-        'the first images (image + one label panel per task) as PNGs.')
-    parser.add_argument('config', help='config file path')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser(
+        'Browse a had_mm data set: write the pipeline output of the first '
+        'images (image + one label panel per task) as PNGs.')
+    cli.add_config_args(parser, cfg_options=False)
     parser.add_argument(
         '--output-dir',
         help='where to write the PNGs (default: '
@@ -60,11 +55,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='write the panels alone at the image\'s resolution, without '
         'the task names and keys')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy)')
+    cli.add_cfg_options(parser)
     args = parser.parse_args(argv)
     if args.num < 1:
         parser.error(f'--num must be >= 1, got {args.num}')
@@ -144,12 +135,7 @@ def browse(dataset,
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the tool; one ``error:`` line and exit status 2 on bad input."""
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        # Before importing had_mm (seconds), for a quick clear answer.
-        print(
-            f'error: config file "{args.config}" does not exist',
-            file=sys.stderr)
-        sys.exit(2)
+    cli.require_file(args.config)
     output_dir = args.output_dir or osp.join(
         'work_dirs', 'browse_dataset',
         osp.splitext(osp.basename(args.config))[0])
@@ -158,8 +144,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         written = browse(dataset, output_dir, args.num, args.bare)
     except (FileNotFoundError, ValueError, KeyError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f'error: {msg}', file=sys.stderr)
-        sys.exit(2)
+        cli.exit_error(msg)
     print_log(
         f'wrote {len(written)} {args.split} image(s) to {output_dir}',
         logger='current')

@@ -21,33 +21,23 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'data'))
+from light_import import cli  # noqa: E402
 
 SPLITS = ('train', 'val', 'test')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='config file path')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser(__doc__.splitlines()[0])
+    cli.add_config_args(parser, cfg_options=False)
     parser.add_argument(
         '--splits',
         nargs='+',
         choices=SPLITS,
         default=list(SPLITS),
         help='dataloaders whose data sets to check (default: all three)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy)')
+    cli.add_cfg_options(parser)
     return parser.parse_args(argv)
 
 
@@ -104,11 +94,7 @@ def check_config_datasets(config: str,
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the tool; one ``error:`` line and exit status 2 on bad data."""
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        print(
-            f'error: config file "{args.config}" does not exist',
-            file=sys.stderr)
-        sys.exit(2)
+    cli.require_file(args.config)
     from had_mm.apis import exit_on_bad_input
     with exit_on_bad_input():
         lines = check_config_datasets(args.config, args.splits,

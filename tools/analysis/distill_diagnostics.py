@@ -32,8 +32,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.config import DictAction
 from torch import Tensor
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'data'))
+from light_import import cli  # noqa: E402
 
 PHASE_FILE = re.compile(r'^phase_(\d+)_(.+)\.pth$')
 
@@ -685,7 +687,8 @@ def csv_rows(report: dict) -> List[List]:
 
 # ------------------------------------------------------------------ main
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser(__doc__.splitlines()[0])
     parser.add_argument('work_dir', help='work dir of a lifelong run')
     parser.add_argument(
         '--batches',
@@ -715,10 +718,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=float,
         help='SG-HAD threshold (default: the run\'s, else 0.9)')
     parser.add_argument('--device', default='cpu', help='device (default cpu)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
+    cli.add_cfg_options(
+        parser,
         help='override config settings, e.g. '
         'val_dataloader.dataset.data_root=PATH')
     args = parser.parse_args(argv)

@@ -32,7 +32,9 @@ import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
-from mmengine.config import DictAction
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'data'))
+from light_import import cli  # noqa: E402
 
 DEFAULT_SHAPE = (480, 640)
 
@@ -142,18 +144,10 @@ def _default_shape(cfg) -> Tuple[int, int]:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(
-        description='Parameters and FLOPs of the backbone, each head and '
-        'one lifelong iteration')
-    parser.add_argument('config', help='config file path')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser('Parameters and FLOPs of the backbone, each head '
+                            'and one lifelong iteration')
+    cli.add_config_args(parser, cfg_options=False)
     parser.add_argument(
         '--shape',
         type=int,
@@ -166,11 +160,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         help='heads to count, task names of the model (default: every '
         'head)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy)')
+    cli.add_cfg_options(parser)
     args = parser.parse_args(argv)
     if args.shape and min(args.shape) < 1:
         parser.error(f'--shape must be positive, got {args.shape}')
@@ -180,11 +170,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the tool; one ``error:`` line and exit status 2 on bad input."""
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        print(
-            f'error: config file "{args.config}" does not exist',
-            file=sys.stderr)
-        sys.exit(2)
+    cli.require_file(args.config)
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import init_default_scope
 

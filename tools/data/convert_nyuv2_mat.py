@@ -57,7 +57,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from light_import import load_dataset_module  # noqa: E402
+from light_import import cli, load_dataset_module  # noqa: E402
 
 # NYUv2-40 class id (1..40) -> NYUv2-13 class id (1..13), index 0 =
 # unlabelled: the standard table, kept in had_mm/datasets/nyuv2_classes.py
@@ -505,16 +505,9 @@ def convert(mat_path: str,
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(
-        description='Convert the labelled NYUv2 file nyu_depth_v2_labeled.mat '
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser(
+        'Convert the labelled NYUv2 file nyu_depth_v2_labeled.mat '
         '(MATLAB v7.3 / HDF5) to the had_mm toolkit layout (image, seg40, '
         'seg13, depth and optionally normal PNGs per split).')
     parser.add_argument('mat', help='path of nyu_depth_v2_labeled.mat')
@@ -570,8 +563,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         counts = convert(args.mat, args.out, split, map40, args.depth_key,
                          args.normals_from_depth, args.normal_step)
     except ConversionError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+        cli.exit_error(err)
     print(f'wrote {counts.get("train", 0)} train and '
           f'{counts.get("test", 0)} test images to {args.out} (toolkit '
           f'layout); derive saliency with tools/data/derive_saliency.py '

@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from light_import import load_dataset_module  # noqa: E402
+from light_import import cli, load_dataset_module  # noqa: E402
 
 _sal = load_dataset_module('saliency_from_semantic')
 
@@ -281,16 +281,9 @@ def derive(root: str,
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(
-        description='Derive salient-object maps (object classes vs room '
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser(
+        'Derive salient-object maps (object classes vs room '
         'structure) from NYUv2 semantic labels, for the toolkit, nyud or '
         'numpy layout, where NYUv2MultiTaskDataset finds them.')
     parser.add_argument('data_root', help='the NYUv2 data root')
@@ -337,8 +330,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         report = derive(args.data_root, args.layout, args.num_classes,
                         args.splits, args.overwrite, args.min_area)
     except DeriveError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+        cli.exit_error(err)
     print(f'derived saliency for {report["images"]} images '
           f'({report["layout"]} layout, {report["num_classes"]} classes, '
           f'{report["salient_fraction"]:.1%} of labelled pixels salient)')

@@ -16,7 +16,7 @@ import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from light_import import load_dataset_module  # noqa: E402
+from light_import import cli, load_dataset_module  # noqa: E402
 
 # the generator needs only NumPy and Pillow, not the had_mm package
 generate_synthetic_rooms = load_dataset_module(
@@ -24,16 +24,10 @@ generate_synthetic_rooms = load_dataset_module(
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse and check the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(
-        description='Render procedural indoor scenes ("synthetic rooms") '
+    """Parse and check the command line (see
+    :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser(
+        'Render procedural indoor scenes ("synthetic rooms") '
         'with exact semantic (NYUv2-13), depth, normal and saliency labels, '
         'written in the NYUv2 toolkit layout.')
     parser.add_argument(

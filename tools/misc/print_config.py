@@ -13,25 +13,14 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'data'))
+from light_import import cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line.
-
-    Args:
-        argv (list[str], optional): Arguments; ``sys.argv[1:]`` if None.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
-    parser = argparse.ArgumentParser(description='Print the resolved config')
-    parser.add_argument('config', help='config file path')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy)')
+    """Parse the command line (see :func:`had_mm.utils.cli.new_parser`)."""
+    parser = cli.new_parser('Print the resolved config')
+    cli.add_config_args(parser)
     parser.add_argument(
         '--save-path',
         help='also write the resolved config (.py, .json or .yaml)')
@@ -41,18 +30,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the tool; one ``error:`` line and exit status 2 on bad input."""
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        print(
-            f'error: config file "{args.config}" does not exist',
-            file=sys.stderr)
-        sys.exit(2)
+    cli.require_file(args.config)
     formats = ('.py', '.json', '.yaml', '.yml')
     if args.save_path and not args.save_path.endswith(formats):
-        print(
-            f'error: --save-path "{args.save_path}" must end in .py, .json '
-            f'or .yaml',
-            file=sys.stderr)
-        sys.exit(2)
+        cli.exit_error(f'--save-path "{args.save_path}" must end in .py, '
+                       '.json or .yaml')
     from had_mm.apis import exit_on_bad_input, load_config
     with exit_on_bad_input():
         cfg = load_config(args.config, args.cfg_options)

@@ -49,6 +49,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci
 from had_mm.utils.benchmark_grid import grid_command
+from had_mm.utils.cli import fill_grid_defaults, new_parser
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -717,7 +718,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     Returns:
         argparse.Namespace: The options, paths made absolute.
     """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = new_parser(__doc__.splitlines()[0])
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -767,22 +768,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='tabulate the finished runs, train nothing')
     args = parser.parse_args(argv)
-    defaults = QUICK if args.quick else PROTOCOL
-    for key in ('learners', 'seeds'):
-        if getattr(args, key) is None:
-            setattr(args, key, defaults[key])
-    if args.methods is None:
-        args.methods = list(METHODS) + ([CAPACITY]
-                                        if args.with_capacity else [])
-    args.options = list(defaults['options']) + list(args.cfg_options)
-    args.pretrain_options = list(defaults['pretrain_options'])
     if args.work_dir is None:
         args.work_dir = osp.join(
             REPO, 'work_dirs',
             'bench_kdp_procedural' + ('_quick' if args.quick else ''))
     args.work_dir = osp.abspath(args.work_dir)
-    if args.results_dir is None:
-        args.results_dir = args.work_dir if args.quick else RESULTS_DIR
+    defaults = fill_grid_defaults(
+        args, QUICK, PROTOCOL, RESULTS_DIR, keys=('learners', 'seeds'))
+    if args.methods is None:
+        args.methods = list(METHODS) + ([CAPACITY]
+                                        if args.with_capacity else [])
+    args.options = list(defaults['options']) + list(args.cfg_options)
+    args.pretrain_options = list(defaults['pretrain_options'])
     if args.pretrain_dir is None:
         args.pretrain_dir = osp.join(
             args.work_dir, 'pretrain') if args.quick else osp.join(
