@@ -188,11 +188,7 @@ class LifelongTrainLoop(PhasedTrainLoop):
                  pseudo_label_cache: bool = False,
                  channels_last: bool = False,
                  check_data: Union[bool, str] = 'auto') -> None:
-        super().__init__(
-            runner,
-            dataloader,
-            reseed_every_iter=reseed_every_iter,
-            progress_bar=progress_bar)
+        # a bad argument is refused before anything is built
         self._refuse_bad_cfg(
             phases=phases,
             distill=distill,
@@ -201,6 +197,11 @@ class LifelongTrainLoop(PhasedTrainLoop):
             num_chunks=num_chunks,
             teacher=teacher,
             check_data=check_data)
+        super().__init__(
+            runner,
+            dataloader,
+            reseed_every_iter=reseed_every_iter,
+            progress_bar=progress_bar)
         self.phases = [dict(p) for p in phases]
         self.phase_names = self._phase_names()
         self.distill_cfg = distill

@@ -6,6 +6,11 @@ them (see ``docs/en/methods/had_presets.md`` for the differences from the
 default preset and why each matters). The one reference behaviour not
 reproduced is the depth SG broadcast that mixes the images of a batch:
 masks stay per image, so at batch 1 these equal the released code.
+
+The depth and normal functions share one signature: ``student_out`` and
+``teacher_out`` (``B x C x H x W`` task outputs of one old task, ``C`` its
+channels), ``mask_fn`` (the salience mask of a ``B x H x W`` loss map) and
+``tau`` (the group threshold); they return ``(L_DB, L_SG)``.
 """
 from typing import Callable, Tuple
 
@@ -70,15 +75,7 @@ def reference_depth(student_out: Tensor, teacher_out: Tensor, mask_fn: MaskFn,
     """Depth: ``e = |d_s - d^| * [d^ != 0]``; ``L_SG`` the mean of the
     masked non-zero errors; ``L_DB`` the sum of the two group means split
     at ``tau`` on the student depth, invalid pixels counting as 0.
-
-    Args:
-        student_out (Tensor): ``B x 1 x H x W`` student depth.
-        teacher_out (Tensor): ``B x 1 x H x W`` teacher depth.
-        mask_fn (callable): Salience mask of a ``B x H x W`` loss map.
-        tau (float): Group threshold.
-
-    Returns:
-        tuple[Tensor, Tensor]: ``(L_DB, L_SG)``.
+    Arguments and returns: see the module docstring (``C = 1``).
     """
     pred = upcast_half(student_out)[:, 0]
     target = teacher_out.detach()[:, 0].to(pred.dtype)
@@ -100,17 +97,9 @@ def reference_normal(student_out: Tensor, teacher_out: Tensor, mask_fn: MaskFn,
     mean_channels(P)``; ``L_SG = 1 - sum(P) / #nonzero(P * M)`` (sum over
     all pixels, count over the masked ones); ``L_DB`` sums ``1 -
     mean_group(mean_channels(P))`` over the two groups split at ``tau`` on
-    the channel mean of ``n_s``, an empty group giving 1.
-
-    Args:
-        student_out (Tensor): ``B x 3 x H x W`` student normals.
-        teacher_out (Tensor): ``B x 3 x H x W`` teacher normals.
-        mask_fn (callable): Salience mask of a ``B x H x W`` loss map.
-        tau (float): Group threshold.
-
-    Returns:
-        tuple[Tensor, Tensor]: ``(L_DB, L_SG)``; ``L_SG`` is 0 when the
-        mask selects nothing (the released code would divide by zero).
+    the channel mean of ``n_s``, an empty group giving 1. Arguments and
+    returns: see the module docstring (``C = 3``); ``L_SG`` is 0 when the
+    mask selects nothing (the released code would divide by zero).
     """
     pred = unit_normalize(upcast_half(student_out))
     target = teacher_out.detach().to(pred.dtype)

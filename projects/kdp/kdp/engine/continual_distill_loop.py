@@ -92,16 +92,17 @@ class ContinualDistillLoop(PhasedTrainLoop):
                  save_checkpoint: bool = True,
                  reseed_every_iter: bool = True,
                  progress_bar: bool = False) -> None:
-        super().__init__(
-            runner,
-            dataloader,
-            reseed_every_iter=reseed_every_iter,
-            progress_bar=progress_bar)
+        # a bad argument is refused before anything is built
         self._refuse_bad_cfg(
             max_epochs=max_epochs,
             max_iters=max_iters,
             teacher_max_epochs=teacher_max_epochs,
             teacher_max_iters=teacher_max_iters)
+        super().__init__(
+            runner,
+            dataloader,
+            reseed_every_iter=reseed_every_iter,
+            progress_bar=progress_bar)
         sampler = dict(self.dataloader_cfg.get('sampler') or {})
         sampler.setdefault('type', 'InfiniteSampler')
         sampler.setdefault('shuffle', True)

@@ -151,15 +151,8 @@ def encode_tokens(vit: VisionTransformer,
                   extra_tokens: Optional[Tensor] = None) -> Tensor:
     """Run an mmpretrain ``VisionTransformer`` with prompts.
 
-    See :func:`encode_tokens_and_features` (without layer outputs).
-
-    Args:
-        vit (VisionTransformer): The ViT (any arch).
-        x (Tensor): Images, ``B x 3 x H x W``.
-        prefixes (dict[int, tuple[Tensor, Tensor]], optional): Per-layer
-            prefix keys and values. Defaults to None.
-        extra_tokens (Tensor, optional): ``E x D`` or ``B x E x D`` tokens.
-            Defaults to None.
+    :func:`encode_tokens_and_features` without layer outputs; the
+    arguments are its own.
 
     Returns:
         Tensor: The output tokens after the final norm, ``B x (1 + HW + E)

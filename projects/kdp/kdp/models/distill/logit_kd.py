@@ -13,16 +13,8 @@ class LogitKD(BaseDistill):
 
     ``L = (1 - a) CE(last(CLS), y) + a T^2 KL(softmax(z_T / T) ||
     softmax(last(CLS) / T))`` over the current task's classes; inference
-    uses ``last(CLS)``. No extra token or prompt.
-
-    Args:
-        embed_dims (int): The student ViT's embedding dimension.
-        num_classes (int): Number of classes.
-        num_layers (int, optional): The student ViT's depth. Defaults to
-            None.
-        alpha (float): Weight ``a``. Defaults to 0.5.
-        temperature (float): Temperature ``T``. Defaults to 2.0.
-        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    uses ``last(CLS)``. No extra token or prompt. The arguments are
+    :class:`BaseDistill`'s: ``alpha`` is ``a``, ``temperature`` is ``T``.
     """
 
     def loss(self, inputs: DistillInputs) -> Dict[str, Tensor]:
