@@ -88,6 +88,34 @@ def test_strip_prefix_and_revise_keys():
     assert checkpoint.strip_prefix(revised, 'c.') == {}
 
 
+def test_revised_keys_keep_the_version_metadata():
+    """Modules read their state-dict version from ``_metadata`` on loading
+    (as mmengine's loader keeps it); the checkpoint itself is left as it
+    was."""
+    state = torch.nn.Sequential(torch.nn.BatchNorm2d(2)).state_dict()
+    ddp = OrderedDict((f'module.{k}', v) for k, v in state.items())
+    ddp._metadata = state._metadata
+    revised = checkpoint.state_dict_of(dict(state_dict=ddp))
+    assert list(revised) == list(state)
+    assert revised._metadata['0']['version'] == 2
+    assert list(ddp) == [f'module.{k}' for k in state]
+    bare = checkpoint.state_dict_of({'w': torch.ones(1)}, revise_keys=())
+    assert list(bare) == ['w'] and not hasattr(bare, '_metadata')
+
+
+def test_load_into_model_loads_what_fits_and_names_the_rest(capsys):
+    src = _tiny_net()
+    state = OrderedDict(
+        (f'module.{k}', v) for k, v in src.state_dict().items())
+    state['module.extra'] = torch.zeros(1)
+    dst = _tiny_net()
+    checkpoint.load_into_model(dst, dict(state_dict=state))
+    for key, value in src.state_dict().items():
+        torch.testing.assert_close(dst.state_dict()[key], value)
+    assert 'unexpected key in source state_dict: extra' in \
+        capsys.readouterr().out
+
+
 def test_first_mismatch_is_named(tmp_path):
     net = _tiny_net()
     state = dict(net.state_dict())
