@@ -14,6 +14,18 @@ from had_mm.tasks import TaskSpec, get_task
 from ..utils import resize_map
 
 
+def _is_stock_loss_decode(cfg) -> bool:
+    """Whether ``cfg`` is mmseg's default decode-head loss: a plain
+    ``CrossEntropyLoss`` (softmax, weight 1, no class weights)."""
+    if not isinstance(cfg, dict):
+        return False
+    return str(cfg.get('type', '')).split('.')[-1] == 'CrossEntropyLoss' \
+        and not cfg.get('use_sigmoid', False) \
+        and not cfg.get('use_mask', False) \
+        and cfg.get('class_weight') is None \
+        and cfg.get('loss_weight', 1.0) == 1.0
+
+
 class DenseTaskHead(BaseModule):
     """A dense-prediction head: any mmseg decode head as the body.
 
@@ -26,9 +38,10 @@ class DenseTaskHead(BaseModule):
 
     Args:
         body (dict): Config of an mmseg decode head (``num_classes`` and
-            ``out_channels`` are set here). Its ``loss_decode`` (a stock
-            decode head's) is dropped with a warning: ``loss`` is the task
-            loss.
+            ``out_channels`` are set here). Its ``loss_decode`` is never
+            called (``loss`` is the task loss): mmseg's default, a plain
+            ``CrossEntropyLoss``, is dropped with a warning, any other is
+            refused.
         loss (dict): Config of the task loss, called as
             ``loss(pred, target)``.
         align_corners (bool): For the bilinear resize of outputs.
@@ -61,16 +74,9 @@ class DenseTaskHead(BaseModule):
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
         body = copy.deepcopy(body)
-        if 'loss_decode' in body:
-            # the body only computes the channels; its loss would be built
-            # and never called. A stock config's decode_head always has one
-            # (CrossEntropyLoss), so it is dropped with a note, not refused
-            print_log(
-                f'{type(self).__name__}: body.loss_decode '
-                f'{body.pop("loss_decode")} is not used; the head trains '
-                f'with loss={loss}',
-                logger='current',
-                level=logging.WARNING)
+        self._drop_loss_decode(body.pop('loss_decode', None), loss)
+        # no loss in the body: mmseg would build its default one otherwise
+        body['loss_decode'] = []
         body['num_classes'] = self.out_channels
         body['out_channels'] = self.out_channels
         if self.out_channels == 1:
@@ -78,6 +84,28 @@ class DenseTaskHead(BaseModule):
         self.body = MODELS.build(body)
         self.loss_module = MODELS.build(loss)
         self.align_corners = align_corners
+
+    def _drop_loss_decode(self, loss_decode, loss: dict) -> None:
+        """Drop the body's ``loss_decode``: the body only computes the
+        channels, so its loss would be built and never called.
+
+        A stock config's decode_head always carries mmseg's default
+        (a plain ``CrossEntropyLoss``): dropped with a note. Any other is
+        a loss the user meant to train with: refused in one line.
+        """
+        if loss_decode is None:
+            return
+        if not _is_stock_loss_decode(loss_decode):
+            raise ValueError(
+                f'{type(self).__name__}: body.loss_decode {loss_decode} '
+                f'would never be called; the head trains with loss={loss}. '
+                f'Put the loss to train with in the head\'s loss=..., and '
+                f'set body.loss_decode=None.')
+        print_log(
+            f'{type(self).__name__}: body.loss_decode {loss_decode} is not '
+            f'used; the head trains with loss={loss}',
+            logger='current',
+            level=logging.WARNING)
 
     def forward(self, inputs: Union[Tensor, Sequence[Tensor]]) -> Tensor:
         """Raw head output at the body's resolution (not activated)."""

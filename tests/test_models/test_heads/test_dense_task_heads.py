@@ -64,19 +64,49 @@ def test_any_mmseg_decoder_can_be_the_body():
     assert probs.min() >= 0 and probs.max() <= 1
 
 
-def test_a_body_loss_decode_is_dropped_with_a_note(monkeypatch):
-    """A stock decode_head as the body brings its loss_decode: it would be
-    built and never called, so it is dropped, and the log says so."""
+def test_a_stock_body_loss_decode_is_dropped_with_a_note(monkeypatch):
+    """A stock decode_head as the body brings mmseg's default loss_decode:
+    it would be built and never called, so it is dropped, and the log says
+    so; None is dropped silently."""
     from had_mm.models.heads import dense_task_head
     notes = []
     monkeypatch.setattr(dense_task_head, 'print_log',
                         lambda msg, **kwargs: notes.append(msg))
-    body = dict(BODY, loss_decode=dict(type='DiceLoss'))
-    head = MODELS.build(
-        dict(type='DepthHead', body=body, loss=dict(type='MaskedL1Loss')))
-    assert not any(type(m).__name__ == 'DiceLoss' for m in head.modules())
-    assert type(head.loss_module).__name__ == 'MaskedL1Loss'
+    stock = dict(
+        type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)
+    for loss_decode in (stock, None):
+        head = MODELS.build(
+            dict(
+                type='DepthHead',
+                body=dict(BODY, loss_decode=loss_decode),
+                loss=dict(type='MaskedL1Loss')))
+        assert not any(
+            type(m).__name__ == 'CrossEntropyLoss' for m in head.modules())
+        assert type(head.loss_module).__name__ == 'MaskedL1Loss'
     assert notes == [
-        "DepthHead: body.loss_decode {'type': 'DiceLoss'} is not used; the "
-        "head trains with loss={'type': 'MaskedL1Loss'}"
+        f'DepthHead: body.loss_decode {stock} is not used; the head trains '
+        "with loss={'type': 'MaskedL1Loss'}"
     ]
+
+
+@pytest.mark.parametrize('loss_decode', [
+    dict(type='DiceLoss'),
+    dict(type='CrossEntropyLoss', loss_weight=0.4),
+    dict(type='CrossEntropyLoss', class_weight=[1.0, 2.0]),
+    [dict(type='CrossEntropyLoss'),
+     dict(type='DiceLoss')],
+])
+def test_any_other_body_loss_decode_is_refused(loss_decode):
+    """A loss_decode the user chose would be silently ignored: refused in
+    one line naming the fix."""
+    with pytest.raises(ValueError) as err:
+        MODELS.build(
+            dict(
+                type='DepthHead',
+                body=dict(BODY, loss_decode=loss_decode),
+                loss=dict(type='MaskedL1Loss')))
+    text = str(err.value)
+    assert '\n' not in text
+    assert text.startswith(f'DepthHead: body.loss_decode {loss_decode} '
+                           f'would never be called')
+    assert 'set body.loss_decode=None' in text
