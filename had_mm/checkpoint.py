@@ -212,11 +212,11 @@ def read_checkpoint(path: str,
         CheckpointLoadError: If it is a directory or needs full
             unpickling.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint
+    from mmengine.runner import CheckpointLoader
     check_checkpoint_path(path, what)
     register_checkpoint_safe_globals()
     try:
-        return _load_checkpoint(path, map_location=map_location)
+        return CheckpointLoader.load_checkpoint(path, map_location)
     except Exception as err:  # torch raises many types for a bad file
         msg = explain_unpickling_error(path, err)
         if msg is not None:

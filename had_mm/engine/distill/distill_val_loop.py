@@ -57,6 +57,8 @@ class DistillValLoop(ValLoop):
             self.run_iter(idx, data_batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
         if self.val_loss:
+            # private, as mmengine's own ValLoop reports its losses with
+            # it: no public function does
             from mmengine.runner.loops import _parse_losses
             metrics.update(_parse_losses(self.val_loss, 'val'))
         if self.evaluate_teacher:
