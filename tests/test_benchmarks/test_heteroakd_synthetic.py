@@ -136,6 +136,22 @@ def test_generated_configs_set_encoders_teacher_and_variant(tmp_path):
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
     assert cfg.model.teacher_ckpt == bench.checkpoint_path(
         grid, 'imagenet/segformer_mit-b0_synthetic-rooms-seg_seed0')
+    # the protocol's one schedule change: imagenet runs train 600
+    # iterations, their teachers' checkpoints included
+    assert cfg.train_cfg.max_iters == 600
+    assert cfg.param_scheduler[0]['end'] == 600
+    assert cfg.model.teacher_ckpt.endswith('seed0/iter_600.pth')
+    assert bench.iters_text(grid) == '300 iterations (imagenet: 600)'
+
+
+def test_iters_sets_one_schedule_for_every_regime(tmp_path):
+    args = bench.parse_args(['--work-dir', str(tmp_path), '--iters', '50'])
+    assert bench.iters_of(args, 'imagenet') == 50
+    assert bench.iters_of(args, 'random') == 50
+    assert bench.iters_text(args) == '50 iterations'
+    random_only = bench.parse_args(
+        ['--work-dir', str(tmp_path), '--regimes', 'random'])
+    assert bench.iters_text(random_only) == '300 iterations'
 
 
 def _archive(results, key, miou, teacher=None):
