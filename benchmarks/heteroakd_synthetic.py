@@ -262,6 +262,26 @@ def finished_result(args: argparse.Namespace, run: dict) -> Optional[str]:
     return archived if osp.isfile(archived) else None
 
 
+def schedule_mismatch(args: argparse.Namespace,
+                      runs: List[dict]) -> Optional[str]:
+    """The first finished run trained for another number of iterations
+    than this grid asks (its result's ``step``), in one line; None if all
+    agree. Results are keyed by run, not schedule: reusing one would
+    tabulate another protocol's number under this one's."""
+    for run in runs:
+        path = finished_result(args, run)
+        if path is None:
+            continue
+        with open(path) as f:
+            step = json.load(f).get('step')
+        want = iters_of(args, run['regime'])
+        if step is not None and int(step) != want:
+            return (f'{path} was trained {step} iterations and this grid '
+                    f'asks {want} for {run["key"]}; use the protocol\'s '
+                    f'--iters, or another --work-dir and --results-dir')
+    return None
+
+
 def last_metrics(work_dir: str) -> Optional[Dict[str, float]]:
     """The last validation metrics logged in ``work_dir`` (or None)."""
     files = sorted(
@@ -678,6 +698,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     runs = plan_runs(args)
     # the tables also show the archived runs of superseded regimes
     shown = runs if args.ablation else plan_runs(args, report_regimes(args))
+    mismatch = schedule_mismatch(args, runs)
+    if mismatch:
+        sys.exit(f'error: {mismatch}')
     if not args.report_only:
         data_root = args.data_root or 'data/synthetic_rooms'
         if args.quick and not osp.isdir(osp.join(data_root, 'image')):

@@ -144,6 +144,28 @@ def test_generated_configs_set_encoders_teacher_and_variant(tmp_path):
     assert bench.iters_text(grid) == '300 iterations (imagenet: 600)'
 
 
+def test_a_result_of_another_schedule_is_refused(tmp_path):
+    """Results are keyed by run: one trained for another number of
+    iterations is refused in one line, never tabulated or reused."""
+    args = bench.parse_args([
+        '--work-dir',
+        str(tmp_path / 'work'), '--results-dir',
+        str(tmp_path / 'results'), '--regimes', 'random', '--pairs',
+        'r18-d8_to_mit-b0', '--methods', 'student', '--seeds', '0'
+    ])
+    runs = bench.plan_runs(args)
+    assert bench.schedule_mismatch(args, runs) is None
+    path = bench.archive_path(args, runs[0])
+    os.makedirs(osp.dirname(path))
+    with open(path, 'w') as f:
+        json.dump(dict(mIoU=20.0, step=300), f)
+    assert bench.schedule_mismatch(args, runs) is None
+    args.iters = 50
+    line = bench.schedule_mismatch(args, runs)
+    assert f'{path} was trained 300 iterations and this grid asks 50' in line
+    assert '\n' not in line
+
+
 def test_iters_sets_one_schedule_for_every_regime(tmp_path):
     args = bench.parse_args(['--work-dir', str(tmp_path), '--iters', '50'])
     assert bench.iters_of(args, 'imagenet') == 50
