@@ -61,7 +61,12 @@ def test_exit_error(capsys):
 
 
 def test_parse_launched_exports_local_rank(monkeypatch):
-    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    # set, then deleted: monkeypatch records the worker's own state and
+    # restores it. A bare delenv of an absent variable records nothing, so
+    # the LOCAL_RANK parse_launched exports would leak into later tests
+    # (a tool they start would then ask for GPU 3).
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    monkeypatch.delenv('LOCAL_RANK')
     parser = cli.new_parser('d')
     cli.add_launcher_arg(parser)
     args = cli.parse_launched(parser,
