@@ -180,6 +180,7 @@ def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
                     runs.append(
                         dict(
                             kind='lifelong',
+                            phase_iters=[iters] * len(tasks),
                             method=method,
                             regime=regime,
                             order=order,
@@ -196,6 +197,7 @@ def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
                     runs.append(
                         dict(
                             kind='single',
+                            phase_iters=[iters],
                             method=f'single-{task}',
                             task=task,
                             regime=regime,
@@ -218,6 +220,7 @@ def plan_runs(args, regimes: Optional[List[str]] = None) -> List[dict]:
                 runs.append(
                     dict(
                         kind='joint',
+                        phase_iters=[total],
                         method=JOINT,
                         regime=regime,
                         order='all',
@@ -269,6 +272,30 @@ def finished_result(args, run: dict) -> Optional[str]:
 def finished(args, run: dict) -> bool:
     """Whether a run has its final result."""
     return finished_result(args, run) is not None
+
+
+def schedule_mismatch(args, runs: List[dict]) -> Optional[str]:
+    """The first finished run trained for another schedule than this grid
+    asks, in one line; None if all agree. Results are keyed by run, not by
+    schedule: reusing one would tabulate another protocol's number under
+    this one's. A lifelong report records its ``phase_iters``, a joint
+    result its last ``step``; reports written before the schedule was
+    recorded carry neither and are taken as they are."""
+    for run in runs:
+        path = finished_result(args, run)
+        if path is None:
+            continue
+        with open(path) as f:
+            result = json.load(f)
+        got = result.get('phase_iters')
+        if run['kind'] == 'joint' and result.get('step') is not None:
+            got = [int(result['step'])]
+        if got is not None and list(got) != run['phase_iters']:
+            return (f'{path} was trained {got} iterations per phase and this '
+                    f'grid asks {run["phase_iters"]} for {run["work_dir"]}; '
+                    'use the protocol\'s --iters, or another --work-dir and '
+                    '--results-dir')
+    return None
 
 
 def _joint_metrics(work_dir: str) -> Optional[dict]:
@@ -768,6 +795,9 @@ def main(argv=None) -> None:
     # the tables also show the archived runs of superseded regimes
     shown = runs if args.references_only else plan_runs(
         args, report_regimes(args))
+    mismatch = schedule_mismatch(args, runs)
+    if mismatch:
+        sys.exit(f'error: {mismatch}')
     if not args.report_only:
         jobs = [dict(run, key=run['work_dir']) for run in runs]
         errors = run_jobs(jobs, args.jobs, lambda job: execute(args, job),

@@ -56,6 +56,8 @@ class LifelongReport:
         metric_names (list[str], optional): Primary metric name per task.
         final_metrics (dict[str, float], optional): All metrics of every
             task after the last phase done.
+        phase_iters (list[int], optional): Training iterations of every
+            phase of the run (the schedule the matrix was measured under).
     """
 
     tasks: List[str]
@@ -68,6 +70,7 @@ class LifelongReport:
     reference: Optional[Dict[str, float]] = None
     metric_names: Optional[List[str]] = None
     final_metrics: Optional[Dict[str, float]] = None
+    phase_iters: Optional[List[int]] = None
 
     @property
     def num_phases(self) -> int:
@@ -278,7 +281,8 @@ def build_report(
         reference: Optional[Union[Mapping[str, float],
                                   Sequence[float]]] = None,
         final_metrics: Optional[Mapping[str, float]] = None,
-        metric_names: Optional[Sequence[str]] = None) -> LifelongReport:
+        metric_names: Optional[Sequence[str]] = None,
+        phase_iters: Optional[Sequence[int]] = None) -> LifelongReport:
     """Compute the lifelong summary of a (possibly partial) task matrix.
 
     Args:
@@ -293,6 +297,8 @@ def build_report(
             last phase done, stored as is.
         metric_names (Sequence[str], optional): Primary metric names, for
             labels. Defaults to None: from the task table when known.
+        phase_iters (Sequence[int], optional): Training iterations of every
+            phase, stored as is. Defaults to None: not recorded.
 
     Returns:
         LifelongReport: The report.
@@ -313,7 +319,9 @@ def build_report(
         directions=dirs,
         matrix=rows,
         metric_names=list(metric_names) if metric_names else None,
-        final_metrics=dict(final_metrics) if final_metrics else None)
+        final_metrics=dict(final_metrics) if final_metrics else None,
+        phase_iters=([int(n) for n in phase_iters]
+                     if phase_iters is not None else None))
     if not rows:
         return report
     n = len(rows)

@@ -2,6 +2,8 @@
 statistics and generated configs."""
 import csv
 import importlib.util
+import json
+import os
 import os.path as osp
 import shutil
 import sys
@@ -147,6 +149,34 @@ def test_tables_pair_each_tasks_forgetting_by_seed_and_order():
         in per_method
 
 
+def test_a_result_of_another_schedule_is_refused(tmp_path):
+    """Results are keyed by run: one whose report records another
+    schedule is refused in one line, never tabulated or reused; a report
+    that records none (written before the schedule was) is taken."""
+    args = bench.parse_args([
+        '--work-dir',
+        str(tmp_path / 'work'), '--results-dir',
+        str(tmp_path / 'results'), '--regimes', 'random', '--orders',
+        'forward', '--methods', 'LwF', '--seeds', '0', '--no-joint'
+    ])
+    runs = bench.plan_runs(args)
+    assert runs[0]['phase_iters'] == [300] * 4
+    path = bench.archive_path(args, runs[0])
+    os.makedirs(osp.dirname(path))
+    report = dict(tasks=list(bench.TASKS), matrix=[[1.0] * 4] * 4)
+    with open(path, 'w') as f:
+        json.dump(report, f)
+    assert bench.schedule_mismatch(args, runs) is None
+    with open(path, 'w') as f:
+        json.dump(dict(report, phase_iters=[300] * 4), f)
+    assert bench.schedule_mismatch(args, runs) is None
+    args.iters = 50
+    line = bench.schedule_mismatch(args, bench.plan_runs(args))
+    assert (f'{path} was trained [300, 300, 300, 300] iterations per phase '
+            'and this grid asks [50, 50, 50, 50]') in line
+    assert '\n' not in line
+
+
 def test_quick_runs_every_method_and_writes_tables(tmp_path,
                                                    synthetic_rooms_root):
     work = tmp_path / 'q'
@@ -177,6 +207,9 @@ def test_quick_runs_every_method_and_writes_tables(tmp_path,
     # finished runs are reused, from their archived results too (work dirs
     # do not travel between machines): a second call trains nothing
     shutil.rmtree(work / 'random')
+    archived = (work / 'lifelong_synthetic_runs' / 'random' / 'forward' /
+                's0' / 'HAD' / 'lifelong_report.json')
+    assert json.loads(archived.read_text())['phase_iters'] == [2] * 4
     again = run_tool([sys.executable] + args, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert 'done ' not in again.stdout

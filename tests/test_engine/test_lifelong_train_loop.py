@@ -46,6 +46,7 @@ def test_three_phases_write_matrix_report_and_checkpoints(full_run):
         assert osp.isfile(work / name), name
     report = json.load(open(work / 'lifelong' / 'lifelong_report.json'))
     assert report['tasks'] == ['semantic', 'depth', 'normal']
+    assert report['phase_iters'] == [3, 3, 3]  # the schedule it ran
     matrix = report['matrix']
     assert len(matrix) == 3
     assert matrix[0][1:] == [None, None] and matrix[1][2] is None

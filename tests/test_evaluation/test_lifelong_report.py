@@ -102,7 +102,8 @@ def test_write_report_files_and_json_round_trip(tmp_path):
         final_metrics={
             'depth/abs_err': 0.45,
             'semantic/mIoU': 38.0
-        })
+        },
+        phase_iters=(5, 5, 7))
     paths = write_report(report, str(tmp_path / 'out'), prefix='run')
     assert set(paths) == {'json', 'csv', 'png'}
     for path in paths.values():
@@ -111,6 +112,7 @@ def test_write_report_files_and_json_round_trip(tmp_path):
     with open(paths['json']) as f:
         data = json.load(f)
     assert data['num_phases'] == 3
+    assert data['phase_iters'] == [5, 5, 7]
     assert data['matrix'][0] == [0.5, None, None]
     assert LifelongReport.from_dict(data) == report
     assert load_report(paths['json']) == report

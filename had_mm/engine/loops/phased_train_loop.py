@@ -539,8 +539,13 @@ class PhasedTrainLoop(BaseLoop):
         return report
 
     def _build_report(self):
-        return build_report(self.phase_names, self.matrix,
-                            **self._report_kwargs())
+        # the schedule goes with the matrix: a reader (or a benchmark that
+        # reuses finished runs) can tell which protocol produced it
+        return build_report(
+            self.phase_names,
+            self.matrix,
+            phase_iters=self.phase_iters,
+            **self._report_kwargs())
 
     def _report_kwargs(self) -> dict:
         """Arguments of :func:`build_report` besides tasks and matrix."""
