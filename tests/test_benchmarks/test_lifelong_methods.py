@@ -207,8 +207,9 @@ def test_quick_runs_every_method_and_writes_tables(tmp_path,
     # finished runs are reused, from their archived results too (work dirs
     # do not travel between machines): a second call trains nothing
     shutil.rmtree(work / 'random')
-    archived = (work / 'lifelong_synthetic_runs' / 'random' / 'forward' /
-                's0' / 'HAD' / 'lifelong_report.json')
+    archived = (
+        work / 'lifelong_synthetic_runs' / 'random' / 'forward' / 's0' /
+        'HAD' / 'lifelong_report.json')
     assert json.loads(archived.read_text())['phase_iters'] == [2] * 4
     again = run_tool([sys.executable] + args, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
