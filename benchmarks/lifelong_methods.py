@@ -274,6 +274,15 @@ def finished(args, run: dict) -> bool:
     return finished_result(args, run) is not None
 
 
+def load_result(args, run: dict) -> Optional[dict]:
+    """The final result of a run, loaded; None if it has none yet."""
+    path = finished_result(args, run)
+    if path is None:
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def schedule_mismatch(args, runs: List[dict]) -> Optional[str]:
     """The first finished run trained for another schedule than this grid
     asks, in one line; None if all agree. Results are keyed by run, not by
@@ -282,15 +291,14 @@ def schedule_mismatch(args, runs: List[dict]) -> Optional[str]:
     result its last ``step``; reports written before the schedule was
     recorded carry neither and are taken as they are."""
     for run in runs:
-        path = finished_result(args, run)
-        if path is None:
+        result = load_result(args, run)
+        if result is None:
             continue
-        with open(path) as f:
-            result = json.load(f)
         got = result.get('phase_iters')
         if run['kind'] == 'joint' and result.get('step') is not None:
             got = [int(result['step'])]
         if got is not None and list(got) != run['phase_iters']:
+            path = finished_result(args, run)
             return (f'{path} was trained {got} iterations per phase and this '
                     f'grid asks {run["phase_iters"]} for {run["work_dir"]}; '
                     'use the protocol\'s --iters, or another --work-dir and '
@@ -353,8 +361,7 @@ def collect(args, runs: List[dict]) -> List[dict]:
     for run in runs:
         if run['work_dir'] not in done or run['kind'] == 'single':
             continue
-        with open(finished_result(args, run)) as f:
-            res = json.load(f)
+        res = load_result(args, run)
         if run['kind'] == 'joint':
             refs = _references(args, runs, done, run['regime'], run['seed'],
                                None)
@@ -408,9 +415,8 @@ def _references(args, runs, done, regime, seed, order) -> Optional[dict]:
             continue
         if run['work_dir'] not in done:
             continue
-        with open(finished_result(args, run)) as f:
-            vals.setdefault(run['task'],
-                            []).append(json.load(f)['matrix'][-1][0])
+        vals.setdefault(run['task'],
+                        []).append(load_result(args, run)['matrix'][-1][0])
     if set(vals) != set(ORDERS[order] if order else TASKS):
         return None
     return {t: float(np.mean(v)) for t, v in vals.items()}
@@ -420,9 +426,8 @@ def reference_rows(args, runs) -> List[dict]:
     """Single-task reference metrics of the finished runs."""
     rows = []
     for run in runs:
-        if run['kind'] == 'single' and finished(args, run):
-            with open(finished_result(args, run)) as f:
-                value = json.load(f)['matrix'][-1][0]
+        result = load_result(args, run) if run['kind'] == 'single' else None
+        if result is not None:
             rows.append(
                 dict(
                     method=run['method'],
@@ -430,7 +435,7 @@ def reference_rows(args, runs) -> List[dict]:
                     order=run['order'],
                     seed=run['seed'],
                     task=run['task'],
-                    value=value))
+                    value=result['matrix'][-1][0]))
     return rows
 
 
