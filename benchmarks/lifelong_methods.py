@@ -473,7 +473,60 @@ def _paired_table(rows: List[dict], regime: str, methods: List[str],
     return out
 
 
-def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
+REGIME_CHECK_HEAD = [
+    '| regime | task | n | reference | random (same cells) | trivial | '
+    'beats random | beats trivial |', '|---' * 8 + '|'
+]
+
+
+def regime_check(ref_rows: List[dict], trivial: dict,
+                 regime: str) -> List[str]:
+    """Table rows: a regime's single-task references per task against the
+    random regime's on the same (order, seed) cells and against the
+    trivial predictors. "beats": better mean in the direction of the
+    task's primary metric; a regime counts only if it beats both on every
+    task (docs/en/benchmarks/lifelong_benchmark.md)."""
+    from had_mm.tasks import primary_metrics
+    signs = {t: sign for t, (_, sign) in primary_metrics().items()}
+    out = []
+    for task in TASKS:
+        mine = [
+            r for r in ref_rows if r['regime'] == regime and r['task'] == task
+        ]
+        if not mine:
+            continue
+        cells = {(r['order'], r['seed']) for r in mine}
+        rand = [
+            r['value'] for r in ref_rows
+            if r['regime'] == 'random' and r['task'] == task and (
+                r['order'], r['seed']) in cells
+        ]
+        values = [r['value'] for r in mine]
+        digits = 3 if task == 'depth' else 2
+        m, t = float(np.mean(values)), trivial.get(task)
+        r_ = float(np.mean(rand)) if rand else None
+
+        def beats(other):
+            if other is None:
+                return '-'
+            return 'yes' if signs[task] * (m - other) > 0 else 'NO'
+
+        cells_text = [
+            str(len(values)),
+            fmt_ci(*mean_ci(values), digits=digits),
+            fmt_ci(*mean_ci(rand), digits=digits) if rand else '-',
+            f'{t:.{digits}f}' if t is not None else '-',
+            beats(r_),
+            beats(t)
+        ]
+        out.append(f'| {regime} | {task} | ' + ' | '.join(cells_text) + ' |')
+    return out
+
+
+def tables(rows: List[dict],
+           ref_rows: List[dict],
+           args,
+           trivial: Optional[dict] = None) -> str:
     from had_mm.tasks import primary_metrics
     PRIMARY_METRICS = primary_metrics()
     cols = list(TASKS) + ['avg_forgetting', 'bwt', 'delta_m']
@@ -511,6 +564,15 @@ def tables(rows: List[dict], ref_rows: List[dict], args) -> str:
                 'seeds and orders): ' + ', '.join(f'{t} ' + fmt_ci(
                     *mean_ci([r['value'] for r in refs if r['task'] == t]),
                     digits=3) for t in TASKS))
+        if refs and regime != 'random':
+            out += [
+                f'\nDoes the {regime} regime count? Its single-task '
+                'references against the random regime\'s on the same '
+                '(order, seed) cells and against the trivial predictors; it '
+                'counts only if it beats both on every task (mean, direction '
+                'of the metric).\n'
+            ] + REGIME_CHECK_HEAD + regime_check(ref_rows, trivial or {},
+                                                 regime)
         out += [
             f'\nPaired differences ({regime}; A - B per (seed, order), '
             'mean ± 95 % CI; forgetting: negative = A forgets less)\n'
@@ -613,10 +675,14 @@ def report_regimes(args) -> List[str]:
 
 def trivial_metrics(args) -> Optional[dict]:
     """The trivial predictors' primary metric per task on the test split
-    (``tools/analysis/trivial_baselines.py``, written once to the work
-    dir), or None when it cannot run."""
+    (``tools/analysis/trivial_baselines.py``, written once to the work dir
+    and archived beside the runs), or None when it cannot run."""
     from had_mm.tasks import primary_metrics
     path = osp.join(args.work_dir, 'trivial_baselines.json')
+    archived = osp.join(args.results_dir, 'lifelong_synthetic_runs',
+                        'trivial_baselines.json')
+    if not osp.isfile(path) and osp.isfile(archived):
+        path = archived
     if not osp.isfile(path):
         cfg_path = osp.join(args.work_dir, 'configs', 'trivial.py')
         os.makedirs(osp.dirname(cfg_path), exist_ok=True)
@@ -630,6 +696,9 @@ def trivial_metrics(args) -> Optional[dict]:
         ]
         if run_logged(cmd, path + '.log', args.threads, REPO)[0] != 0:
             return None
+    if not osp.isfile(archived):
+        os.makedirs(osp.dirname(archived), exist_ok=True)
+        shutil.copyfile(path, archived)
     with open(path) as f:
         metrics = json.load(f)['metrics']
     return {
@@ -641,10 +710,7 @@ def trivial_metrics(args) -> Optional[dict]:
 def write_pilot(args, runs: List[dict], command: str) -> str:
     """The pilot of a regime (``--references-only``): its single-task
     references against the random regime's on the same (order, seed)
-    cells and against the trivial predictors; the regime counts only if
-    they beat both on every task (docs/en/benchmarks/lifelong_benchmark.md)."""
-    from had_mm.tasks import primary_metrics
-    signs = {t: sign for t, (_, sign) in primary_metrics().items()}
+    cells and against the trivial predictors (:func:`regime_check`)."""
     cells = [(o, s) for s in args.seeds for o in args.orders]
     random_runs = plan_runs(args, ['random'])
     ref_rows = reference_rows(args, runs) + [
@@ -670,39 +736,11 @@ def write_pilot(args, runs: List[dict], command: str) -> str:
         f'{args.batch_size}, 96x128), cells (order, seed) {cells}; mean ± '
         '95 % CI (t) over the finished cells; "beats": the regime\'s mean is '
         'better (direction of the metric) than the random regime\'s mean on '
-        'the same cells and than the trivial predictor.\n',
-        '| regime | task | n | reference | random (same cells) | trivial | '
-        'beats random | beats trivial |', '|---' * 8 + '|'
-    ]
+        'the same cells and than the trivial predictor.\n'
+    ] + REGIME_CHECK_HEAD
     for regime in args.regimes:
-        if regime == 'random':
-            continue
-        for task in TASKS:
-            mine = [
-                r['value'] for r in ref_rows
-                if r['regime'] == regime and r['task'] == task
-            ]
-            rand = [
-                r['value'] for r in ref_rows
-                if r['regime'] == 'random' and r['task'] == task
-            ]
-            if not mine:
-                continue
-            digits = 3 if task == 'depth' else 2
-            m, r_, t = (float(np.mean(mine)),
-                        float(np.mean(rand)) if rand else None,
-                        trivial.get(task))
-
-            def beats(other):
-                if other is None:
-                    return '-'
-                return 'yes' if signs[task] * (m - other) > 0 else 'NO'
-
-            out.append(f'| {regime} | {task} | {len(mine)} | '
-                       f'{fmt_ci(*mean_ci(mine), digits=digits)} | '
-                       f'{fmt_ci(*mean_ci(rand), digits=digits)} | ' +
-                       (f'{t:.{digits}f}' if t is not None else '-') +
-                       f' | {beats(r_)} | {beats(t)} |')
+        if regime != 'random':
+            out += regime_check(ref_rows, trivial, regime)
     md = '\n'.join(out) + '\n'
     with open(osp.join(args.results_dir, 'lifelong_synthetic_pilot.md'),
               'w') as f:
@@ -733,7 +771,10 @@ def write_results(args, runs: List[dict], command: str) -> str:
             fieldnames=['method', 'regime', 'order', 'seed', 'task', 'value'])
         writer.writeheader()
         writer.writerows(ref_rows)
-    table = tables(rows, ref_rows, args)
+    # the trivial predictors enter only the check of a non-random regime
+    trivial = trivial_metrics(args) if any(r['regime'] != 'random'
+                                           for r in ref_rows) else None
+    table = tables(rows, ref_rows, args, trivial)
     md = (f'<!-- command: {command} -->\n# Lifelong methods on synthetic '
           f'rooms\n\n{iters_text(args, report_regimes(args))} (batch '
           f'{args.batch_size}, 96x128), '

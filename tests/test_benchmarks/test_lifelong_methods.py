@@ -149,6 +149,44 @@ def test_tables_pair_each_tasks_forgetting_by_seed_and_order():
         in per_method
 
 
+def test_regime_check_compares_the_same_cells_in_each_metrics_direction():
+    """A regime counts only if its references beat the random regime's on
+    the same (order, seed) cells and the trivial predictors; depth is
+    better lower, semantic higher."""
+
+    def ref(regime, seed, task, value, order='forward'):
+        return dict(
+            method=f'single-{task}',
+            regime=regime,
+            order=order,
+            seed=seed,
+            task=task,
+            value=value)
+
+    refs = [
+        ref('imagenet', 0, 'semantic', 30.0),
+        ref('imagenet', 1, 'semantic', 34.0),
+        ref('random', 0, 'semantic', 20.0),
+        ref('random', 1, 'semantic', 22.0),
+        # a random cell the imagenet regime has not run: not compared
+        ref('random', 2, 'semantic', 90.0),
+        ref('imagenet', 0, 'depth', 0.70),
+        ref('random', 0, 'depth', 0.60),
+    ]
+    trivial = dict(semantic=3.6, depth=0.65)
+    lines = bench.regime_check(refs, trivial, 'imagenet')
+    assert lines == [
+        '| imagenet | semantic | 2 | 32.00 ± 25.41 | 21.00 ± 12.71 | 3.60 '
+        '| yes | yes |',
+        '| imagenet | depth | 1 | 0.700 (n=1) | 0.600 (n=1) | 0.650 | NO '
+        '| NO |'
+    ]
+    # without random references or trivial predictors nothing is claimed
+    assert bench.regime_check(refs[:2], {}, 'imagenet') == [
+        '| imagenet | semantic | 2 | 32.00 ± 25.41 | - | - | - | - |'
+    ]
+
+
 def test_a_result_of_another_schedule_is_refused(tmp_path):
     """Results are keyed by run: one whose report records another
     schedule is refused in one line, never tabulated or reused; a report
