@@ -45,14 +45,13 @@ import glob
 import json
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 import time
 from typing import Dict, List, Optional
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
-from had_mm.utils.benchmark_grid import grid_command
+from had_mm.utils.benchmark_grid import copy_if_missing, grid_command
 from had_mm.utils.benchmark_grid import run_jobs as run_job_pool
 from had_mm.utils.cli import add_grid_args, fill_grid_defaults, new_parser
 
@@ -255,9 +254,7 @@ def finished_result(args: argparse.Namespace, run: dict) -> Optional[str]:
     a result found only in the work dir is archived."""
     path, archived = result_path(args, run), archive_path(args, run)
     if osp.isfile(path):
-        if not osp.isfile(archived):
-            os.makedirs(osp.dirname(archived), exist_ok=True)
-            shutil.copyfile(path, archived)
+        copy_if_missing(path, archived)
         return path
     return archived if osp.isfile(archived) else None
 

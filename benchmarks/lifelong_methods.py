@@ -43,7 +43,6 @@ import csv
 import json
 import os
 import os.path as osp
-import shutil
 import sys
 import time
 from typing import Dict, List, Optional
@@ -51,7 +50,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from had_mm.evaluation.statistics import fmt_ci, mean_ci, paired_diffs
-from had_mm.utils.benchmark_grid import grid_command, run_jobs, run_logged
+from had_mm.utils.benchmark_grid import (copy_if_missing, grid_command,
+                                         run_jobs, run_logged)
 from had_mm.utils.cli import add_grid_args, fill_grid_defaults, new_parser
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -262,9 +262,7 @@ def finished_result(args, run: dict) -> Optional[str]:
     path = result_path(args, run)
     archived = archive_path(args, run)
     if _complete(path, run):
-        if not osp.isfile(archived):
-            os.makedirs(osp.dirname(archived), exist_ok=True)
-            shutil.copyfile(path, archived)
+        copy_if_missing(path, archived)
         return path
     return archived if _complete(archived, run) else None
 
@@ -696,9 +694,7 @@ def trivial_metrics(args) -> Optional[dict]:
         ]
         if run_logged(cmd, path + '.log', args.threads, REPO)[0] != 0:
             return None
-    if not osp.isfile(archived):
-        os.makedirs(osp.dirname(archived), exist_ok=True)
-        shutil.copyfile(path, archived)
+    copy_if_missing(path, archived)
     with open(path) as f:
         metrics = json.load(f)['metrics']
     return {

@@ -153,6 +153,20 @@ def check_fingerprint(record: str, checkpoint: str, **meta) -> None:
         json.dump(dict(sha256=digest, **meta), f, indent=1)
 
 
+def copy_if_missing(src: str, dst: str) -> None:
+    """Copy ``src`` to ``dst``, making its folder, when ``src`` exists and
+    ``dst`` does not: how a grid archives a finished file beside its
+    results, and restores it from there.
+
+    Args:
+        src (str): The file to copy.
+        dst (str): Where it goes; an existing file is kept.
+    """
+    if osp.isfile(src) and not osp.isfile(dst):
+        os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
 def keep_one_checkpoint(checkpoint: str, archive: str,
                         make: Callable[[], None], **meta) -> None:
     """The checkpoint every run of a grid starts from (e.g. a pre-trained
@@ -176,15 +190,11 @@ def keep_one_checkpoint(checkpoint: str, archive: str,
     Raises:
         RuntimeError: The checkpoint differs from the recorded one.
     """
-    if not osp.isfile(checkpoint) and osp.isfile(archive):
-        os.makedirs(osp.dirname(osp.abspath(checkpoint)), exist_ok=True)
-        shutil.copyfile(archive, checkpoint)
+    copy_if_missing(archive, checkpoint)
     if not osp.isfile(checkpoint):
         make()
     check_fingerprint(osp.splitext(archive)[0] + '.json', checkpoint, **meta)
-    if not osp.isfile(archive):
-        os.makedirs(osp.dirname(osp.abspath(archive)), exist_ok=True)
-        shutil.copyfile(checkpoint, archive)
+    copy_if_missing(checkpoint, archive)
 
 
 # options that say how a grid runs, not what it measures: a results file's
